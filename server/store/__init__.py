@@ -1,0 +1,44 @@
+"""The SQLite store, the only code that touches SQL: usage ledger, conversations and response cache."""
+
+from server.store.conversations import (
+    SNIPPET_END,
+    SNIPPET_START,
+    Conversation,
+    ConversationNotFoundError,
+    ConversationSummary,
+    Message,
+    SearchHit,
+)
+from server.store.db import DatabaseBusyError, StoreClosedError
+from server.store.ledger import (
+    TOTAL_KEY,
+    UNKNOWN_KEY,
+    GroupBy,
+    RequestRecord,
+    UsageCell,
+    UsageGroup,
+    UsageSummary,
+)
+from server.store.migrations import LATEST_SCHEMA_VERSION
+from server.store.store import Store
+
+__all__ = [
+    "LATEST_SCHEMA_VERSION",
+    "SNIPPET_END",
+    "SNIPPET_START",
+    "TOTAL_KEY",
+    "UNKNOWN_KEY",
+    "Conversation",
+    "ConversationNotFoundError",
+    "ConversationSummary",
+    "DatabaseBusyError",
+    "GroupBy",
+    "Message",
+    "RequestRecord",
+    "SearchHit",
+    "Store",
+    "StoreClosedError",
+    "UsageCell",
+    "UsageGroup",
+    "UsageSummary",
+]

@@ -1,0 +1,271 @@
+"""Conversations and their messages, with full-text search over message text."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from server.store.db import execute, rows
+
+SNIPPET_START = "«"
+"""Marks the start of a matched term in `SearchHit.snippet`."""
+
+SNIPPET_END = "»"
+"""Marks the end of a matched term in `SearchHit.snippet`."""
+
+SNIPPET_ELLIPSIS = "…"
+_SNIPPET_TOKENS = 16
+_MAX_QUERY_TERMS = 32
+# Characters FTS5 cannot take even inside a quoted string (NUL ends it) or that only add noise.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of a conversation; `parts_json` keeps multimodal parts as the caller gave them."""
+
+    id: int
+    conversation_id: str
+    role: str
+    content: str
+    parts_json: str | None
+    model: str | None
+    created_at: float
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """A conversation as listed, without its messages."""
+
+    id: str
+    title: str
+    model: str | None
+    created_at: float
+    updated_at: float
+    client: str | None
+    message_count: int
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation with all its messages, oldest first."""
+
+    id: str
+    title: str
+    model: str | None
+    created_at: float
+    updated_at: float
+    client: str | None
+    messages: list[Message]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message that matched a search; `snippet` marks matched terms with SNIPPET_START and SNIPPET_END."""
+
+    conversation_id: str
+    conversation_title: str
+    message_id: int
+    role: str
+    snippet: str
+    created_at: float
+    score: float
+    """Relevance from FTS5's bm25, negated so that higher is better."""
+
+
+class ConversationNotFoundError(LookupError):
+    """No conversation has the given id."""
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query for free text: every term quoted so no FTS5 syntax survives, the last as a prefix.
+
+    Returns None when the text holds no searchable term.
+    """
+    terms = _CONTROL_CHARACTERS.sub(" ", text).split()[:_MAX_QUERY_TERMS]
+    if not terms:
+        return None
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def create_conversation(db: sqlite_utils.Database, *, title: str, model: str | None, client: str | None) -> str:
+    """Insert a new, empty conversation; returns its id (a uuid4 hex string)."""
+    conversation_id = uuid.uuid4().hex
+    now = time.time()
+    db.table("conversations").insert(
+        {
+            "id": conversation_id,
+            "title": title,
+            "model": model,
+            "created_at": now,
+            "updated_at": now,
+            "client": client,
+        }
+    )
+    return conversation_id
+
+
+def add_message(
+    db: sqlite_utils.Database,
+    conversation_id: str,
+    *,
+    role: str,
+    content: str,
+    parts_json: str | None,
+    model: str | None,
+    request_id: str | None,
+) -> int:
+    """Append a message and bump the conversation's `updated_at`; returns the message id.
+
+    Raises ConversationNotFoundError when the conversation does not exist.
+    """
+    now = time.time()
+    bumped = execute(
+        db, "UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?", (now, conversation_id)
+    )
+    if bumped.rowcount == 0:
+        raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
+    table = db.table("messages")
+    table.insert(
+        {
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "parts_json": parts_json,
+            "model": model,
+            "created_at": now,
+            "request_id": request_id,
+        }
+    )
+    return int(table.last_rowid or 0)
+
+
+def list_conversations(db: sqlite_utils.Database, *, limit: int, offset: int) -> list[ConversationSummary]:
+    """Conversations, most recently updated first."""
+    result = execute(
+        db,
+        """
+        SELECT c.id, c.title, c.model, c.created_at, c.updated_at, c.client,
+               (SELECT count(*) FROM messages AS m WHERE m.conversation_id = c.id) AS message_count
+        FROM conversations AS c
+        ORDER BY c.updated_at DESC, c.rowid DESC
+        LIMIT ? OFFSET ?
+        """,
+        (max(limit, 0), max(offset, 0)),
+    )
+    return [
+        ConversationSummary(
+            id=str(row["id"]),
+            title=str(row["title"]),
+            model=row["model"],
+            created_at=float(row["created_at"]),
+            updated_at=float(row["updated_at"]),
+            client=row["client"],
+            message_count=int(row["message_count"]),
+        )
+        for row in rows(result)
+    ]
+
+
+def get_conversation(db: sqlite_utils.Database, conversation_id: str) -> Conversation | None:
+    """The conversation with its messages in order, or None when there is no such conversation."""
+    found = rows(
+        execute(
+            db,
+            "SELECT id, title, model, created_at, updated_at, client FROM conversations WHERE id = ?",
+            (conversation_id,),
+        )
+    )
+    if not found:
+        return None
+    head = found[0]
+    messages = rows(
+        execute(
+            db,
+            """
+            SELECT id, conversation_id, role, content, parts_json, model, created_at, request_id
+            FROM messages WHERE conversation_id = ? ORDER BY id
+            """,
+            (conversation_id,),
+        )
+    )
+    return Conversation(
+        id=str(head["id"]),
+        title=str(head["title"]),
+        model=head["model"],
+        created_at=float(head["created_at"]),
+        updated_at=float(head["updated_at"]),
+        client=head["client"],
+        messages=[_message(row) for row in messages],
+    )
+
+
+def _message(row: dict[str, Any]) -> Message:
+    return Message(
+        id=int(row["id"]),
+        conversation_id=str(row["conversation_id"]),
+        role=str(row["role"]),
+        content=str(row["content"]),
+        parts_json=row["parts_json"],
+        model=row["model"],
+        created_at=float(row["created_at"]),
+        request_id=row["request_id"],
+    )
+
+
+def search_messages(db: sqlite_utils.Database, query: str, *, limit: int) -> list[SearchHit]:
+    """Messages matching the words of `query`, best first (bm25), each with a snippet.
+
+    Any text is accepted: FTS5 operators and punctuation in it are searched for as plain words.
+    """
+    match = fts_query(query)
+    if match is None or limit <= 0:
+        return []
+    result = execute(
+        db,
+        """
+        SELECT m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at,
+               snippet(messages_fts, 0, :start, :end, :ellipsis, :tokens) AS snippet,
+               messages_fts.rank AS rank
+        FROM messages_fts
+        JOIN messages AS m ON m.id = messages_fts.rowid
+        JOIN conversations AS c ON c.id = m.conversation_id
+        WHERE messages_fts MATCH :match
+        ORDER BY messages_fts.rank, m.id DESC
+        LIMIT :limit
+        """,
+        {
+            "start": SNIPPET_START,
+            "end": SNIPPET_END,
+            "ellipsis": SNIPPET_ELLIPSIS,
+            "tokens": _SNIPPET_TOKENS,
+            "match": match,
+            "limit": limit,
+        },
+    )
+    return [
+        SearchHit(
+            conversation_id=str(row["conversation_id"]),
+            conversation_title=str(row["title"]),
+            message_id=int(row["message_id"]),
+            role=str(row["role"]),
+            snippet=str(row["snippet"]),
+            created_at=float(row["created_at"]),
+            score=-float(row["rank"]),
+        )
+        for row in rows(result)
+    ]
+
+
+def delete_conversation(db: sqlite_utils.Database, conversation_id: str) -> bool:
+    """Delete a conversation, its messages and their search entries; False when there was none."""
+    deleted = execute(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
+    return deleted.rowcount > 0

@@ -1,0 +1,209 @@
+"""The `chat` and `chat_stream` tools: one question (or a whole message list) to Grok, whole or streamed."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from server.context import AppContext
+from server.errors import InputError, StreamInterruptedError
+from server.grok import ChatCompletion, ReasoningDelta, TextDelta
+from server.tools.common import SIMULATED_NOTE, ChatResult, TokenUsage, ToolCall, tool_call, tool_result, usd
+from server.tools.models import resolve_chat_model
+
+ReasoningEffort = Literal["none", "low", "medium", "high", "xhigh"]
+
+# How often chat_stream sends a progress notification at most; each one carries the text so far.
+PROGRESS_INTERVAL_S = 0.1
+
+
+class ChatMessage(BaseModel):
+    """One message of a conversation."""
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str = Field(min_length=1)
+
+
+def build_messages(prompt: str | None, messages: list[ChatMessage] | None, system: str | None) -> list[dict[str, Any]]:
+    """The Chat Completions `messages` for a prompt or a message list, with an optional system prompt.
+
+    Raises InputError when neither or both of prompt and messages are given.
+    """
+    if (prompt is None) == (messages is None):
+        raise InputError("Give either `prompt` (one question) or `messages` (a conversation), not both or neither.")
+    built: list[dict[str, Any]] = []
+    if system:
+        built.append({"role": "system", "content": system})
+    if prompt is not None:
+        if not prompt.strip():
+            raise InputError("`prompt` is empty. Ask Grok something.")
+        built.append({"role": "user", "content": prompt})
+    else:
+        assert messages is not None
+        if not messages:
+            raise InputError("`messages` is empty. Give at least one message with role `user`.")
+        built.extend({"role": m.role, "content": m.content} for m in messages)
+    return built
+
+
+def build_chat_body(
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    temperature: float | None,
+    max_tokens: int | None,
+    reasoning_effort: str | None,
+    json_schema: dict[str, Any] | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    if temperature is not None:
+        body["temperature"] = temperature
+    if max_tokens is not None:
+        body["max_completion_tokens"] = max_tokens
+    if reasoning_effort is not None:
+        body["reasoning_effort"] = reasoning_effort
+    if json_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": json_schema, "strict": True},
+        }
+    return body
+
+
+async def shape_chat_result(
+    call: ToolCall, completion: ChatCompletion, *, wants_json: bool, started: float, images: int = 0
+) -> CallToolResult:
+    """Record the call in the ledger and turn the completion into the tool's result."""
+    app = call.app
+    cost = await call.cost_ticks(completion.model, completion.usage)
+    await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images)
+    data: Any = None
+    if wants_json:
+        try:
+            data = json.loads(completion.text)
+        except ValueError:
+            data = None
+    simulated = app.is_simulated or app.grok.simulated
+    result = ChatResult(
+        text=completion.text,
+        model=completion.model,
+        request_id=completion.call.request_id or completion.id,
+        usage=TokenUsage.of(completion.usage),
+        cost_usd=usd(cost),
+        simulated=simulated,
+        conversation_id=call.conversation_id,
+        finish_reason=completion.finish_reason,
+        latency_ms=round((time.monotonic() - started) * 1000, 1),
+        data=data,
+    )
+    text = completion.text
+    if completion.finish_reason == "length":
+        text += "\n\n(The answer was cut off at max_tokens.)"
+    if simulated:
+        text += "\n\n" + SIMULATED_NOTE
+    return tool_result(text, result)
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    """Add the chat tools to the server."""
+
+    @server.tool(
+        title="Ask Grok",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+    )
+    async def chat(
+        ctx: Context,
+        prompt: Annotated[str | None, Field(description="A single question or instruction for Grok.")] = None,
+        messages: Annotated[
+            list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")
+        ] = None,
+        model: Annotated[
+            str | None,
+            Field(description="Model id or alias (see list_models); the configured default if omitted."),
+        ] = None,
+        system: Annotated[str | None, Field(description="System prompt.")] = None,
+        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+        max_tokens: Annotated[int | None, Field(ge=1, description="Cap on the visible answer's tokens.")] = None,
+        reasoning_effort: Annotated[
+            ReasoningEffort | None, Field(description="How hard reasoning models think; model-specific.")
+        ] = None,
+        json_schema: Annotated[
+            dict[str, Any] | None,
+            Field(description="A JSON Schema the answer must follow (structured output)."),
+        ] = None,
+    ) -> Annotated[CallToolResult, ChatResult]:
+        """Ask Grok a question and get the whole answer, with its model, tokens and cost."""
+        started = time.monotonic()
+        async with tool_call(ctx, "chat") as call:
+            built = build_messages(prompt, messages, system)
+            chosen = await resolve_chat_model(call.app, model)
+            call.model = chosen
+            body = build_chat_body(
+                model=chosen,
+                messages=built,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                reasoning_effort=reasoning_effort,
+                json_schema=json_schema,
+            )
+            completion = await call.app.grok.chat(body)
+            return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+
+    @server.tool(
+        title="Ask Grok (streamed)",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+    )
+    async def chat_stream(
+        ctx: Context,
+        prompt: Annotated[str | None, Field(description="A single question or instruction for Grok.")] = None,
+        messages: Annotated[
+            list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")
+        ] = None,
+        model: Annotated[str | None, Field(description="Model id or alias; the configured default if omitted.")] = None,
+        system: Annotated[str | None, Field(description="System prompt.")] = None,
+        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
+        max_tokens: Annotated[int | None, Field(ge=1)] = None,
+        reasoning_effort: ReasoningEffort | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Annotated[CallToolResult, ChatResult]:
+        """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while
+        Grok writes; the result is the whole answer."""
+        started = time.monotonic()
+        async with tool_call(ctx, "chat_stream") as call:
+            built = build_messages(prompt, messages, system)
+            chosen = await resolve_chat_model(call.app, model)
+            call.model = chosen
+            body = build_chat_body(
+                model=chosen,
+                messages=built,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                reasoning_effort=reasoning_effort,
+                json_schema=json_schema,
+            )
+            received = ""
+            thinking = 0
+            last_sent = 0.0
+            completion: ChatCompletion | None = None
+            async for event in call.app.grok.chat_stream(body):
+                if isinstance(event, TextDelta):
+                    received += event.text
+                elif isinstance(event, ReasoningDelta):
+                    thinking += len(event.text)
+                else:  # StreamDone: the last event
+                    completion = event.completion
+                    break
+                now = time.monotonic()
+                if now - last_sent >= PROGRESS_INTERVAL_S:
+                    last_sent = now
+                    message = received if received else f"Grok is thinking… ({thinking} characters of reasoning)"
+                    await ctx.report_progress(len(received) + thinking, None, message)
+            if completion is None:  # the client raises before this; a guard against a silent end
+                raise StreamInterruptedError("xAI's stream ended without an answer. Try again.")
+            await ctx.report_progress(len(completion.text) + thinking, len(completion.text) + thinking, completion.text)
+            return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)

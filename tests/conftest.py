@@ -1,0 +1,35 @@
+"""Shared test setup: asyncio for anyio tests, an isolated data dir and environment for every test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.support.simulator", "tests.support.keychain"]
+
+_OUR_VARIABLES = (
+    "XAI_API_KEY",
+    "GROK_MCP_HOME",
+    "GROK_MCP_BASE_URL",
+    "GROK_MCP_HTTP_TOKEN",
+    "GROK_MCP_PORT",
+    "GROK_MCP_LOG_LEVEL",
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own empty data dir and none of the developer's Grok MCP variables."""
+    for name in _OUR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "grok-home"
+    home.mkdir()
+    monkeypatch.setenv("GROK_MCP_HOME", str(home))
+    yield home

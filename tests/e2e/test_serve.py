@@ -1,0 +1,223 @@
+"""Real `grok-mcp serve` processes, over stdio and HTTP, driven by the MCP SDK's own clients."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import TextContent
+
+from server.store import Store
+from tests.support.processes import ROOT, SERVER_COMMAND, http_server, run_cli, server_env
+from tests.support.simulator import TEST_KEY, RunningSimulator
+
+pytestmark = pytest.mark.anyio
+
+
+def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=SERVER_COMMAND[0], args=[*SERVER_COMMAND[1:], "serve", *args], env=env, cwd=str(ROOT)
+    )
+
+
+async def test_stdio_server_answers_a_chat_and_records_it(isolated_home: Path, simulator: RunningSimulator) -> None:
+    env = server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY)
+    errlog = (isolated_home / "stderr.txt").open("w+", encoding="utf-8")
+    with errlog:
+        async with (
+            stdio_client(stdio_params(env), errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            init = await session.initialize()
+            assert init.server_info.name == "grok"
+            result = await session.call_tool("chat", {"prompt": "Say hello"})
+            assert not result.is_error
+            assert result.structured_content and result.structured_content["model"]
+    store = Store.open(isolated_home / "grok-mcp.db")
+    try:
+        rows = store.recent_requests(10)
+    finally:
+        store.close()
+    assert len(rows) == 1
+    assert rows[0].transport == "stdio"
+
+
+async def test_stdio_demo_mode_needs_no_key_and_says_it_is_simulated(isolated_home: Path) -> None:
+    env = server_env(isolated_home)
+    async with (
+        stdio_client(stdio_params(env, "--simulate")) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        result = await session.call_tool("chat", {"prompt": "Hello?"})
+        assert not result.is_error
+        assert result.structured_content and result.structured_content["simulated"] is True
+        assert "demo mode" in "".join(b.text for b in result.content if isinstance(b, TextContent))
+
+
+def test_serve_without_a_key_exits_3_and_says_how_to_add_one(isolated_home: Path, keychain: Any) -> None:
+    done = run_cli("serve", env=server_env(isolated_home))
+    assert done.returncode == 3
+    assert "grok-mcp keys set" in done.stderr
+    assert done.stdout == ""
+
+
+def test_serve_refuses_a_database_from_a_newer_version_with_exit_4(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    import sqlite3
+
+    db = isolated_home / "grok-mcp.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA user_version = 9999")
+    connection.close()
+    before = db.read_bytes()
+    done = run_cli("serve", env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY), stdin="")
+    assert done.returncode == 4
+    assert "newer" in done.stderr
+    assert db.read_bytes() == before
+    assert done.stdout == ""
+
+
+def test_http_serve_on_a_taken_port_exits_5(isolated_home: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(
+            "serve",
+            "--transport",
+            "http",
+            "--simulate",
+            "--port",
+            str(port),
+            env=server_env(isolated_home, GROK_MCP_HTTP_TOKEN="t" * 32),
+        )
+    assert done.returncode == 5
+    assert f"Port {port}" in done.stderr
+
+
+async def test_http_server_serves_mcp_with_the_bearer_token(isolated_home: Path, simulator: RunningSimulator) -> None:
+    with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
+        headers = {"Authorization": f"Bearer {server.token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers) as http,
+            streamable_http_client(server.url, http_client=http) as (
+                read,
+                write,
+            ),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool("chat", {"prompt": "Hello over HTTP"})
+            assert not result.is_error
+        health = httpx2.get(f"{server.root}/healthz").json()
+        assert health["app"] == "grok-mcp"
+        assert health["pid"] == server.process.pid
+        assert "token" not in str(health).lower()
+        ready = httpx2.get(f"{server.root}/readyz")
+        assert ready.status_code == 200, ready.text
+
+
+GOOD = "GOOD"  # stands for the server's real token in the cases below
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong-token"}, 401),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, 401),
+        ({"Authorization": GOOD, "Host": "attacker.example"}, 421),
+        ({"Authorization": GOOD, "Host": "127.0.0.1.nip.io"}, 421),
+        ({"Authorization": GOOD, "Origin": "http://attacker.example"}, 403),
+        ({"Authorization": GOOD, "Origin": "null"}, 403),
+    ],
+)
+def test_http_server_refuses_unauthenticated_and_foreign_requests(
+    headers: dict[str, str], status: int, http_demo_server: Any
+) -> None:
+    server = http_demo_server
+    sent = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
+    if sent.get("Authorization") == GOOD:
+        sent["Authorization"] = f"Bearer {server.token}"
+    body = '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
+    response = httpx2.post(server.url, headers=sent, content=body)
+    assert response.status_code == status
+    if "Host" in headers or "Origin" in headers:
+        foreign = {k: v for k, v in headers.items() if k != "Authorization"}
+        assert httpx2.get(f"{server.root}/healthz", headers=foreign).status_code == status
+
+
+@pytest.fixture(scope="module")
+def http_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    home = tmp_path_factory.mktemp("http-demo")
+    with http_server(home, base_url=None, key=None, extra_args=("--simulate",)) as server:
+        yield server
+
+
+async def test_sigterm_lets_a_running_call_finish_before_the_server_exits(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    simulator.set_config(latency_ms=1500)
+    with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
+        headers = {"Authorization": f"Bearer {server.token}"}
+        outcome: dict[str, Any] = {}
+
+        async def call() -> None:
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                streamable_http_client(server.url, http_client=http) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                outcome["result"] = await session.call_tool("chat", {"prompt": "slow question"})
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(10):
+                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
+                    await anyio.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+        assert not outcome["result"].is_error
+        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+
+
+def test_serve_writes_nothing_but_protocol_to_stdout(isolated_home: Path, simulator: RunningSimulator) -> None:
+    env = server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY)
+    request = (
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
+        '"clientInfo":{"name":"t","version":"1"}}}\n'
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
+        '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
+    )
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "serve", "--debug"],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin and process.stdout
+    process.stdin.write(request)
+    process.stdin.flush()
+    lines = [process.stdout.readline(), process.stdout.readline()]
+    rest, err = process.communicate(timeout=30)  # closes stdin: the client is gone
+    import json
+
+    for line in [*lines, *rest.splitlines()]:
+        if line.strip():
+            assert json.loads(line)["jsonrpc"] == "2.0"
+    assert "DEBUG" in err
+    assert process.returncode == 0

@@ -1,0 +1,209 @@
+"""The `grok-mcp` command line as a user runs it: real processes, the real keychain, the simulator."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.config import Settings
+from server.console import run_console
+from server.store import RequestRecord, Store
+from tests.support.processes import run_cli, server_env
+from tests.support.simulator import TEST_KEY, RunningSimulator
+
+OTHER_KEY = "xai-test-simulator-key-0002"
+
+
+@pytest.fixture
+def env(isolated_home: Path, simulator: RunningSimulator, clean_keychain: Any) -> dict[str, str]:
+    """A child environment on the real keychain session, pointed at the simulator, with no key in it."""
+    return server_env(isolated_home, base_url=simulator.base_url)
+
+
+def assert_no_secret(done: subprocess.CompletedProcess[str], *secrets: str) -> None:
+    for secret in secrets:
+        assert secret not in done.stdout
+        assert secret not in done.stderr
+
+
+def test_version_is_printed() -> None:
+    done = run_cli("--version", env=server_env(Path("/nonexistent")))
+    assert done.returncode == 0
+    assert done.stdout.startswith("grok-mcp 0.")
+
+
+def test_keys_set_validates_with_xai_stores_in_the_keychain_and_never_echoes_the_key(env: dict[str, str]) -> None:
+    done = run_cli("keys", "set", env=env, stdin=TEST_KEY + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "Stored xai-…0001" in done.stdout
+    assert "ACLs" in done.stdout
+    assert_no_secret(done, TEST_KEY)
+
+    shown = run_cli("keys", "show", "--json", env=env)
+    assert json.loads(shown.stdout) | {"backend": None} == {"source": "keychain", "key": "xai-…0001", "backend": None}
+    assert "SecretService" in json.loads(shown.stdout)["backend"]
+
+    tested = run_cli("keys", "test", env=env)
+    assert tested.returncode == 0
+    assert "xAI accepts this key" in tested.stdout
+    assert_no_secret(tested, TEST_KEY)
+
+    removed = run_cli("keys", "remove", env=env)
+    assert removed.returncode == 0
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["key"] is None
+
+
+@pytest.mark.parametrize(
+    ("key", "code", "expected"),
+    [
+        ("xai-this-key-is-invalid-01", 1, "rejected the API key"),
+        ("xai-this-key-is-blocked-01", 2, "BLOCKED"),
+        ("sk-proj-abcdefghijklmnopqrstuvwxyz", 2, "OpenAI"),
+        ("", 2, "No key was given"),
+    ],
+)
+def test_keys_set_refuses_keys_xai_would_not_take_and_stores_nothing(
+    env: dict[str, str], key: str, code: int, expected: str
+) -> None:
+    done = run_cli("keys", "set", env=env, stdin=key + "\n")
+    assert done.returncode == code, done.stderr
+    assert expected in done.stderr
+    if key:
+        assert_no_secret(done, key)
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["key"] is None
+
+
+def test_keys_rotate_keeps_the_old_key_for_a_grace_period(env: dict[str, str]) -> None:
+    assert run_cli("keys", "set", env=env, stdin=TEST_KEY + "\n").returncode == 0
+    done = run_cli("keys", "rotate", "--grace-minutes", "30", env=env, stdin=OTHER_KEY + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "kept for 30" in done.stdout
+    shown = json.loads(run_cli("keys", "show", "--json", env=env).stdout)
+    assert shown["key"] == "xai-…0002"
+    assert shown["previous_key"] == "xai-…0001"
+    assert run_cli("keys", "remove", "--previous", env=env).returncode == 0
+    assert "previous_key" not in json.loads(run_cli("keys", "show", "--json", env=env).stdout)
+
+
+def test_keys_test_without_a_key_exits_3(env: dict[str, str]) -> None:
+    done = run_cli("keys", "test", env=env)
+    assert done.returncode == 3
+    assert "grok-mcp keys set" in done.stderr
+
+
+def test_no_keychain_exits_6_with_what_to_do_instead(no_keychain_env: dict[str, str], isolated_home: Path) -> None:
+    env = {**no_keychain_env, "GROK_MCP_HOME": str(isolated_home)}
+    env.pop("XAI_API_KEY", None)
+    done = run_cli("keys", "set", "--no-validate", env=env, stdin=TEST_KEY + "\n")
+    assert done.returncode == 6
+    assert "XAI_API_KEY" in done.stderr
+    http = run_cli("serve", "--transport", "http", "--simulate", "--port", "0", env=env)
+    assert http.returncode == 6
+    assert "GROK_MCP_HTTP_TOKEN" in http.stderr
+
+
+def test_doctor_reports_every_check_and_a_healthy_setup(env: dict[str, str]) -> None:
+    assert run_cli("keys", "set", env=env, stdin=TEST_KEY + "\n").returncode == 0
+    done = run_cli("doctor", "--json", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    names = {c["name"]: c for c in report["checks"]}
+    assert {"runtime", "settings", "data dir", "api key", "database", "http port", "xAI API", "logs"} <= set(names)
+    assert report["healthy"] is True
+    assert "SecretService" in names["api key"]["detail"]
+    assert "accepts key" in names["xAI API"]["detail"]
+    assert_no_secret(done, TEST_KEY)
+    text = run_cli("doctor", env=env)
+    assert "All good." in text.stdout
+
+
+def test_doctor_fails_on_a_rejected_key_and_a_database_from_the_future(
+    env: dict[str, str], isolated_home: Path
+) -> None:
+    env = {**env, "XAI_API_KEY": "xai-this-key-is-invalid-02"}
+    with sqlite3.connect(isolated_home / "grok-mcp.db") as db:
+        db.execute("PRAGMA user_version = 999")
+    db.close()
+    done = run_cli("doctor", "--json", env=env)
+    assert done.returncode == 1
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["database"]["status"] == "fail"
+    assert "newer" in checks["database"]["detail"]
+    assert checks["xAI API"]["status"] == "fail"
+    assert_no_secret(done, "xai-this-key-is-invalid-02")
+
+
+def test_usage_prints_the_ledger_as_a_table_and_as_json(isolated_home: Path) -> None:
+    with Store.open(isolated_home / "grok-mcp.db") as store:
+        for model, ticks in (("grok-4.3", 25_000_000), ("grok-4.3", 5_000_000), ("grok-4.7", 70_000_000)):
+            store.record_request(
+                RequestRecord(tool="chat", model=model, endpoint="/v1/chat/completions", status=200, cost_ticks=ticks)
+            )
+    env = server_env(isolated_home)
+    done = run_cli("usage", "--group-by", "model", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["total"]["requests"] == 3
+    assert report["total"]["cost_usd"] == pytest.approx(0.01)
+    assert {g["key"]: g["requests"] for g in report["groups"]} == {"grok-4.3": 2, "grok-4.7": 1}
+    assert "| **total** | 3 |" in run_cli("usage", env=env).stdout
+
+
+def test_chat_console_drives_every_tool(isolated_home: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "dot.png"
+    Image.new("RGB", (8, 8), "blue").save(picture)
+    lines = iter(
+        [
+            "/help",
+            "What is MCP?",
+            "/model grok-4.3",
+            "/tokens hello there",
+            "/models",
+            f"/image {picture} what colour?",
+            "/imagine a red kite",
+            "/search mcp spec",
+            "/x grok news",
+            "/usage",
+            "/tools",
+            '/call count_tokens {"text": "abc"}',
+            "/call count_tokens [1]",
+            "/call count_tokens {bad",
+            "/frobnicate",
+            "/quit",
+        ]
+    )
+    output: list[str] = []
+
+    def read(_prompt: str) -> str:
+        return next(lines)
+
+    settings = Settings(home=isolated_home, simulate=True, transport="console")
+    assert run_console(settings, read=read, write=output.append) == 0
+    text = "".join(output)
+    assert "demo mode" in text
+    assert "Model: grok-4.3" in text
+    assert "tokens for grok-4.3" in text
+    assert "| grok-4.3" in text
+    assert "Generated 1 image" in text
+    assert "Sources:" in text
+    assert "**total**" in text
+    assert "count_tokens" in text
+    assert "must be a JSON object" in text
+    assert "not JSON" in text
+    assert "Unknown command /frobnicate" in text
+    assert "[grok-4.3 ·" in text
+
+
+def test_chat_console_ends_at_end_of_input(isolated_home: Path) -> None:
+    def read(_prompt: str) -> str:
+        raise EOFError
+
+    output: list[str] = []
+    assert run_console(Settings(home=isolated_home, simulate=True), read=read, write=output.append) == 0

@@ -1,0 +1,160 @@
+"""The Store's lifecycle and upkeep: closing, integrity checks, backups, checkpoints, the response cache."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+import server.store.db as db_module
+from server.errors import DatabaseUnusableError
+from server.store import RequestRecord, Store, StoreClosedError
+
+
+def _rec(request_id: str) -> RequestRecord:
+    return RequestRecord(tool="chat", model="grok-4", endpoint="/v1/chat/completions", id=request_id)
+
+
+def test_a_closed_store_refuses_work_and_closing_twice_is_harmless(db_path: Path) -> None:
+    store = Store.open(db_path)
+    assert not store.is_closed
+    store.close()
+    store.close()
+    assert store.is_closed
+    with pytest.raises(StoreClosedError):
+        store.record_request(_rec("late"))
+    with pytest.raises(StoreClosedError):
+        store.list_conversations()
+
+
+def test_every_connection_is_pragma_configured(store: Store) -> None:
+    with store._pool.connection() as db:  # pyright: ignore[reportPrivateUsage]
+        assert db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+
+
+def test_integrity_check_notices_a_search_index_out_of_step_with_its_messages(store: Store) -> None:
+    conversation_id = store.create_conversation(title="t", model=None, client=None)
+    store.add_message(conversation_id, role="user", content="indexed words")
+    assert store.integrity_ok()
+    with closing(sqlite3.connect(store.path)) as conn:
+        conn.execute("DROP TRIGGER messages_ad")
+        conn.execute("DELETE FROM messages")
+        conn.commit()
+    assert not store.integrity_ok()
+
+
+def test_integrity_check_notices_a_message_whose_conversation_is_gone(store: Store) -> None:
+    conversation_id = store.create_conversation(title="t", model=None, client=None)
+    store.add_message(conversation_id, role="user", content="orphan to be")
+    with closing(sqlite3.connect(store.path)) as conn:  # foreign keys are off on a bare connection
+        conn.execute("DELETE FROM conversations")
+        conn.commit()
+    assert not store.integrity_ok()
+
+
+def test_a_backup_taken_during_writes_restores_and_passes_the_integrity_check(store: Store, tmp_path: Path) -> None:
+    for i in range(200):
+        store.record_request(_rec(f"before-{i}"))
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        i = 0
+        while not stop.is_set():
+            store.record_request(_rec(f"during-{i}"))
+            i += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        store.backup_to(tmp_path / "backups" / "copy.db")
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+
+    with Store.open(tmp_path / "backups" / "copy.db") as restored:
+        assert restored.integrity_ok()
+        ids = {r.id for r in restored.recent_requests(limit=100_000)}
+    assert {f"before-{i}" for i in range(200)} <= ids
+    with pytest.raises(FileExistsError):
+        store.backup_to(tmp_path / "backups" / "copy.db")
+
+
+def test_a_checkpoint_empties_the_wal_file(store: Store) -> None:
+    for i in range(50):
+        store.record_request(_rec(f"r{i}"))
+    wal = store.path.with_name(store.path.name + "-wal")
+    assert wal.stat().st_size > 0
+    store.checkpoint()
+    assert wal.stat().st_size == 0
+
+
+def test_a_cached_response_is_returned_until_it_expires(store: Store) -> None:
+    assert store.get_cached_response("k") is None
+    store.put_cached_response("k", '{"text": "one"}', ttl_s=3600)
+    assert store.get_cached_response("k") == '{"text": "one"}'
+    store.put_cached_response("k", '{"text": "two"}', ttl_s=3600)
+    assert store.get_cached_response("k") == '{"text": "two"}'
+    store.put_cached_response("gone", "{}", ttl_s=0)
+    assert store.get_cached_response("gone") is None
+    assert store.purge_expired_responses() == 1
+    assert store.purge_expired_responses() == 0
+    assert store.get_cached_response("k") == '{"text": "two"}'
+
+
+def test_a_writer_truncates_a_wal_file_that_grew_past_the_limit(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_module, "WAL_CHECKPOINT_BYTES", 64 * 1024)
+    wal = store.path.with_name(store.path.name + "-wal")
+    sizes: list[int] = []
+    for i in range(400):
+        store.record_request(_rec(f"r{i}"))
+        sizes.append(wal.stat().st_size)
+    assert max(sizes) < 4 * 1024 * 1024
+    assert 0 in sizes, "a checkpoint emptied the WAL file at least once"
+
+
+@pytest.mark.slow
+def test_the_wal_file_stays_under_64_mb_over_10000_writes_with_a_reader_always_busy(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    if "slow" not in str(request.config.getoption("markexpr", "")):
+        pytest.skip("a soak test: select it with -m slow")
+    stop = threading.Event()
+
+    def tray_reading() -> None:
+        with Store.open(store.path) as tray:
+            while not stop.is_set():
+                tray.usage_summary(group_by="day")
+
+    reader = threading.Thread(target=tray_reading)
+    reader.start()
+    wal = store.path.with_name(store.path.name + "-wal")
+    biggest = 0
+    try:
+        for i in range(10_000):
+            store.record_request(_rec(f"r{i}"))
+            biggest = max(biggest, wal.stat().st_size)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    print(f"\nbiggest -wal file over 10,000 writes with a busy reader: {biggest / 1e6:.1f} MB")
+    assert biggest < 64 * 1024 * 1024
+
+
+def test_check_writable_passes_on_a_healthy_store_and_leaves_no_trace(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "db.sqlite") as store:
+        store.check_writable()
+        store.check_writable()
+        assert store.integrity_ok()
+
+
+def test_a_folder_that_cannot_be_created_gets_an_actionable_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(DatabaseUnusableError, match="GROK_MCP_HOME"):
+        Store.open(blocker / "sub" / "db.sqlite")

@@ -1,0 +1,125 @@
+"""Helpers for tests that run real `grok-mcp` processes: environments, free ports, readiness waits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_COMMAND = [sys.executable, "-m", "server"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(home: Path, *, base_url: str | None = None, key: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a child server: this test's data dir, the simulator, and a key if given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XAI_", "GROK_MCP_"))}
+    env["GROK_MCP_HOME"] = str(home)
+    env["PYTHONUNBUFFERED"] = "1"
+    if base_url:
+        env["GROK_MCP_BASE_URL"] = base_url
+    if key:
+        env["XAI_API_KEY"] = key
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SERVER_COMMAND, *args],
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class HttpServer:
+    process: subprocess.Popen[str]
+    port: int
+    token: str
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stderr_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_for_health(root: str, process: subprocess.Popen[str], *, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx2.Client(timeout=1) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited with {process.returncode} before it became healthy")
+            try:
+                if client.get(f"{root}/healthz").status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.05)  # polling a port with a bound, not waiting for time to pass
+    raise AssertionError(f"{root}/healthz did not answer within {timeout} s")
+
+
+@contextmanager
+def http_server(
+    home: Path,
+    *,
+    base_url: str | None,
+    key: str | None,
+    token: str = "test-token-" + "0" * 24,
+    extra_args: tuple[str, ...] = (),
+    **env_extra: str,
+) -> Iterator[HttpServer]:
+    """A real `grok-mcp serve --transport http` on a free loopback port; stopped with SIGTERM afterwards."""
+    port = free_port()
+    log = home / f"http-server-{port}.stderr"
+    env = server_env(home, base_url=base_url, key=key, GROK_MCP_HTTP_TOKEN=token, **env_extra)
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [*SERVER_COMMAND, "serve", "--transport", "http", "--port", str(port), *extra_args],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            text=True,
+        )
+    server = HttpServer(process, port, token, log)
+    try:
+        wait_for_health(server.root, process)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -12,27 +12,32 @@ from server.store import Store
 
 
 class InflightCalls:
-    """Counts running tool calls so a shutdown can wait for them, and refuses new ones while draining."""
+    """The running tool calls: a shutdown waits for them, refuses new ones while draining, and can cancel them."""
 
     def __init__(self) -> None:
-        self._count = 0
+        self._scopes: set[anyio.CancelScope] = set()
         self._idle = anyio.Event()
         self._idle.set()
         self.is_draining = False
 
     @property
     def count(self) -> int:
-        return self._count
+        return len(self._scopes)
 
-    def enter(self) -> None:
-        self._count += 1
-        if self._count == 1:
+    def enter(self, scope: anyio.CancelScope) -> None:
+        if not self._scopes:
             self._idle = anyio.Event()
+        self._scopes.add(scope)
 
-    def leave(self) -> None:
-        self._count -= 1
-        if self._count == 0:
+    def leave(self, scope: anyio.CancelScope) -> None:
+        self._scopes.discard(scope)
+        if not self._scopes:
             self._idle.set()
+
+    def cancel_all(self) -> None:
+        """Stop every running call now (each ends with an error saying the server is shutting down)."""
+        for scope in list(self._scopes):
+            scope.cancel()
 
     async def wait_idle(self) -> None:
         await self._idle.wait()

@@ -178,14 +178,11 @@ async def run_http(settings: Settings, token: str) -> None:
             def stop() -> None:
                 uv.should_exit = True
 
-            def force() -> None:
-                uv.should_exit = uv.force_exit = True
-
             async with anyio.create_task_group() as tg:
                 if sys.platform != "win32":
                     # We own the signals, not uvicorn: its handler makes sse-starlette end every open stream
                     # at once, cutting off calls in flight. We drain them first, then stop uvicorn.
-                    tg.start_soon(drain_on_signal, context, stop, force)
+                    tg.start_soon(drain_on_signal, context, stop)
                 await uv._serve(sockets=[sock])  # pyright: ignore[reportPrivateUsage]
                 tg.cancel_scope.cancel()
     finally:

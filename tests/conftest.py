@@ -1,7 +1,12 @@
-"""Shared test setup: asyncio for anyio tests, an isolated data dir and environment for every test."""
+"""Shared test setup: asyncio for anyio tests, an isolated data dir and environment for every test.
+
+After each test the garbage collector runs, so a leaked socket or process is reported (ResourceWarnings
+are errors) by the test that leaked it rather than by whichever test runs when the collector does.
+"""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,3 +38,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     home.mkdir()
     monkeypatch.setenv("GROK_MCP_HOME", str(home))
     yield home
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    yield
+    gc.collect()

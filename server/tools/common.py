@@ -162,9 +162,13 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
     if app.inflight.is_draining:
         raise ToolError("Grok MCP is shutting down and takes no new calls. Try again in a moment.")
     call = ToolCall(app=app, tool=tool, client=client_name(ctx))
-    app.inflight.enter()
+    scope = anyio.CancelScope()
+    app.inflight.enter(scope)
     try:
-        yield call
+        with scope:
+            yield call
+        if scope.cancelled_caught:
+            raise ToolError("Grok MCP was shut down before this call finished. Try again when it is back.")
     except XAIError as exc:
         if exc.call is not None:
             await call.record(
@@ -185,4 +189,4 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
             "(`grok-mcp doctor` shows where); please report it."
         ) from None
     finally:
-        app.inflight.leave()
+        app.inflight.leave(scope)

@@ -69,9 +69,11 @@ class AuthProxy:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
-                await send({"type": message["type"] + ".complete"})
                 if message["type"] == "lifespan.shutdown":
+                    await self.client.aclose()  # in the loop that used it, so no connection is left open
+                    await send({"type": "lifespan.shutdown.complete"})
                     return
+                await send({"type": message["type"] + ".complete"})
         body = b""
         while True:
             message = await receive()

@@ -221,3 +221,40 @@ def test_serve_writes_nothing_but_protocol_to_stdout(isolated_home: Path, simula
             assert json.loads(line)["jsonrpc"] == "2.0"
     assert "DEBUG" in err
     assert process.returncode == 0
+
+
+async def test_a_second_sigterm_stops_at_once_without_waiting_for_running_calls(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    simulator.set_config(latency_ms=20_000)
+    with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
+        headers = {"Authorization": f"Bearer {server.token}"}
+
+        async def call() -> None:
+            try:
+                async with (
+                    httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                    streamable_http_client(server.url, http_client=http) as (read, write),
+                    ClientSession(read, write) as session,
+                ):
+                    await session.initialize()
+                    await session.call_tool("chat", {"prompt": "very slow question"})
+            except Exception:  # the server is told to stop without waiting for this call
+                pass
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(10):
+                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
+                    await anyio.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+            # Two signals sent at once reach a process as one; send the second once the first was handled.
+            with anyio.fail_after(10):
+                while "Received SIGTERM" not in server.stderr_text():
+                    await anyio.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+            # Far less than the 20 s the call would need: the server did not wait for it.
+            code = await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=10))
+            tg.cancel_scope.cancel()
+        assert code == 0
+        assert "Traceback" not in server.stderr_text()

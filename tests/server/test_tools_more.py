@@ -200,3 +200,41 @@ async def test_usage_summary_adds_up_the_ledger(mcp: Client, ledger: Any) -> Non
     assert data["total"]["cost_usd"] == pytest.approx(sum(r.cost_ticks for r in rows) / 1e10)
     assert [g["key"] for g in data["groups"]] == ["chat"]
     assert "**total**" in text_of(result)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("chat", {"prompt": 42}),
+        ("chat", {"prompt": "hi", "temperature": 3}),
+        ("chat", {"prompt": "hi", "max_tokens": 0}),
+        ("chat", {"prompt": "hi", "reasoning_effort": "extreme"}),
+        ("chat_stream", {"messages": [{"role": "user"}]}),
+        ("analyze_image", {"images": []}),
+        ("analyze_image", {"images": ["https://example.com/a.png"] * 11}),
+        ("analyze_image", {"images": "https://example.com/a.png", "detail": "ultra"}),
+        ("generate_image", {"prompt": ""}),
+        ("generate_image", {"prompt": "cat", "n": 11}),
+        ("generate_image", {"prompt": "cat", "aspect_ratio": "5:4"}),
+        ("generate_image", {"prompt": "cat", "resolution": "8k"}),
+        ("web_search", {}),
+        ("x_search", {"query": "q", "handles": [f"h{i}" for i in range(11)]}),
+        ("count_tokens", {"text": ""}),
+        ("usage_summary", {"period": "decade"}),
+        ("usage_summary", {"group_by": "colour"}),
+        ("list_models", {"unexpected": {"deeply": ["nested"]}}),
+    ],
+)
+async def test_every_tool_turns_bad_input_into_an_error_result_without_calling_xai(
+    mcp: Client, simulator: RunningSimulator, tool: str, arguments: dict[str, Any]
+) -> None:
+    result = await mcp.call_tool(tool, arguments)
+    if tool == "list_models":  # extra arguments are ignored, as MCP clients expect
+        assert not result.is_error
+        return
+    assert result.is_error, text_of(result)
+    assert text_of(result)
+    inference = [
+        r for r in simulator.requests() if r["path"] not in ("/v1/language-models", "/v1/image-generation-models")
+    ]
+    assert inference == []

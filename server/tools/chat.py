@@ -75,6 +75,33 @@ def build_chat_body(
     return body
 
 
+async def prepare_chat(
+    call: ToolCall,
+    *,
+    prompt: str | None,
+    messages: list[ChatMessage] | None,
+    model: str | None,
+    system: str | None,
+    temperature: float | None,
+    max_tokens: int | None,
+    reasoning_effort: str | None,
+    json_schema: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The Chat Completions body for a chat-like tool's arguments, with the model resolved and noted on
+    the call. Raises InputError for unusable arguments."""
+    built = build_messages(prompt, messages, system)
+    chosen = await resolve_chat_model(call.app, model)
+    call.model = chosen
+    return build_chat_body(
+        model=chosen,
+        messages=built,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        reasoning_effort=reasoning_effort,
+        json_schema=json_schema,
+    )
+
+
 async def shape_chat_result(
     call: ToolCall, completion: ChatCompletion, *, wants_json: bool, started: float, images: int = 0
 ) -> CallToolResult:
@@ -140,12 +167,12 @@ def register(server: MCPServer[AppContext]) -> None:
         """Ask Grok a question and get the whole answer, with its model, tokens and cost."""
         started = time.monotonic()
         async with tool_call(ctx, "chat") as call:
-            built = build_messages(prompt, messages, system)
-            chosen = await resolve_chat_model(call.app, model)
-            call.model = chosen
-            body = build_chat_body(
-                model=chosen,
-                messages=built,
+            body = await prepare_chat(
+                call,
+                prompt=prompt,
+                messages=messages,
+                model=model,
+                system=system,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 reasoning_effort=reasoning_effort,
@@ -164,23 +191,30 @@ def register(server: MCPServer[AppContext]) -> None:
         messages: Annotated[
             list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")
         ] = None,
-        model: Annotated[str | None, Field(description="Model id or alias; the configured default if omitted.")] = None,
+        model: Annotated[
+            str | None, Field(description="Model id or alias (see list_models); the configured default if omitted.")
+        ] = None,
         system: Annotated[str | None, Field(description="System prompt.")] = None,
         temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-        max_tokens: Annotated[int | None, Field(ge=1)] = None,
-        reasoning_effort: ReasoningEffort | None = None,
-        json_schema: dict[str, Any] | None = None,
+        max_tokens: Annotated[int | None, Field(ge=1, description="Cap on the visible answer's tokens.")] = None,
+        reasoning_effort: Annotated[
+            ReasoningEffort | None, Field(description="How hard reasoning models think; model-specific.")
+        ] = None,
+        json_schema: Annotated[
+            dict[str, Any] | None,
+            Field(description="A JSON Schema the answer must follow (structured output)."),
+        ] = None,
     ) -> Annotated[CallToolResult, ChatResult]:
         """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while
         Grok writes; the result is the whole answer."""
         started = time.monotonic()
         async with tool_call(ctx, "chat_stream") as call:
-            built = build_messages(prompt, messages, system)
-            chosen = await resolve_chat_model(call.app, model)
-            call.model = chosen
-            body = build_chat_body(
-                model=chosen,
-                messages=built,
+            body = await prepare_chat(
+                call,
+                prompt=prompt,
+                messages=messages,
+                model=model,
+                system=system,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 reasoning_effort=reasoning_effort,

@@ -25,8 +25,8 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import server, mcp, httpx2, keyring, sqlite_utils, PIL, pytest"
+	$(PY) -m pip install -q -e '.[desktop,test]' 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import server, mcp, httpx2, keyring, sqlite_utils, PIL, pytest, PySide6.QtWidgets, pytestqt"
 	touch $@
 
 system-deps:

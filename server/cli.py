@@ -139,6 +139,13 @@ def _key_info_lines(info: Any) -> list[str]:
     return lines
 
 
+def _key_info_dict(info: Any) -> dict[str, Any]:
+    """What xAI said about a key, for --json output (the key itself only in xAI's redacted form)."""
+    fields = dataclasses.asdict(info)
+    fields.pop("call", None)
+    return fields
+
+
 async def _fetch_key_info(settings: Settings, key: str) -> Any:
     from server.grok import GrokClient
 
@@ -187,22 +194,36 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 _out(f"Previous key {result['previous_key']} stays valid in Grok MCP until the grace period ends.")
         return EXIT_OK
     if action in ("set", "rotate"):
+        if action == "rotate" and secrets.get_api_key() is None:
+            raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
         key = secrets.check_key_format(_read_secret("xAI API key (input hidden): "))
         register_secret(key)
-        info = None
-        if not args.no_validate:
-            info = _validate_key(settings, key)
+        info = None if args.no_validate else _validate_key(settings, key)
         if action == "rotate":
-            if secrets.get_api_key() is None:
-                raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
             secrets.rotate_api_key(key, grace_seconds=args.grace_minutes * 60)
-            _out(f"Rotated: {secrets.redact(key)} is now active; the old key is kept for {args.grace_minutes} minutes.")
+            message = (
+                f"Rotated: {secrets.redact(key)} is now active; the old key is kept for {args.grace_minutes:g} minutes."
+            )
         else:
             secrets.store_api_key(key)
-            _out(f"Stored {secrets.redact(key)} in the OS keychain ({secrets.backend_name()}).")
+            message = f"Stored {secrets.redact(key)} in the OS keychain ({secrets.backend_name()})."
+        shadowed = secrets.api_key_source() == "env"
+        if args.json:
+            _out(
+                json.dumps(
+                    {
+                        "stored": secrets.redact(key),
+                        "validated": info is not None,
+                        "env_overrides": shadowed,
+                        "key_info": _key_info_dict(info) if info is not None else None,
+                    }
+                )
+            )
+            return EXIT_OK
+        _out(message)
         if info is not None:
             _out("\n".join(_key_info_lines(info)))
-        if secrets.api_key_source() == "env":
+        if shadowed:
             _out("Note: XAI_API_KEY is set in this environment and takes precedence over the keychain.")
         return EXIT_OK
     if action == "test":
@@ -213,7 +234,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
         info = anyio.run(_fetch_key_info, settings, key)
         blocked = info.api_key_blocked or info.api_key_disabled or info.team_blocked
         if args.json:
-            _out(json.dumps({"ok": not blocked, **dataclasses.asdict(info)}))
+            _out(json.dumps({"ok": not blocked, **_key_info_dict(info)}))
         else:
             _out("xAI accepts this key:" if not blocked else "xAI knows this key, but it cannot be used:")
             _out("\n".join(_key_info_lines(info)))
@@ -252,6 +273,43 @@ def cmd_usage(args: argparse.Namespace) -> int:
         total=UsageRow.of(summary.total),
     )
     _out(report.model_dump_json(indent=2) if args.json else format_usage_table(report))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- models
+
+
+async def _model_list(settings: Settings, key: str) -> Any:
+    from server.grok import GrokClient, ModelCatalog
+    from server.tools.models import build_model_list
+
+    async with GrokClient(base_url=settings.base_url, api_key=lambda: key, max_attempts=3, timeout_s=30) as client:
+        return await build_model_list(ModelCatalog(client), settings, simulated=False)
+
+
+async def _demo_model_list(settings: Settings) -> Any:
+    from server.demo import DEMO_KEY, embedded_simulator
+
+    async with embedded_simulator() as base_url:
+        listing = await _model_list(dataclasses.replace(settings, base_url=base_url), DEMO_KEY)
+    return listing.model_copy(update={"simulated": True})
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from server import secrets
+    from server.tools.models import format_model_table
+
+    settings = _settings(args)
+    configure_logging("DEBUG" if args.debug else "WARNING")
+    if args.simulate:
+        listing = anyio.run(_demo_model_list, settings)
+    else:
+        key = secrets.get_api_key()
+        if not key:
+            raise NoApiKeyError()
+        register_secret(key)
+        listing = anyio.run(_model_list, settings, key)
+    _out(listing.model_dump_json(indent=2) if args.json else format_model_table(listing))
     return EXIT_OK
 
 
@@ -318,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
     k_set = keys_sub.add_parser("set", help="store a key (read from the terminal or stdin, never the command line)")
     k_set.add_argument("--no-validate", action="store_true", help="store without asking xAI first")
+    k_set.add_argument("--json", action="store_true", help="print the result as JSON")
     k_show = keys_sub.add_parser("show", help="show the configured key, redacted")
     k_show.add_argument("--json", action="store_true")
     k_test = keys_sub.add_parser("test", help="ask xAI about the configured key")
@@ -325,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     k_rotate = keys_sub.add_parser("rotate", help="replace the key, keeping the old one for a grace period")
     k_rotate.add_argument("--grace-minutes", type=float, default=60.0)
     k_rotate.add_argument("--no-validate", action="store_true")
+    k_rotate.add_argument("--json", action="store_true", help="print the result as JSON")
     k_remove = keys_sub.add_parser("remove", help="remove the key from the keychain")
     k_remove.add_argument("--previous", action="store_true", help="only end the rotation grace period")
 
@@ -332,6 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--period", choices=["today", "yesterday", "7d", "30d", "month", "all"], default="30d")
     usage.add_argument("--group-by", choices=["day", "model", "tool", "client"], default="day")
     usage.add_argument("--json", action="store_true")
+
+    models = add("models", cmd_models, "list the models xAI serves now, with prices")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--simulate", action="store_true", help="list the built-in simulator's catalog")
 
     chat = add("chat", cmd_chat, "interactive console for trying every tool")
     chat.add_argument("--simulate", action="store_true", help="use the built-in simulator")

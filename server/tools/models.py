@@ -8,8 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.config import Settings
 from server.context import AppContext
 from server.errors import InputError
+from server.grok import ModelCatalog
 from server.tools.common import tool_call, tool_result
 
 TICKS_PER_USD_PER_MILLION = 10_000  # catalog prices are ticks per token; ticks/token ÷ 10 000 = $ per 1M tokens
@@ -33,6 +35,66 @@ async def resolve_image_model(app: AppContext, model: str | None) -> str:
     if app.settings.image_model:
         return app.settings.image_model
     return (await app.catalog.default_image_model()).id
+
+
+async def build_model_list(catalog: ModelCatalog, settings: Settings, *, simulated: bool) -> ModelList:
+    """The live catalog with dollar prices and the defaults marked (for the tool, the resource and the CLI).
+
+    Raises XAIError subclasses when the catalog cannot be fetched.
+    """
+    chat_models = await catalog.language_models()
+    image_models = await catalog.image_models()
+    default_chat = settings.default_model or (await catalog.default_chat_model()).id if chat_models else None
+    default_image = settings.image_model or (await catalog.default_image_model()).id if image_models else None
+    entries = [
+        ModelEntry(
+            id=m.id,
+            kind="chat",
+            aliases=list(m.aliases),
+            input_modalities=list(m.input_modalities),
+            output_modalities=list(m.output_modalities),
+            context_length=m.context_length,
+            input_usd_per_million=per_million(m.prompt_text_token_price),
+            cached_input_usd_per_million=per_million(m.cached_prompt_text_token_price),
+            output_usd_per_million=per_million(m.completion_text_token_price),
+            is_default=m.id == default_chat,
+        )
+        for m in chat_models
+    ]
+    entries += [
+        ModelEntry(
+            id=m.id,
+            kind="image",
+            aliases=list(m.aliases),
+            input_modalities=list(m.input_modalities),
+            output_modalities=list(m.output_modalities),
+            usd_per_image=m.image_price / 1e10,
+            is_default=m.id == default_image,
+        )
+        for m in image_models
+    ]
+    return ModelList(
+        models=entries, default_chat_model=default_chat, default_image_model=default_image, simulated=simulated
+    )
+
+
+def format_model_table(listing: ModelList) -> str:
+    """The catalog as a Markdown table, for people."""
+    lines = [
+        "| model | kind | context | input $/1M | cached $/1M | output $/1M | per image |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in listing.models:
+        name = e.id + (" (default)" if e.is_default else "")
+        context = f"{e.context_length:,}" if e.context_length else "—"
+        lines.append(
+            f"| {name} | {e.kind} | {context} | {_price(e.input_usd_per_million)} | "
+            f"{_price(e.cached_input_usd_per_million)} | {_price(e.output_usd_per_million)} | "
+            f"{_price(e.usd_per_image)} |"
+        )
+    if listing.simulated:
+        lines.append("\n(Simulated catalog: Grok MCP is in demo mode.)")
+    return "\n".join(lines)
 
 
 def per_million(ticks_per_token: int | None) -> float | None:
@@ -81,58 +143,10 @@ def register(server: MCPServer[AppContext]) -> None:
         """List the models xAI serves right now, with context size, modalities and prices per million tokens."""
         async with tool_call(ctx, "list_models") as call:
             app = call.app
-            chat_models = await app.catalog.language_models()
-            image_models = await app.catalog.image_models()
-            default_chat = await resolve_chat_model(app, None) if chat_models else None
-            default_image = await resolve_image_model(app, None) if image_models else None
-            entries = [
-                ModelEntry(
-                    id=m.id,
-                    kind="chat",
-                    aliases=list(m.aliases),
-                    input_modalities=list(m.input_modalities),
-                    output_modalities=list(m.output_modalities),
-                    context_length=m.context_length,
-                    input_usd_per_million=per_million(m.prompt_text_token_price),
-                    cached_input_usd_per_million=per_million(m.cached_prompt_text_token_price),
-                    output_usd_per_million=per_million(m.completion_text_token_price),
-                    is_default=m.id == default_chat,
-                )
-                for m in chat_models
-            ]
-            entries += [
-                ModelEntry(
-                    id=m.id,
-                    kind="image",
-                    aliases=list(m.aliases),
-                    input_modalities=list(m.input_modalities),
-                    output_modalities=list(m.output_modalities),
-                    usd_per_image=m.image_price / 1e10,
-                    is_default=m.id == default_image,
-                )
-                for m in image_models
-            ]
-            listing = ModelList(
-                models=entries,
-                default_chat_model=default_chat,
-                default_image_model=default_image,
-                simulated=app.is_simulated or app.grok.simulated,
+            listing = await build_model_list(
+                app.catalog, app.settings, simulated=app.is_simulated or app.grok.simulated
             )
-            lines = [
-                "| model | kind | context | input $/1M | cached $/1M | output $/1M | per image |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for e in entries:
-                name = e.id + (" (default)" if e.is_default else "")
-                context = f"{e.context_length:,}" if e.context_length else "—"
-                lines.append(
-                    f"| {name} | {e.kind} | {context} | {_price(e.input_usd_per_million)} | "
-                    f"{_price(e.cached_input_usd_per_million)} | {_price(e.output_usd_per_million)} | "
-                    f"{_price(e.usd_per_image)} |"
-                )
-            if listing.simulated:
-                lines.append("\n(Simulated catalog: Grok MCP is in demo mode.)")
-            return tool_result("\n".join(lines), listing)
+            return tool_result(format_model_table(listing), listing)
 
     @server.tool(title="Count tokens", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True))
     async def count_tokens(

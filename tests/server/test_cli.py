@@ -207,3 +207,39 @@ def test_chat_console_ends_at_end_of_input(isolated_home: Path) -> None:
 
     output: list[str] = []
     assert run_console(Settings(home=isolated_home, simulate=True), read=read, write=output.append) == 0
+
+
+def test_keys_set_json_reports_what_xai_said_for_the_tray(env: dict[str, str]) -> None:
+    done = run_cli("keys", "set", "--json", env=env, stdin=TEST_KEY + "\n")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["stored"] == "xai-…0001"
+    assert result["validated"] is True
+    assert result["env_overrides"] is False
+    assert result["key_info"]["acls"]
+    assert "call" not in result["key_info"]
+    assert_no_secret(done, TEST_KEY)
+
+
+def test_keys_rotate_without_a_key_refuses_before_reading_one(env: dict[str, str]) -> None:
+    done = run_cli("keys", "rotate", env=env, stdin=TEST_KEY + "\n")
+    assert done.returncode == 3
+    assert "keys set" in done.stderr
+
+
+def test_models_lists_the_live_catalog_with_the_default_marked(env: dict[str, str]) -> None:
+    env = {**env, "XAI_API_KEY": TEST_KEY}
+    done = run_cli("models", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(done.stdout)
+    by_id = {m["id"]: m for m in listing["models"]}
+    assert by_id[listing["default_chat_model"]]["is_default"] is True
+    assert by_id["grok-4.3"]["input_usd_per_million"] == pytest.approx(1.25)
+    assert listing["simulated"] is False
+    assert "| grok-4.3 |" in run_cli("models", env=env).stdout
+
+
+def test_models_in_demo_mode_needs_no_key(isolated_home: Path) -> None:
+    done = run_cli("models", "--simulate", "--json", env=server_env(isolated_home))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["simulated"] is True

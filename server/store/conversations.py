@@ -269,3 +269,133 @@ def delete_conversation(db: sqlite_utils.Database, conversation_id: str) -> bool
     """Delete a conversation, its messages and their search entries; False when there was none."""
     deleted = execute(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
     return deleted.rowcount > 0
+
+
+# Turns of `chat_with_context`: the history sent back to xAI and the messages a turn adds.
+
+
+@dataclass(frozen=True)
+class ContextMessage:
+    """A message as sent back to xAI: its text and its prompt tokens (None when never measured)."""
+
+    id: int
+    role: str
+    content: str
+    tokens: int | None
+
+
+@dataclass(frozen=True)
+class ConversationContext:
+    """What a new turn needs of a conversation: the model it last used and its messages, oldest first."""
+
+    model: str | None
+    messages: list[ContextMessage]
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message a turn appends; `tokens` is its size in the prompt of a later turn, when known."""
+
+    role: str
+    content: str
+    model: str | None = None
+    request_id: str | None = None
+    tokens: int | None = None
+
+
+def new_conversation_id() -> str:
+    """A fresh conversation id (a uuid4 hex string), for a conversation that `save_turn` creates."""
+    return uuid.uuid4().hex
+
+
+def conversation_context(db: sqlite_utils.Database, conversation_id: str) -> ConversationContext | None:
+    """A conversation's model and every message with its token count, oldest first; None when there is none."""
+    found = rows(execute(db, "SELECT model FROM conversations WHERE id = ?", (conversation_id,)))
+    if not found:
+        return None
+    result = execute(
+        db,
+        "SELECT id, role, content, tokens FROM messages WHERE conversation_id = ? ORDER BY id",
+        (conversation_id,),
+    )
+    messages = [
+        ContextMessage(
+            id=int(row["id"]),
+            role=str(row["role"]),
+            content=str(row["content"]),
+            tokens=None if row["tokens"] is None else int(row["tokens"]),
+        )
+        for row in rows(result)
+    ]
+    return ConversationContext(model=found[0]["model"], messages=messages)
+
+
+def save_turn(
+    db: sqlite_utils.Database,
+    conversation_id: str,
+    *,
+    create_with_title: str | None,
+    model: str | None,
+    client: str | None,
+    system: NewMessage | None,
+    messages: list[NewMessage],
+    token_updates: dict[int, int],
+) -> None:
+    """Record one turn in a single transaction, so other processes see all of it or none of it.
+
+    Creates the conversation when `create_with_title` is given, else bumps it and records `model` as the
+    one it now uses. `system` replaces the conversation's system prompt (the first message with role
+    `system`) or adds one. `token_updates` sets measured token counts of earlier messages by id.
+    Raises ConversationNotFoundError when an existing conversation is gone (deleted meanwhile).
+    """
+    now = time.time()
+    if create_with_title is not None:
+        db.table("conversations").insert(
+            {
+                "id": conversation_id,
+                "title": create_with_title,
+                "model": model,
+                "created_at": now,
+                "updated_at": now,
+                "client": client,
+            }
+        )
+    else:
+        bumped = execute(
+            db,
+            "UPDATE conversations SET updated_at = max(updated_at, ?), model = coalesce(?, model) WHERE id = ?",
+            (now, model, conversation_id),
+        )
+        if bumped.rowcount == 0:
+            raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
+    for message_id, tokens in token_updates.items():
+        execute(
+            db,
+            "UPDATE messages SET tokens = ? WHERE id = ? AND conversation_id = ?",
+            (tokens, message_id, conversation_id),
+        )
+    appended = list(messages)
+    if system is not None:
+        replaced = execute(
+            db,
+            """
+            UPDATE messages SET content = ?, tokens = ?, created_at = ?
+            WHERE id = (SELECT min(id) FROM messages WHERE conversation_id = ? AND role = 'system')
+            """,
+            (system.content, system.tokens, now, conversation_id),
+        )
+        if replaced.rowcount == 0:
+            appended.insert(0, system)
+    db.table("messages").insert_all(
+        {
+            "conversation_id": conversation_id,
+            "role": message.role,
+            "content": message.content,
+            "parts_json": None,
+            "model": message.model,
+            "created_at": now,
+            "request_id": message.request_id,
+            "tokens": message.tokens,
+        }
+        for message in appended
+    )

@@ -149,6 +149,22 @@ def insert_request(db: sqlite_utils.Database, rec: RequestRecord) -> int:
     return int(table.last_rowid or 0)
 
 
+def insert_requests_once(db: sqlite_utils.Database, recs: Sequence[RequestRecord]) -> int:
+    """Append each record unless the ledger already has a row with its id (inside the caller's transaction).
+
+    Returns how many rows were added. A record without an id is always added.
+    """
+    added = 0
+    for rec in recs:
+        if rec.id is not None:
+            found = execute(db, "SELECT 1 FROM requests WHERE id = ? LIMIT 1", (rec.id,)).fetchone()
+            if found is not None:
+                continue
+        insert_request(db, rec)
+        added += 1
+    return added
+
+
 def _period(since: float | None, until: float | None) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}

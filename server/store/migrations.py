@@ -139,6 +139,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX response_cache_expires_at ON response_cache (expires_at)",
         ),
     ),
+    Migration(
+        "0004_message_tokens",
+        # What each message costs in the prompt when sent back to xAI, in xAI's own accounting where it
+        # reported one; NULL when unknown. Conversations use it to fit their history to a context window.
+        ("ALTER TABLE messages ADD COLUMN tokens INTEGER",),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -13,7 +14,13 @@ import sqlite_utils
 
 from server.errors import DatabaseUnusableError
 from server.store import cache, conversations, ledger, migrations
-from server.store.conversations import Conversation, ConversationSummary, SearchHit
+from server.store.conversations import (
+    Conversation,
+    ConversationContext,
+    ConversationSummary,
+    NewMessage,
+    SearchHit,
+)
 from server.store.db import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRY_DEADLINE_S, ConnectionPool, execute
 from server.store.ledger import GroupBy, RequestRecord, UsageCell, UsageSummary
 
@@ -119,6 +126,14 @@ class Store:
         """Append one upstream call to the usage ledger; it is durable when this returns."""
         self._pool.write(lambda db: ledger.insert_request(db, rec))
 
+    def record_requests_once(self, recs: Sequence[RequestRecord]) -> int:
+        """Append upstream calls whose xAI request id is not in the ledger yet; returns how many were added.
+
+        The checks and the inserts share one write transaction, so two processes recording the same
+        results (a finished batch fetched twice) leave one row per call.
+        """
+        return self._pool.write(lambda db: ledger.insert_requests_once(db, recs))
+
     def usage_summary(
         self, *, since: float | None = None, until: float | None = None, group_by: GroupBy = "day"
     ) -> UsageSummary:
@@ -192,6 +207,38 @@ class Store:
     def delete_conversation(self, conversation_id: str) -> bool:
         """Delete a conversation with its messages and search entries; False when there was none."""
         return self._pool.write(lambda db: conversations.delete_conversation(db, conversation_id))
+
+    def conversation_context(self, conversation_id: str) -> ConversationContext | None:
+        """A conversation's model and messages with their token counts, oldest first; None when there is none."""
+        return self._pool.read(lambda db: conversations.conversation_context(db, conversation_id))
+
+    def save_turn(
+        self,
+        conversation_id: str,
+        *,
+        create_with_title: str | None = None,
+        model: str | None = None,
+        client: str | None = None,
+        system: NewMessage | None = None,
+        messages: list[NewMessage] | None = None,
+        token_updates: dict[int, int] | None = None,
+    ) -> None:
+        """Record a turn of a conversation atomically: create it or bump it, set its system prompt, append.
+
+        Raises ConversationNotFoundError when the conversation is gone and `create_with_title` is None.
+        """
+        self._pool.write(
+            lambda db: conversations.save_turn(
+                db,
+                conversation_id,
+                create_with_title=create_with_title,
+                model=model,
+                client=client,
+                system=system,
+                messages=messages or [],
+                token_updates=token_updates or {},
+            )
+        )
 
     # The response cache
 

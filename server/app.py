@@ -15,17 +15,18 @@ from server.context import AppContext
 from server.grok import GrokClient, ModelCatalog
 from server.secrets import ApiKeyProvider
 from server.store import Store
-from server.tools import chat, conversations, images, models, resources, search, usage
+from server.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
 
 logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
 Grok MCP gives you xAI's Grok models. Use `chat` (or `chat_stream` for long answers) to ask Grok,
 `chat_with_context` to hold a conversation Grok remembers (list, search, read and delete them with
-the conversation tools), `analyze_image` for images, `generate_image` to make images, `web_search` and `x_search` for
-current information with sources, `list_models` for models and prices, `count_tokens` to measure
-text, and `usage_summary` for what calls have cost. Every result says which model answered and
-what it cost."""
+the conversation tools), `batch_chat` to run many prompts at once (`job_result` fetches a batch
+submitted to xAI's Batch API), `analyze_image` for images, `generate_image` to make images,
+`web_search` and `x_search` for current information with sources, `list_models` for models and
+prices, `count_tokens` to measure text, and `usage_summary` for what calls have cost. Every result
+says which model answered and what it cost."""
 
 
 @asynccontextmanager
@@ -86,6 +87,6 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
         debug=settings.debug,
         log_level="DEBUG" if settings.debug else "INFO",
     )
-    for family in (chat, conversations, images, search, models, usage, resources):
+    for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
     return server

@@ -1,5 +1,6 @@
 """The async xAI REST client: requests, streaming, retries, error mapping, the model catalog and prices."""
 
+from server.grok.batches import Batch, BatchItemOutcome, BatchRequestInfo, BatchState, Page
 from server.grok.catalog import ModelCatalog, compute_cost_ticks
 from server.grok.client import GrokClient
 from server.grok.retry import RetryBudget, RetryPolicy
@@ -26,6 +27,10 @@ from server.grok.types import (
 
 __all__ = [
     "ApiKeyInfo",
+    "Batch",
+    "BatchItemOutcome",
+    "BatchRequestInfo",
+    "BatchState",
     "ChatCompletion",
     "Citation",
     "GeneratedImage",
@@ -35,6 +40,7 @@ __all__ = [
     "LanguageModel",
     "ModelCatalog",
     "ModelInfo",
+    "Page",
     "ReasoningDelta",
     "ResponseResult",
     "ResponseToolCall",

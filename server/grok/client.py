@@ -7,7 +7,7 @@ import logging
 import random
 import time
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -18,6 +18,17 @@ import httpx2
 
 from server import __version__
 from server.errors import InputError, InvalidKeyError, NoApiKeyError, UpstreamCall, UpstreamUnavailableError
+from server.grok.batches import (
+    Batch,
+    BatchItemOutcome,
+    BatchRequestInfo,
+    Page,
+    batch_requests_payload,
+    parse_batch,
+    parse_batch_list,
+    parse_batch_requests,
+    parse_batch_results,
+)
 from server.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error
 from server.grok.parsing import (
     JSON,
@@ -361,6 +372,89 @@ class GrokClient:
             return None
         return parse_chat_completion(data, call)
 
+    # ------------------------------------------------------------------------------------ batches
+
+    async def create_batch(self, name: str) -> Batch:
+        """POST /batches: a new, empty batch named `name`. Raises XAIError subclasses."""
+        data, _ = await self._request_json("POST", "batches", json_body={"name": name}, expect="batch_id")
+        return parse_batch(data)
+
+    async def add_batch_requests(self, batch_id: str, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """POST /batches/{id}/requests: add (batch_request_id, chat completion body) pairs.
+
+        Raises XAIError subclasses (NotFoundError for an unknown batch, InvalidRequestError for a bad body).
+        """
+        await self._request_json(
+            "POST",
+            f"batches/{_segment(batch_id)}/requests",
+            json_body=batch_requests_payload(requests),
+            expect="batch_requests",
+            endpoint=f"{self._base_path}/batches/requests",
+            allow_null=True,
+        )
+
+    async def get_batch(self, batch_id: str) -> Batch:
+        """GET /batches/{id}: the batch and its request counts. Raises XAIError subclasses (NotFoundError)."""
+        data, _ = await self._request_json(
+            "GET", f"batches/{_segment(batch_id)}", expect="batch_id", idempotent=True, endpoint=self._batches_path
+        )
+        return parse_batch(data)
+
+    async def list_batch_requests(
+        self, batch_id: str, *, limit: int = 100, pagination_token: str | None = None
+    ) -> Page[BatchRequestInfo]:
+        """GET /batches/{id}/requests: one page of the batch's requests and their states. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "GET",
+            f"batches/{_segment(batch_id)}/requests{_page_query(limit, pagination_token)}",
+            expect="batch_request_metadata",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/requests",
+        )
+        return parse_batch_requests(data)
+
+    async def batch_results(
+        self, batch_id: str, *, limit: int = 100, pagination_token: str | None = None
+    ) -> Page[BatchItemOutcome]:
+        """GET /batches/{id}/results: one page of finished requests' completions or errors.
+
+        Raises XAIError subclasses (NotFoundError for an unknown batch).
+        """
+        data, call = await self._request_json(
+            "GET",
+            f"batches/{_segment(batch_id)}/results{_page_query(limit, pagination_token)}",
+            expect="results",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/results",
+        )
+        return parse_batch_results(data, call)
+
+    async def cancel_batch(self, batch_id: str) -> Batch:
+        """POST /batches/{id}:cancel: stop the batch's pending requests. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "POST",
+            f"batches/{_segment(batch_id)}:cancel",
+            expect="batch_id",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/cancel",
+        )
+        return parse_batch(data)
+
+    async def list_batches(self, *, limit: int = 100, pagination_token: str | None = None) -> Page[Batch]:
+        """GET /batches: one page of the team's batches. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "GET",
+            f"batches{_page_query(limit, pagination_token)}",
+            expect="batches",
+            idempotent=True,
+            endpoint=self._batches_path,
+        )
+        return parse_batch_list(data)
+
+    @property
+    def _batches_path(self) -> str:
+        return f"{self._base_path}/batches"
+
     async def fetch_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
         """Download `url` (an image, typically) and return its bytes and content type.
 
@@ -524,7 +618,9 @@ class GrokClient:
             kind = "dropped"
         return Failure(transport=kind, reason=reason, mid_stream=mid_stream)
 
-    async def _read_reply(self, response: httpx2.Response, *, expect: str, allow_202: bool = False) -> JSON | Failure:
+    async def _read_reply(
+        self, response: httpx2.Response, *, expect: str, allow_202: bool = False, allow_null: bool = False
+    ) -> JSON | Failure:
         """The JSON body of a successful reply, or the Failure it describes (error status or body, junk)."""
         request_id = response.headers.get("x-request-id")
         try:
@@ -546,6 +642,8 @@ class GrokClient:
             body: object = json.loads(content)
         except ValueError:
             return Failure(status=status, transport="protocol", reason="the reply is not JSON", request_id=request_id)
+        if body is None and allow_null:
+            return {}  # the Batch API answers `null` when requests were added
         if not isinstance(body, dict):
             return Failure(status=status, transport="protocol", reason="the reply is not a JSON object")
         data: JSON = body  # pyright: ignore[reportUnknownVariableType]
@@ -568,6 +666,7 @@ class GrokClient:
         idempotent: bool = False,
         endpoint: str | None = None,
         allow_202: bool = False,
+        allow_null: bool = False,
     ) -> tuple[JSON, UpstreamCall]:
         context = self._context(path, json_body)
         if endpoint is not None:
@@ -586,7 +685,9 @@ class GrokClient:
                 try:
                     self._observe(response)
                     status = response.status_code
-                    outcome = await self._read_reply(response, expect=expect, allow_202=allow_202)
+                    outcome = await self._read_reply(
+                        response, expect=expect, allow_202=allow_202, allow_null=allow_null
+                    )
                 finally:
                     await response.aclose()
                 if not isinstance(outcome, Failure):
@@ -653,6 +754,18 @@ def _describe(exc: httpx2.RequestError) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = type(exc).__name__
     return f"{name}: {text[:200]}" if text else name
+
+
+def _segment(value: str) -> str:
+    """`value` quoted as one URL path segment."""
+    return urllib.parse.quote(value, safe="")
+
+
+def _page_query(limit: int, pagination_token: str | None) -> str:
+    query = {"limit": str(limit)}
+    if pagination_token:
+        query["pagination_token"] = pagination_token
+    return "?" + urllib.parse.urlencode(query)
 
 
 def _too_big(host: str, max_bytes: int) -> str:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.simulator import chat, control, images, info, responses
+from server.simulator import batches, chat, control, images, info, responses
 from server.simulator.config import SimulatorConfig
 from server.simulator.gateway import RECORD_SCOPE_KEY, endpoint
 from server.simulator.state import SimulatorState
@@ -36,8 +36,8 @@ class SimulatorMarks:
             return
         path: str = scope["path"]
         record = None
+        state: SimulatorState = scope["app"].state.simulator
         if path.startswith("/v1/") or path == "/v1":
-            state: SimulatorState = scope["app"].state.simulator
             record = state.record(scope["method"], path)
             scope[RECORD_SCOPE_KEY] = record
 
@@ -48,7 +48,14 @@ class SimulatorMarks:
                     record.status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, marked_send)
+        if record is None:
+            await self.app(scope, receive, marked_send)
+            return
+        state.request_started()
+        try:
+            await self.app(scope, receive, marked_send)
+        finally:
+            state.request_finished()
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -98,6 +105,19 @@ def _routes() -> list[Route]:
         Route("/v1/images/generations", endpoint(images.generate, kind=image, json_body=True), methods=["POST"]),
         Route("/v1/tokenize-text", endpoint(info.tokenize_text, kind=text, json_body=True), methods=["POST"]),
         Route("/v1/api-key", endpoint(info.api_key_info, kind=listing, allow_blocked=True), methods=["GET"]),
+        # The colon route comes first: `{batch_id}` alone would also match `batch_…:cancel`.
+        Route("/v1/batches/{batch_id}:cancel", endpoint(batches.cancel_batch, kind=listing), methods=["POST"]),
+        Route("/v1/batches", endpoint(batches.create_batch, kind=listing, json_body=True), methods=["POST"]),
+        Route("/v1/batches", endpoint(batches.list_batches, kind=listing), methods=["GET"]),
+        Route("/v1/batches/{batch_id}", endpoint(batches.get_batch, kind=listing), methods=["GET"]),
+        Route(
+            "/v1/batches/{batch_id}/requests",
+            endpoint(batches.add_requests, kind=listing, json_body=True),
+            methods=["POST"],
+        ),
+        Route("/v1/batches/{batch_id}/requests", endpoint(batches.list_requests, kind=listing), methods=["GET"]),
+        Route("/v1/batches/{batch_id}/results", endpoint(batches.results, kind=listing), methods=["GET"]),
+        Route("/_sim/in-flight", control.in_flight, methods=["GET"]),
         Route("/_sim/faults", control.add_faults, methods=["POST"]),
         Route("/_sim/faults", control.list_faults, methods=["GET"]),
         Route("/_sim/config", control.configure, methods=["POST"]),

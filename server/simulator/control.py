@@ -1,4 +1,4 @@
-"""The simulator's own control API under `/_sim`: faults, pacing, reset, the request log and image files."""
+"""The simulator's own control API under `/_sim`: faults, pacing, reset, the request log, in-flight counts, files."""
 
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ async def request_log(request: Request) -> Response:
     """`GET /_sim/requests`: every `/v1` request since the last reset (never the key)."""
     state = simulator_state(request)
     return JSONResponse({"count": state.request_count, "requests": [entry.to_json() for entry in state.log]})
+
+
+async def in_flight(request: Request) -> Response:
+    """`GET /_sim/in-flight`: `/v1` requests being served now, and the most at once since the last reset."""
+    state = simulator_state(request)
+    return JSONResponse({"in_flight": state.in_flight, "max_in_flight": state.max_in_flight})
 
 
 async def file_download(request: Request) -> Response:

@@ -52,6 +52,36 @@ class DeferredJob:
 
 
 @dataclass
+class BatchEntry:
+    """One request of a simulated batch: its answer (or xAI's error) is decided when it is added.
+
+    It stays pending until `latency_ms` (the current setting) has passed since it was added, so a test
+    can hold a batch pending with a high latency and finish it by setting the latency to 0.
+    """
+
+    batch_request_id: str
+    model: str | None
+    added_at: float
+    created: str
+    response: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    cancelled: bool = False
+
+
+@dataclass
+class StoredBatch:
+    """A simulated Batch API batch and its requests, in the order they were added."""
+
+    owner: str
+    batch_id: str
+    name: str
+    created_at: float
+    api_key_id: str
+    entries: dict[str, BatchEntry] = field(default_factory=dict[str, BatchEntry])
+    cancel_time: str | None = None
+
+
+@dataclass
 class StoredResponse:
     """A stored Responses-API object, with the conversation a follow-up continues from."""
 
@@ -81,7 +111,7 @@ class RateWindow:
 
 
 class SimulatorState:
-    """Faults, the request log, stored responses, deferred jobs, generated files, cache and pacing."""
+    """Faults, the request log, stored responses, deferred jobs, batches, generated files, cache and pacing."""
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.base_config = config
@@ -95,9 +125,12 @@ class SimulatorState:
         self.files: OrderedDict[str, bytes] = OrderedDict()
         self.prompt_cache = PromptCache()
         self.rate = RateWindow()
+        self.batches: dict[str, StoredBatch] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def reset(self) -> None:
-        """Forget faults, the log, stored responses, jobs, files, the cache and config overrides."""
+        """Forget faults, the log, stored responses, jobs, batches, files, the cache and config overrides."""
         self.config = self.base_config
         self.faults.clear()
         self.log.clear()
@@ -107,6 +140,8 @@ class SimulatorState:
         self.files.clear()
         self.prompt_cache.clear()
         self.rate = RateWindow()
+        self.batches.clear()
+        self.max_in_flight = self.in_flight
 
     def configure(self, **overrides: Any) -> SimulatorConfig:
         self.config = replace(self.config, **overrides)
@@ -120,6 +155,14 @@ class SimulatorState:
         if len(self.log) > _MAX_LOG:
             del self.log[: len(self.log) - _MAX_LOG]
         return entry
+
+    def request_started(self) -> None:
+        """Count a `/v1` request in flight (for tests that check a client's concurrency bound)."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def request_finished(self) -> None:
+        self.in_flight -= 1
 
     def store_file(self, name: str, data: bytes) -> None:
         self.files[name] = data

@@ -54,6 +54,7 @@ class Settings:
     max_attempts: int = 4
     max_image_bytes: int = 10 * 1024 * 1024
     cache_ttl_s: float = 0.0
+    job_threshold_s: float = 45.0  # a chat-like call still running after this becomes a job (job_result)
     daily_budget_usd: float | None = None
     monthly_budget_usd: float | None = None
     log_content: bool = False
@@ -145,6 +146,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["default_model"] = str(models["default"]) or None
     if "image" in models:
         values["image_model"] = str(models["image"]) or None
+    if "job_threshold_seconds" in server:
+        values["job_threshold_s"] = _number(server["job_threshold_seconds"], "server.job_threshold_seconds", source)
     if "ttl_seconds" in cache:
         values["cache_ttl_s"] = _number(cache["ttl_seconds"], "cache.ttl_seconds", source)
     if "daily_usd" in budgets:

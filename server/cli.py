@@ -85,12 +85,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(service grok-mcp, account http-token) or given in GROK_MCP_HTTP_TOKEN."
             "\nStop with Ctrl+C."
         )
-        anyio.run(run_http, settings, token)
+        _run_profiled(args.profile, run_http, settings, token)
     else:
         from server.stdio import run_stdio
 
-        anyio.run(run_stdio, settings)
+        _run_profiled(args.profile, run_stdio, settings)
     return EXIT_OK
+
+
+def _run_profiled(profile: str | None, main: Callable[..., Any], *args: Any) -> None:
+    """Run the server; with --profile, under cProfile, writing the stats when it stops (even on error)."""
+    if profile is None:
+        anyio.run(main, *args)
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        anyio.run(main, *args)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
+        logger.info("Profile written to %s (read it with: python -m pstats %s)", profile, profile)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -364,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="HTTP address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765 or GROK_MCP_PORT)")
     serve.add_argument("--simulate", action="store_true", help="demo mode: answer from the built-in simulator")
+    serve.add_argument("--profile", metavar="PATH", help="profile the server with cProfile; stats go to PATH on exit")
 
     simulate = add("simulate", cmd_simulate, "run the simulated xAI API")
     simulate.add_argument("--host", default="127.0.0.1")

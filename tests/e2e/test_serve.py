@@ -258,3 +258,14 @@ async def test_a_second_sigterm_stops_at_once_without_waiting_for_running_calls(
             tg.cancel_scope.cancel()
         assert code == 0
         assert "Traceback" not in server.stderr_text()
+
+
+def test_serve_profile_writes_cprofile_stats_when_the_server_stops(isolated_home: Path) -> None:
+    import pstats
+
+    profile = isolated_home / "serve.prof"
+    done = run_cli("serve", "--simulate", "--profile", str(profile), env=server_env(isolated_home), stdin="")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    stats = pstats.Stats(str(profile))
+    assert any("run_stdio" in name for (_, _, name) in stats.stats)  # pyright: ignore[reportAttributeAccessIssue]

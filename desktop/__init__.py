@@ -1,0 +1,1 @@
+"""Grok MCP's tray app (PySide6): supervises the server child and shows keys, usage and conversations."""

@@ -5,11 +5,16 @@ from server.store.conversations import (
     SNIPPET_START,
     Conversation,
     ConversationNotFoundError,
+    ConversationPage,
     ConversationSummary,
+    ImportedConversation,
     Message,
+    NewMessage,
+    PageCursor,
     SearchHit,
 )
 from server.store.db import DatabaseBusyError, StoreClosedError
+from server.store.jobs import JobRecord, JobStatus
 from server.store.ledger import (
     TOTAL_KEY,
     UNKNOWN_KEY,
@@ -30,10 +35,16 @@ __all__ = [
     "UNKNOWN_KEY",
     "Conversation",
     "ConversationNotFoundError",
+    "ConversationPage",
     "ConversationSummary",
     "DatabaseBusyError",
     "GroupBy",
+    "ImportedConversation",
+    "JobRecord",
+    "JobStatus",
     "Message",
+    "NewMessage",
+    "PageCursor",
     "RequestRecord",
     "SearchHit",
     "Store",

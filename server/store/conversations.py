@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -399,3 +400,155 @@ def save_turn(
         }
         for message in appended
     )
+
+
+# The tray's conversation browser: counts, keyset pages and bulk imports.
+
+PageCursor = tuple[float, int]
+"""Where a page of conversations ends: the last row's `updated_at` and rowid (opaque to callers)."""
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """One page of conversations, most recently updated first; `next_cursor` is None on the last page."""
+
+    conversations: list[ConversationSummary]
+    next_cursor: PageCursor | None
+
+
+@dataclass(frozen=True)
+class ImportedConversation:
+    """A whole conversation written at once by `import_conversations` (demo data, benchmarks, restores)."""
+
+    title: str
+    model: str | None
+    client: str | None
+    created_at: float
+    updated_at: float
+    messages: list[NewMessage]
+    id: str = field(default_factory=new_conversation_id)
+
+
+def count_conversations(db: sqlite_utils.Database) -> int:
+    """How many conversations the store holds."""
+    (count,) = execute(db, "SELECT count(*) FROM conversations").fetchone()
+    return int(count)
+
+
+def conversation_page(db: sqlite_utils.Database, *, after: PageCursor | None, limit: int) -> ConversationPage:
+    """Up to `limit` conversations after `after` (None: from the newest), most recently updated first.
+
+    Keyset paging: each page costs the same however deep it is, and rows updated meanwhile are not repeated.
+    """
+    limit = max(limit, 0)
+    where = "" if after is None else "WHERE (c.updated_at, c.rowid) < (:updated_at, :rowid)"
+    result = execute(
+        db,
+        f"""
+        SELECT c.rowid AS row_id, c.id, c.title, c.model, c.created_at, c.updated_at, c.client,
+               (SELECT count(*) FROM messages AS m WHERE m.conversation_id = c.id) AS message_count
+        FROM conversations AS c
+        {where}
+        ORDER BY c.updated_at DESC, c.rowid DESC
+        LIMIT :limit
+        """,  # noqa: S608 - `where` is one of two fixed fragments
+        {
+            "updated_at": after[0] if after else None,
+            "rowid": after[1] if after else None,
+            "limit": limit,
+        },
+    )
+    found = rows(result)
+    summaries = [
+        ConversationSummary(
+            id=str(row["id"]),
+            title=str(row["title"]),
+            model=row["model"],
+            created_at=float(row["created_at"]),
+            updated_at=float(row["updated_at"]),
+            client=row["client"],
+            message_count=int(row["message_count"]),
+        )
+        for row in found
+    ]
+    last = found[-1] if found and len(found) == limit else None
+    cursor = (float(last["updated_at"]), int(last["row_id"])) if last is not None else None
+    return ConversationPage(conversations=summaries, next_cursor=cursor)
+
+
+def import_conversations(db: sqlite_utils.Database, items: Sequence[ImportedConversation]) -> int:
+    """Insert whole conversations with their messages (inside the caller's transaction); returns how many.
+
+    Messages take their conversation's `updated_at` as their time. Raises sqlite3.IntegrityError when an
+    id is already taken.
+    """
+    db.conn.executemany(
+        "INSERT INTO conversations (id, title, model, created_at, updated_at, client) VALUES (?, ?, ?, ?, ?, ?)",
+        [(item.id, item.title, item.model, item.created_at, item.updated_at, item.client) for item in items],
+    )
+    db.conn.executemany(
+        """
+        INSERT INTO messages (conversation_id, role, content, parts_json, model, created_at, request_id, tokens)
+        VALUES (?, ?, ?, NULL, ?, ?, ?, ?)
+        """,
+        [
+            (item.id, message.role, message.content, message.model, item.updated_at, message.request_id, message.tokens)
+            for item in items
+            for message in item.messages
+        ],
+    )
+    return len(items)
+
+
+def search_recent_messages(db: sqlite_utils.Database, query: str, *, limit: int, window: int) -> list[SearchHit]:
+    """The best `limit` matches (bm25) among the newest `window` messages matching `query`, with snippets.
+
+    Ranking every match of a short prefix costs time in proportion to the whole history; bounding it by the
+    newest matches keeps search-as-you-type fast at any size. Any text is accepted, as in `search_messages`.
+    """
+    match = fts_query(query)
+    if match is None or limit <= 0 or window <= 0:
+        return []
+    (lowest,) = execute(
+        db,
+        "SELECT min(rowid) FROM "
+        "(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+        (match, window),
+    ).fetchone()
+    if lowest is None:
+        return []
+    result = execute(
+        db,
+        """
+        SELECT m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at,
+               snippet(messages_fts, 0, :start, :end, :ellipsis, :tokens) AS snippet,
+               messages_fts.rank AS rank
+        FROM messages_fts
+        JOIN messages AS m ON m.id = messages_fts.rowid
+        JOIN conversations AS c ON c.id = m.conversation_id
+        WHERE messages_fts MATCH :match AND messages_fts.rowid >= :lowest
+        ORDER BY messages_fts.rank, m.id DESC
+        LIMIT :limit
+        """,
+        {
+            "start": SNIPPET_START,
+            "end": SNIPPET_END,
+            "ellipsis": SNIPPET_ELLIPSIS,
+            "tokens": _SNIPPET_TOKENS,
+            "match": match,
+            "lowest": int(lowest),
+            "limit": limit,
+        },
+    )
+    return [
+        SearchHit(
+            conversation_id=str(row["conversation_id"]),
+            conversation_title=str(row["title"]),
+            message_id=int(row["message_id"]),
+            role=str(row["role"]),
+            snippet=str(row["snippet"]),
+            created_at=float(row["created_at"]),
+            score=-float(row["rank"]),
+        )
+        for row in rows(result)
+    ]

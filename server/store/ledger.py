@@ -300,3 +300,35 @@ def _record(row: dict[str, Any]) -> RequestRecord:
         conversation_id=row["conversation_id"],
         cached=bool(row["cached"]),
     )
+
+
+# The tray's dashboard: recent failures and the cost of each turn of a transcript.
+
+
+def recent_errors(db: sqlite_utils.Database, *, limit: int) -> list[RequestRecord]:
+    """The newest `limit` records that ended in an error, newest first."""
+    result = execute(
+        db,
+        f"SELECT seq, {', '.join(_COLUMNS)} FROM requests WHERE error IS NOT NULL "  # noqa: S608
+        "ORDER BY ts DESC, seq DESC LIMIT ?",
+        (max(limit, 0),),
+    )
+    return [_record(row) for row in rows(result)]
+
+
+def requests_by_id(db: sqlite_utils.Database, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
+    """The ledger records with the given xAI request ids, keyed by id; ids not in the ledger are left out."""
+    found: dict[str, RequestRecord] = {}
+    unique = list(dict.fromkeys(request_ids))
+    # SQLite limits bound parameters per statement; 500 per query stays far below every build's limit.
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        result = execute(
+            db,
+            f"SELECT seq, {', '.join(_COLUMNS)} FROM requests WHERE id IN ({marks}) ORDER BY seq",  # noqa: S608
+            chunk,
+        )
+        for row in rows(result):
+            found[str(row["id"])] = _record(row)
+    return found

@@ -145,6 +145,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         # reported one; NULL when unknown. Conversations use it to fit their history to a context window.
         ("ALTER TABLE messages ADD COLUMN tokens INTEGER",),
     ),
+    Migration(
+        "0005_jobs",
+        # Long tool calls that outlived their call (`chat:<uuid>` job ids): whichever process ran one writes
+        # its result here, so every process can answer job_result and results survive a restart. The owner
+        # bumps `heartbeat_at` while it runs; a stale heartbeat means the owner died.
+        (
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+                created_at REAL NOT NULL,
+                heartbeat_at REAL NOT NULL,
+                finished_at REAL,
+                owner_pid INTEGER,
+                client TEXT,
+                result_json TEXT,
+                error TEXT
+            )
+            """,
+            "CREATE INDEX jobs_created_at ON jobs (created_at)",
+        ),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,15 +13,19 @@ from typing import Self
 import sqlite_utils
 
 from server.errors import DatabaseUnusableError
-from server.store import cache, conversations, ledger, migrations
+from server.store import cache, conversations, jobs, ledger, migrations
 from server.store.conversations import (
     Conversation,
     ConversationContext,
+    ConversationPage,
     ConversationSummary,
+    ImportedConversation,
     NewMessage,
+    PageCursor,
     SearchHit,
 )
 from server.store.db import DEFAULT_BUSY_TIMEOUT_S, DEFAULT_RETRY_DEADLINE_S, ConnectionPool, execute
+from server.store.jobs import JobRecord, JobStatus
 from server.store.ledger import GroupBy, RequestRecord, UsageCell, UsageSummary
 
 log = logging.getLogger(__name__)
@@ -298,6 +302,86 @@ class Store:
     def checkpoint(self) -> None:
         """Copy the WAL into the main file and truncate it, if no reader is in the way (goal D4)."""
         self._pool.run(lambda db: execute(db, "PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+
+    # The tray's dashboard
+
+    def count_conversations(self) -> int:
+        """How many conversations the store holds."""
+        return self._pool.read(conversations.count_conversations)
+
+    def conversation_page(self, *, after: PageCursor | None = None, limit: int = 200) -> ConversationPage:
+        """A page of conversations after the cursor of the previous page (None: the newest), newest first."""
+        return self._pool.read(lambda db: conversations.conversation_page(db, after=after, limit=limit))
+
+    def import_conversations(self, items: Sequence[ImportedConversation]) -> int:
+        """Write whole conversations with their messages in one transaction; returns how many.
+
+        Raises sqlite3.IntegrityError, writing nothing, when an id is already taken.
+        """
+        return self._pool.write(lambda db: conversations.import_conversations(db, items))
+
+    def recent_errors(self, limit: int = 20) -> list[RequestRecord]:
+        """The newest `limit` ledger records that ended in an error, newest first, with `seq` set."""
+        return self._pool.read(lambda db: ledger.recent_errors(db, limit=limit))
+
+    def requests_by_id(self, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
+        """Ledger records by xAI request id (for the cost of each turn); unknown ids are left out."""
+        return self._pool.read(lambda db: ledger.requests_by_id(db, request_ids))
+
+    def search_recent_messages(self, query: str, *, limit: int = 200, window: int = 2000) -> list[SearchHit]:
+        """The best `limit` matches of `query` among its newest `window` matching messages, best first.
+
+        Search-as-you-type for any history size: the cost is bounded by `window`, not by the history.
+        """
+        return self._pool.read(lambda db: conversations.search_recent_messages(db, query, limit=limit, window=window))
+
+    # The call pipeline: budgets, the response cache on an injectable clock, and long-call jobs
+
+    def spend_since(self, *starts: float) -> list[int]:
+        """Cost in ticks of the calls made at or after each of `starts`, read in one transaction."""
+        return self._pool.read(lambda db: [ledger.spend_ticks(db, since=start) for start in starts])
+
+    def cached_response_at(self, key: str, *, now: float) -> str | None:
+        """The cached JSON body for `key` as of `now`, or None when there is none or it has expired."""
+        return self._pool.read(lambda db: cache.get_cached(db, key, now=now))
+
+    def cache_response_at(self, key: str, body_json: str, *, now: float, ttl_s: float) -> None:
+        """Cache a JSON body under `key` from `now` for `ttl_s` seconds, replacing any earlier one."""
+        self._pool.write(lambda db: cache.put_cached(db, key, body_json, now=now, ttl_s=ttl_s))
+
+    def cache_purge_at(self, *, now: float) -> int:
+        """Delete the cache entries expired at `now`; returns how many."""
+        return self._pool.write(lambda db: cache.purge_expired(db, now=now))
+
+    def create_job(self, job: JobRecord) -> None:
+        """Store a new long-call job. Raises sqlite3.IntegrityError when its id is taken."""
+        self._pool.write(lambda db: jobs.create_job(db, job))
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        status: JobStatus,
+        now: float,
+        result_json: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record how a running job ended; False when it is unknown or has already ended."""
+        return self._pool.write(
+            lambda db: jobs.finish_job(db, job_id, status=status, now=now, result_json=result_json, error=error)
+        )
+
+    def heartbeat_jobs(self, job_ids: Sequence[str], *, now: float) -> int:
+        """Mark running jobs as alive at `now`; returns how many are still running."""
+        return self._pool.write(lambda db: jobs.heartbeat_jobs(db, job_ids, now=now))
+
+    def get_job(self, job_id: str) -> JobRecord | None:
+        """The job with id `job_id`, or None."""
+        return self._pool.read(lambda db: jobs.get_job(db, job_id))
+
+    def purge_jobs(self, *, finished_before: float) -> int:
+        """Delete jobs that ended before `finished_before`; returns how many."""
+        return self._pool.write(lambda db: jobs.purge_jobs(db, finished_before=finished_before))
 
 
 def _enable_wal(db: sqlite_utils.Database) -> None:

@@ -1,0 +1,27 @@
+"""What the composition root (desktop.app) hands to the tray and every window: settings, supervisor, helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from desktop.supervisor import ServerSupervisor
+from desktop.windows.store_access import StoreAccess
+from desktop.worker import Worker
+from server.config import Settings
+
+
+@dataclass
+class DesktopContext:
+    """The shared objects of one running tray app; built once in desktop.app and passed in, never global.
+
+    `cli_command` runs `grok-mcp` (`[sys.executable, "-m", "server"]` from source, the bundle's sibling
+    executable when frozen); `cli_environment` is the environment to run it with (None: this process's).
+    `worker` and `store` are the one background-work helper and the store handle every window shares.
+    """
+
+    settings: Settings
+    supervisor: ServerSupervisor
+    cli_command: list[str]
+    worker: Worker
+    store: StoreAccess
+    cli_environment: dict[str, str] | None = field(default=None)

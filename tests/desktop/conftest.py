@@ -1,0 +1,113 @@
+"""Qt offscreen for every desktop test, and helpers to build supervisors around real child processes."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: there is no screen here, and tests must not depend on one.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+import dataclasses
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from desktop.supervisor import ServerSupervisor, SupervisorTimings
+from server.config import Settings, load_settings
+from tests.support.processes import free_port, server_env
+
+TEST_TOKEN = "desktop-test-token-" + "0" * 24
+
+# A stand-in server for supervisor tests that need a healthy child quickly: it answers /healthz like
+# grok-mcp (its own pid) on the --port it is given, optionally exits after --live-ms.
+FAKE_SERVER = textwrap.dedent(
+    """
+    import json, os, sys, threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    args = sys.argv[1:]
+    port = int(args[args.index("--port") + 1])
+    live_ms = int(args[args.index("--live-ms") + 1]) if "--live-ms" in args else 0
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"status": "ok", "app": "grok-mcp", "version": "0", "pid": os.getpid()}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print("fake server listening", flush=True)
+    if live_ms:
+        threading.Timer(live_ms / 1000, lambda: os._exit(9)).start()
+    server.serve_forever()
+    """
+)
+
+FAST = SupervisorTimings(
+    startup_poll_ms=50,
+    startup_timeout_ms=15_000,
+    health_interval_ms=200,
+    health_request_timeout_ms=1_000,
+    unhealthy_limit=2,
+    kill_timeout_ms=3_000,
+    backoff_base_ms=20,
+    backoff_cap_ms=80,
+    healthy_reset_ms=60_000,
+    max_quick_failures=4,
+)
+
+
+@pytest.fixture
+def desktop_settings(isolated_home: Path) -> Settings:
+    """This test's settings: the isolated data dir and a free port."""
+    return dataclasses.replace(load_settings(), port=free_port())
+
+
+@pytest.fixture
+def child_env(isolated_home: Path) -> dict[str, str]:
+    """The environment of server children: this test's data dir and a fixed HTTP token (no keychain)."""
+    return server_env(isolated_home, GROK_MCP_HTTP_TOKEN=TEST_TOKEN)
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Callable[[str, str], list[str]]:
+    """Write a Python script and return the command that runs it."""
+
+    def write(name: str, source: str) -> list[str]:
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return [sys.executable, str(path)]
+
+    return write
+
+
+@pytest.fixture
+def make_supervisor(
+    qapp: QApplication, desktop_settings: Settings, child_env: dict[str, str]
+) -> Iterator[Callable[..., ServerSupervisor]]:
+    """Build supervisors (stopped and waited for after the test)."""
+    made: list[ServerSupervisor] = []
+
+    def make(
+        command: list[str] | None = None, *, timings: SupervisorTimings = FAST, **kwargs: object
+    ) -> ServerSupervisor:
+        options: dict[str, object] = {"environ": child_env, "timings": timings, **kwargs}
+        options.setdefault("settings", desktop_settings)
+        settings = options.pop("settings")
+        supervisor = ServerSupervisor(settings, command=command, **options)  # type: ignore[arg-type]
+        made.append(supervisor)
+        return supervisor
+
+    yield make
+    for supervisor in made:
+        supervisor.shutdown()

@@ -1,0 +1,187 @@
+"""The composition root: first run in demo mode with a welcome, storing a key, budgets and quitting cleanly."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop.app import TICKS_PER_USD, DesktopApp
+from desktop.autostart import Autostart
+from desktop.supervisor import ServerState
+from desktop.welcome import WelcomeDialog
+from server import secrets
+from server.config import Settings
+from server.store import RequestRecord, Store
+from tests.desktop.conftest import FAST
+from tests.support.keychain import KeychainSession
+from tests.support.processes import SERVER_COMMAND
+from tests.support.simulator import RunningSimulator
+
+MakeApp = Callable[..., DesktopApp]
+
+
+@pytest.fixture
+def make_app(qapp: QApplication, desktop_settings: Settings, tmp_path: Path) -> Iterator[MakeApp]:
+    made: list[DesktopApp] = []
+
+    def make(settings: Settings = desktop_settings, **kwargs: object) -> DesktopApp:
+        autostart = Autostart(platform="linux", home=tmp_path, environ={"XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+        app = DesktopApp(settings, command=list(SERVER_COMMAND), timings=FAST, autostart=autostart, **kwargs)  # type: ignore[arg-type]
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.shutdown()
+
+
+def test_first_run_without_a_key_starts_demo_mode_and_welcomes(
+    qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp
+) -> None:
+    desktop = make_app()
+    assert desktop.is_first_run
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+    assert desktop.supervisor.is_simulated
+    status = desktop.tray.action("status")
+    assert status is not None
+    assert "simulated" in status.text()
+    welcome = QApplication.activeModalWidget() or next(
+        (w for w in QApplication.topLevelWidgets() if isinstance(w, WelcomeDialog) and w.isVisible()), None
+    )
+    assert isinstance(welcome, WelcomeDialog)
+
+
+def test_a_pasted_key_is_validated_stored_and_ends_demo_mode(
+    qtbot: QtBot,
+    clean_keychain: KeychainSession,
+    simulator: RunningSimulator,
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GROK_MCP_BASE_URL", simulator.base_url)
+    desktop = make_app(show_welcome=False)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+    desktop.show_welcome()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, WelcomeDialog) and w.isVisible())
+
+    dialog.key_edit.setText("xai-invalid-key-for-the-welcome-test")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.is_checking, timeout=30_000)
+    assert "invalid" in dialog.status.text().lower() or "key" in dialog.status.text().lower()
+    assert secrets.get_api_key() is None
+    assert dialog.isVisible()
+
+    good = "xai-welcome-test-key-000000000001"
+    dialog.key_edit.setText(good)
+    with qtbot.waitSignal(dialog.key_stored, timeout=30_000) as stored:
+        dialog.save_button.click()
+    assert stored.args == [secrets.redact(good)]
+    assert secrets.get_api_key() == good
+    qtbot.waitUntil(
+        lambda: desktop.supervisor.state is ServerState.RUNNING and not desktop.supervisor.is_simulated, timeout=30_000
+    )
+
+
+def test_spending_past_the_daily_budget_notifies_once(
+    qtbot: QtBot, make_app: MakeApp, desktop_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XAI_API_KEY", "xai-budget-test-key-0001")
+    with Store.open(desktop_settings.db_path) as store:
+        store.record_request(
+            RequestRecord(
+                tool="chat", model="grok-4.7", endpoint="/v1/chat/completions", status=200, cost_ticks=3 * TICKS_PER_USD
+            )
+        )
+    desktop = make_app(dataclasses.replace(desktop_settings, daily_budget_usd=2.0))
+    assert not desktop.is_first_run
+    seen: list[tuple[str, str]] = []
+    desktop.tray.notification_shown.connect(lambda title, message: seen.append((title, message)))
+    desktop.refresh_usage()
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    assert seen[0][0] == "Grok MCP budget reached"
+    assert "$3.00 spent today" in seen[0][1]
+    details = desktop.tray.action("details")
+    assert details is not None
+    assert "$3.00 today" in details.text()
+    desktop.refresh_usage()
+    qtbot.waitUntil(lambda: not desktop.worker.is_busy, timeout=10_000)
+    assert len(seen) == 1
+
+
+def test_a_rejected_key_in_the_ledger_notifies_the_user(
+    qtbot: QtBot, make_app: MakeApp, desktop_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XAI_API_KEY", "xai-rejected-test-key-0001")
+    with Store.open(desktop_settings.db_path) as store:
+        store.record_request(
+            RequestRecord(
+                tool="chat",
+                model=None,
+                endpoint="/v1/chat/completions",
+                status=400,
+                error="InvalidKeyError: Incorrect API key provided",
+            )
+        )
+    desktop = make_app()
+    seen: list[str] = []
+    desktop.tray.notification_shown.connect(lambda title, _message: seen.append(title))
+    desktop.refresh_usage()
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    assert seen == ["xAI rejected the API key"]
+
+
+def test_quit_from_the_tray_stops_the_child(
+    qtbot: QtBot, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, child_env: dict[str, str]
+) -> None:
+    monkeypatch.setenv("GROK_MCP_HTTP_TOKEN", child_env["GROK_MCP_HTTP_TOKEN"])
+    monkeypatch.setenv("XAI_API_KEY", "xai-quit-test-key-000001")
+    desktop = make_app()
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+    pid = desktop.supervisor.server_pid
+    assert pid is not None
+    action = desktop.tray.action("quit")
+    assert action is not None
+    action.trigger()
+    assert desktop.supervisor.state is ServerState.STOPPED
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_toggling_start_at_login_writes_the_autostart_entry(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XAI_API_KEY", "xai-autostart-test-key-01")
+    desktop = make_app()
+    action = desktop.tray.action("autostart")
+    assert action is not None
+    action.trigger()
+    assert desktop.autostart.is_enabled()
+    path = desktop.autostart.path
+    assert path is not None
+    assert "Exec=" in path.read_text(encoding="utf-8")
+    action = desktop.tray.action("autostart")
+    assert action is not None
+    assert action.isChecked()
+    action.trigger()
+    assert not desktop.autostart.is_enabled()
+
+
+def test_open_dashboard_shows_the_dashboard_window(
+    qtbot: QtBot, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("desktop.windows.dashboard", reason="the dashboard window is built in parallel")
+    monkeypatch.setenv("XAI_API_KEY", "xai-dashboard-test-key-01")
+    desktop = make_app()
+    action = desktop.tray.action("dashboard")
+    assert action is not None
+    action.trigger()
+    window = desktop._dashboard
+    assert window is not None
+    qtbot.waitUntil(window.isVisible, timeout=5_000)

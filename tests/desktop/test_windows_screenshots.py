@@ -1,0 +1,32 @@
+"""`python -m desktop.screenshots OUTDIR` renders one PNG per dashboard page from demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from desktop.windows.dashboard import PAGE_NAMES
+
+
+def test_the_screenshot_script_writes_one_png_per_page(tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop.screenshots", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    names = sorted(path.name for path in out.glob("*.png"))
+    assert names == [f"{n:02d}-{name.lower()}.png" for n, name in enumerate(PAGE_NAMES, start=1)]
+    for path in out.glob("*.png"):
+        image = QImage(str(path))
+        assert image.width() >= 1000 and image.height() >= 700, path.name
+    assert result.stdout.splitlines() == [str(out / name) for name in names]

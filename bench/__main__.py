@@ -161,10 +161,10 @@ async def bench_batch(home: Path) -> None:
                 print("  batch_chat is not registered in server.app yet; skipped")
                 return
             await session.call_tool("chat", {"prompt": "warm up", "model": "grok-4.3"})
-            progress: list[float] = []
+            reported: list[float] = []
 
-            async def on_progress(done: float, total: float | None, message: str | None) -> None:
-                progress.append(done)
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                reported.append(progress)
 
             started = time.perf_counter()
             result = await session.call_tool(
@@ -174,8 +174,63 @@ async def bench_batch(home: Path) -> None:
     assert not result.is_error, result.content
     data = result.structured_content or {}
     assert data["totals"]["succeeded"] == 200, data["totals"]
-    print(f"  {len(progress)} progress notifications; floor 2.6 s (13 waves of 200 ms)")
+    print(f"  {len(reported)} progress notifications; floor 2.6 s (13 waves of 200 ms)")
     report("batch_chat of 200 items, concurrency 16, 200 ms latency", elapsed, "s", 3.0)
+
+
+async def bench_single_flight(home: Path) -> None:
+    """100 identical concurrent cacheable `chat` calls over one stdio session: how many reach the simulator."""
+    with simulator(300) as base_url:
+        root = base_url.removesuffix("/v1")
+        async with (
+            stdio_client(server_params(home, base_url)) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await session.call_tool("list_models", {})  # the catalog, so only chat requests are counted below
+            before = httpx2.get(f"{root}/_sim/requests", timeout=5).json()["requests"]
+            arguments = {
+                "prompt": "single-flight: the same question a hundred times",
+                "model": "grok-4.3",
+                "cache": True,
+            }
+            failures = 0
+
+            async def one() -> None:
+                nonlocal failures
+                failures += int((await session.call_tool("chat", arguments)).is_error)
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(100):
+                    tg.start_soon(one)
+            after = httpx2.get(f"{root}/_sim/requests", timeout=5).json()["requests"]
+    assert failures == 0, f"{failures} calls failed"
+    upstream = sum(1 for entry in after[len(before) :] if entry["path"] == "/v1/chat/completions")
+    print(f"  {upstream} upstream chat request(s) for 100 identical concurrent calls")
+    report("100 identical concurrent cacheable calls: upstream requests", upstream, "req", 1)
+
+
+async def bench_cache_hit(home: Path) -> None:
+    """Median time of a `chat` call answered from the response cache, over stdio."""
+    rounds = 300
+    with simulator(0) as base_url:
+        async with (
+            stdio_client(server_params(home, base_url)) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            arguments = {"prompt": "cache hit: what is 6 times 7?", "model": "grok-4.3", "cache": True}
+            for _ in range(20):
+                await session.call_tool("chat", arguments)
+            samples: list[float] = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                result = await session.call_tool("chat", arguments)
+                samples.append(time.perf_counter() - started)
+                assert not result.is_error and (result.structured_content or {}).get("cached") is True
+    samples.sort()
+    print(f"  p10 {samples[rounds // 10] * 1000:.2f} ms, p90 {samples[rounds * 9 // 10] * 1000:.2f} ms")
+    report("chat answered from the cache over stdio (median)", statistics.median(samples) * 1000, "ms", 2.0)
 
 
 async def main() -> None:
@@ -185,6 +240,8 @@ async def main() -> None:
         await bench_concurrency(home)
         await bench_cold_start(home)
         await bench_batch(home)
+        await bench_single_flight(home)
+        await bench_cache_hit(home)
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")

@@ -10,6 +10,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__
+from server.calls import CallPipeline
 from server.config import Settings
 from server.context import AppContext
 from server.grok import GrokClient, ModelCatalog
@@ -57,6 +58,9 @@ async def open_app_context(
         )
         stack.push_async_callback(grok.aclose)
         catalog = ModelCatalog(grok, ttl_s=settings.catalog_ttl_s)
+        # Entered after the client and the store, so its background work stops before they close.
+        pipeline = CallPipeline(api_key=key, demo=settings.simulate)
+        await stack.enter_async_context(pipeline.hosting(store))
         logger.info(
             "Grok MCP %s serving over %s against %s%s",
             __version__,
@@ -64,7 +68,14 @@ async def open_app_context(
             base_url,
             " (demo mode)" if settings.simulate else "",
         )
-        yield AppContext(settings=settings, grok=grok, catalog=catalog, store=store, is_simulated=settings.simulate)
+        yield AppContext(
+            settings=settings,
+            grok=grok,
+            catalog=catalog,
+            store=store,
+            is_simulated=settings.simulate,
+            pipeline=pipeline,
+        )
 
 
 def build_server(settings: Settings, *, context: AppContext | None = None) -> MCPServer[AppContext]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from server.calls import CallPipeline
 from server.config import Settings
 from server.grok import GrokClient, ModelCatalog
 from server.store import Store
@@ -45,7 +46,7 @@ class InflightCalls:
 
 @dataclass
 class AppContext:
-    """What tools receive: settings, the one pooled xAI client, the live catalog and the store."""
+    """What tools receive: settings, the one pooled xAI client, the live catalog, the store and the call pipeline."""
 
     settings: Settings
     grok: GrokClient
@@ -53,3 +54,4 @@ class AppContext:
     store: Store
     is_simulated: bool = False
     inflight: InflightCalls = field(default_factory=InflightCalls)
+    pipeline: CallPipeline = field(default_factory=CallPipeline)

@@ -13,6 +13,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.calls import is_cached
 from server.context import AppContext
 from server.errors import InputError, NotFoundError, UpstreamCall, UserFacingError, XAIError
 from server.grok import Batch, BatchItemOutcome, ChatCompletion
@@ -47,6 +48,10 @@ class BatchItem(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, description="Cap on the visible answer's tokens.")
     reasoning_effort: ReasoningEffort | None = None
     json_schema: dict[str, Any] | None = Field(default=None, description="A JSON Schema the answer must follow.")
+    cache: bool | None = Field(
+        default=None,
+        description="Answer from Grok MCP's cache when an identical request was answered before (parallel mode).",
+    )
 
 
 class BatchItemResult(BaseModel):
@@ -63,6 +68,7 @@ class BatchItemResult(BaseModel):
     finish_reason: str | None = None
     data: Any | None = Field(default=None, description="The parsed JSON answer when a json_schema was given.")
     error: str | None = Field(default=None, description="Why the item failed, and what to do about it.")
+    cached: bool = Field(default=False, description="True when answered from Grok MCP's cache at no cost.")
 
 
 class BatchTotals(BaseModel):
@@ -137,6 +143,7 @@ def _answer(index: int, label: str | None, completion: ChatCompletion, cost: int
         cost_usd=usd(cost),
         finish_reason=completion.finish_reason,
         data=_parsed_json(completion.text, wants_json),
+        cached=is_cached(completion.call),
     )
 
 
@@ -206,7 +213,7 @@ async def _run_item(call: ToolCall, index: int, item: BatchItem, limiter: anyio.
     try:
         # Only the upstream call holds a slot: the ledger write below overlaps the next item's request.
         async with limiter:
-            completion = await call.app.grok.chat(body)
+            completion = await call.chat(body, cache=item.cache)
     except XAIError as exc:
         if exc.call is not None:
             cost = exc.call.cost_ticks
@@ -265,8 +272,8 @@ def _position(request_id: str) -> tuple[int, str | None]:
 async def submit_batch(call: ToolCall, items: list[BatchItem]) -> Batch:
     """Create an xAI batch holding every item; nothing is submitted when any item is unusable.
 
-    Raises InputError naming the unusable items, and XAIError subclasses when xAI refuses the batch
-    (a half-filled batch is cancelled first).
+    Raises InputError naming the unusable items, BudgetExceededError past a spending limit, and XAIError
+    subclasses when xAI refuses the batch (a half-filled batch is cancelled first).
     """
     requests: list[tuple[str, dict[str, Any]]] = []
     problems: list[str] = []
@@ -279,6 +286,7 @@ async def submit_batch(call: ToolCall, items: list[BatchItem]) -> Batch:
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError("Nothing was submitted. " + "; ".join(problems[:5]) + more)
+    await call.guard_budget()
     grok = call.app.grok
     batch = await grok.create_batch(f"grok-mcp batch_chat: {len(items)} requests")
     try:

@@ -10,16 +10,37 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.calls import is_cached
 from server.context import AppContext
-from server.errors import InputError, StreamInterruptedError
-from server.grok import ChatCompletion, ReasoningDelta, TextDelta
-from server.tools.common import SIMULATED_NOTE, ChatResult, TokenUsage, ToolCall, tool_call, tool_result, usd
+from server.errors import InputError
+from server.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
+from server.tools.common import (
+    CACHED_NOTE,
+    SIMULATED_NOTE,
+    ChatResult,
+    TokenUsage,
+    ToolCall,
+    job_started_result,
+    run_long_call,
+    tool_call,
+    tool_result,
+    usd,
+)
 from server.tools.models import resolve_chat_model
 
 ReasoningEffort = Literal["none", "low", "medium", "high", "xhigh"]
 
 # How often chat_stream sends a progress notification at most; each one carries the text so far.
 PROGRESS_INTERVAL_S = 0.1
+
+CacheArgument = Annotated[
+    bool | None,
+    Field(
+        description="Answer an identical earlier request from Grok MCP's cache at no cost (true), never (false), "
+        "or as settings.toml's [cache] ttl_seconds says (omitted). Identical calls running at once share one "
+        "request to xAI either way when caching is on."
+    ),
+]
 
 
 class ChatMessage(BaseModel):
@@ -105,9 +126,11 @@ async def prepare_chat(
 async def shape_chat_result(
     call: ToolCall, completion: ChatCompletion, *, wants_json: bool, started: float, images: int = 0
 ) -> CallToolResult:
-    """Record the call in the ledger and turn the completion into the tool's result."""
+    """Record the call in the ledger (unless the pipeline already did) and turn the completion into the tool's
+    result. An answer from the cache is marked `cached`, costs nothing and says so."""
     app = call.app
-    cost = await call.cost_ticks(completion.model, completion.usage)
+    cached = is_cached(completion.call)
+    cost = 0 if cached else await call.cost_ticks(completion.model, completion.usage)
     await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images)
     data: Any = None
     if wants_json:
@@ -122,6 +145,7 @@ async def shape_chat_result(
         request_id=completion.call.request_id or completion.id,
         usage=TokenUsage.of(completion.usage),
         cost_usd=usd(cost),
+        cached=cached,
         simulated=simulated,
         conversation_id=call.conversation_id,
         finish_reason=completion.finish_reason,
@@ -131,6 +155,8 @@ async def shape_chat_result(
     text = completion.text
     if completion.finish_reason == "length":
         text += "\n\n(The answer was cut off at max_tokens.)"
+    if cached:
+        text += "\n\n" + CACHED_NOTE
     if simulated:
         text += "\n\n" + SIMULATED_NOTE
     return tool_result(text, result)
@@ -163,8 +189,10 @@ def register(server: MCPServer[AppContext]) -> None:
             dict[str, Any] | None,
             Field(description="A JSON Schema the answer must follow (structured output)."),
         ] = None,
+        cache: CacheArgument = None,
     ) -> Annotated[CallToolResult, ChatResult]:
-        """Ask Grok a question and get the whole answer, with its model, tokens and cost."""
+        """Ask Grok a question and get the whole answer, with its model, tokens and cost. A call still running
+        after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
         started = time.monotonic()
         async with tool_call(ctx, "chat") as call:
             body = await prepare_chat(
@@ -178,8 +206,12 @@ def register(server: MCPServer[AppContext]) -> None:
                 reasoning_effort=reasoning_effort,
                 json_schema=json_schema,
             )
-            completion = await call.app.grok.chat(body)
-            return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+
+            async def answer() -> CallToolResult:
+                completion = await call.chat(body, cache=cache)
+                return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+
+            return await run_long_call(call, answer)
 
     @server.tool(
         title="Ask Grok (streamed)",
@@ -204,9 +236,11 @@ def register(server: MCPServer[AppContext]) -> None:
             dict[str, Any] | None,
             Field(description="A JSON Schema the answer must follow (structured output)."),
         ] = None,
+        cache: CacheArgument = None,
     ) -> Annotated[CallToolResult, ChatResult]:
         """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while
-        Grok writes; the result is the whole answer."""
+        Grok writes; the result is the whole answer (at once, when it comes from the cache). A call still
+        running after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
         started = time.monotonic()
         async with tool_call(ctx, "chat_stream") as call:
             body = await prepare_chat(
@@ -223,21 +257,30 @@ def register(server: MCPServer[AppContext]) -> None:
             received = ""
             thinking = 0
             last_sent = 0.0
-            completion: ChatCompletion | None = None
-            async for event in call.app.grok.chat_stream(body):
+            detached = False
+
+            async def on_delta(event: StreamEvent) -> None:
+                nonlocal received, thinking, last_sent
                 if isinstance(event, TextDelta):
                     received += event.text
                 elif isinstance(event, ReasoningDelta):
                     thinking += len(event.text)
-                else:  # StreamDone: the last event
-                    completion = event.completion
-                    break
                 now = time.monotonic()
-                if now - last_sent >= PROGRESS_INTERVAL_S:
+                if not detached and now - last_sent >= PROGRESS_INTERVAL_S:
                     last_sent = now
                     message = received if received else f"Grok is thinking… ({thinking} characters of reasoning)"
                     await ctx.report_progress(len(received) + thinking, None, message)
-            if completion is None:  # the client raises before this; a guard against a silent end
-                raise StreamInterruptedError("xAI's stream ended without an answer. Try again.")
-            await ctx.report_progress(len(completion.text) + thinking, len(completion.text) + thinking, completion.text)
-            return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+
+            async def answer() -> CallToolResult:
+                completion = await call.chat_stream(body, cache=cache, on_delta=on_delta)
+                if not detached:
+                    total = len(completion.text) + thinking
+                    await ctx.report_progress(total, total, completion.text)
+                return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+
+            def as_job(job_id: str) -> CallToolResult:
+                nonlocal detached
+                detached = True  # the client has its answer (the job id): no more progress for this request
+                return job_started_result(call, job_id)
+
+            return await run_long_call(call, answer, started=as_job)

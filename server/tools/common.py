@@ -1,13 +1,16 @@
-"""What every tool shares: the call boundary (ledger row, error mapping, draining) and the result shapes."""
+"""What every tool shares: the call boundary (ledger row, error mapping, draining), the way every paid upstream
+call goes through the call pipeline (server.calls: budget, cache, single-flight, jobs) and the result shapes."""
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -15,12 +18,37 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
+from server.calls import DEFAULT_CACHE_TTL_S, Detached, WorkCancelledError, cache_key, check_budget, is_cached
+from server.calls.cache import (
+    cached_completion,
+    cached_response,
+    decode_completion,
+    decode_response,
+    encode_completion,
+    encode_response,
+)
 from server.context import AppContext
-from server.errors import UpstreamCall, UserFacingError, XAIError
-from server.grok import Usage
+from server.errors import StreamInterruptedError, UpstreamCall, UserFacingError, XAIError
+from server.grok import (
+    ChatCompletion,
+    ImageGeneration,
+    ResponseResult,
+    StreamDone,
+    StreamEvent,
+    Usage,
+)
 from server.store import RequestRecord
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CHAT_ENDPOINT = "chat/completions"
+RESPONSES_ENDPOINT = "responses"
+CALL_JOB_KIND = "chat"
+"""Job ids of chat-like calls that outlived the job threshold: `chat:<uuid>`."""
+
+CACHED_NOTE = "(Answered from Grok MCP's cache at no cost: an identical request was answered earlier.)"
 
 TICKS_PER_USD = 10_000_000_000
 
@@ -63,6 +91,10 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     latency_ms: float = 0.0
     data: Any | None = Field(default=None, description="The parsed JSON answer when a json_schema was given.")
+    job_id: str | None = Field(
+        default=None,
+        description="Set when the call is still running as a job: pass it to job_result for the answer.",
+    )
 
 
 def usd(ticks: int) -> float:
@@ -93,7 +125,8 @@ def tool_result(text: str, structured: BaseModel, extra: list[ContentBlock] | No
 
 @dataclass
 class ToolCall:
-    """One running tool call: records every upstream call it makes in the usage ledger."""
+    """One running tool call: sends its paid upstream calls through the call pipeline and records every
+    upstream call it makes in the usage ledger (once each, however many places ask)."""
 
     app: AppContext
     tool: str
@@ -101,6 +134,7 @@ class ToolCall:
     model: str | None = None
     conversation_id: str | None = None
     recorded: list[RequestRecord] = field(default_factory=list[RequestRecord])
+    _seen: dict[int, UpstreamCall] = field(default_factory=dict[int, UpstreamCall], repr=False)
 
     async def cost_ticks(self, model: str, usage: Usage | None) -> int:
         """xAI's billed cost when it sent one, else computed from the live catalog's prices."""
@@ -121,6 +155,16 @@ class ToolCall:
         error: str | None = None,
         cached: bool = False,
     ) -> None:
+        """Write the ledger row of one upstream exchange; a second call for the same exchange does nothing.
+
+        An answer served from the cache (or shared by another call's request) gets a row flagged `cached`
+        with no tokens and no cost. Never raises: a row that cannot be written is logged.
+        """
+        if self._seen.get(id(call)) is call:
+            return
+        self._seen[id(call)] = call
+        if cached or is_cached(call):
+            cached, usage, cost_ticks = True, None, 0
         record = RequestRecord(
             id=call.request_id,
             ts=time.time(),
@@ -148,6 +192,208 @@ class ToolCall:
         except Exception:
             # The answer matters more than its ledger row; the failure is logged with its cause.
             logger.exception("Could not write the usage ledger row for %s", self.tool)
+
+    # ------------------------------------------------------------------ the call pipeline (server.calls)
+
+    def cache_ttl(self, cache: bool | None, *, by_default: bool = True) -> float | None:
+        """How long this call's answer may be cached, or None when it must not touch the cache.
+
+        `cache` True asks for it (settings' TTL, else DEFAULT_CACHE_TTL_S); False forbids it; None follows
+        settings.toml's [cache] ttl_seconds when `by_default` (tools whose answers go stale pass False).
+        """
+        ttl = self.app.settings.cache_ttl_s
+        if cache is False:
+            return None
+        if cache is None:
+            return ttl if by_default and ttl > 0 else None
+        return ttl if ttl > 0 else DEFAULT_CACHE_TTL_S
+
+    async def guard_budget(self) -> None:
+        """Refuse to start a paid call past the daily or monthly budget (no upstream request, no ledger row).
+
+        Raises BudgetExceededError naming the limit and the spend so far.
+        """
+        settings = self.app.settings
+        if settings.daily_budget_usd is None and settings.monthly_budget_usd is None:
+            return
+        now = self.app.pipeline.now()
+        await anyio.to_thread.run_sync(lambda: check_budget(settings, self.app.store, now=now, tool=self.tool))
+
+    async def chat(self, body: dict[str, Any], *, cache: bool | None = False, images: int = 0) -> ChatCompletion:
+        """A chat completion through the pipeline: budget, then cache and single-flight when cacheable.
+
+        The upstream call gets its ledger row here (even if this caller is cancelled meanwhile); an answer
+        from the cache or another call's identical request comes back marked cached and free. Raises
+        BudgetExceededError, and the XAIError subclasses of GrokClient.chat.
+        """
+
+        async def fetch() -> ChatCompletion:
+            return await self._recorded_chat(self.app.grok.chat(body), images=images)
+
+        return await self._through_pipeline(
+            CHAT_ENDPOINT,
+            body,
+            self.cache_ttl(cache),
+            fetch,
+            encode_completion,
+            decode_completion,
+            cached_completion,
+        )
+
+    async def chat_stream(
+        self,
+        body: dict[str, Any],
+        *,
+        cache: bool | None = False,
+        on_delta: Callable[[StreamEvent], Awaitable[None]] | None = None,
+    ) -> ChatCompletion:
+        """A streamed chat completion through the pipeline; `on_delta` sees each text or reasoning delta.
+
+        An answer from the cache or another call's identical stream arrives whole, with no deltas.
+        Raises BudgetExceededError, StreamInterruptedError and the XAIError subclasses of GrokClient.chat.
+        """
+
+        async def consume() -> ChatCompletion:
+            reporting = on_delta is not None
+            async for event in self.app.grok.chat_stream(body):
+                if isinstance(event, StreamDone):
+                    return event.completion
+                if reporting and on_delta is not None:
+                    try:
+                        await on_delta(event)
+                    except Exception:  # the caller went away (a cancelled leader): the stream goes on
+                        logger.debug("progress for %s could not be sent; streaming on", self.tool, exc_info=True)
+                        reporting = False
+            # The client raises before this; a guard against a silent end.
+            raise StreamInterruptedError("xAI's stream ended without an answer. Try again.")
+
+        async def fetch() -> ChatCompletion:
+            return await self._recorded_chat(consume())
+
+        return await self._through_pipeline(
+            CHAT_ENDPOINT,
+            body,
+            self.cache_ttl(cache),
+            fetch,
+            encode_completion,
+            decode_completion,
+            cached_completion,
+        )
+
+    async def responses(self, body: dict[str, Any], *, cache: bool | None = False) -> ResponseResult:
+        """A Responses API call through the pipeline (budget; cache and single-flight when cacheable).
+
+        Raises BudgetExceededError and the XAIError subclasses of GrokClient.responses.
+        """
+
+        async def fetch() -> ResponseResult:
+            try:
+                response = await self.app.grok.responses(body)
+            except XAIError as exc:
+                await self._record_failure(exc)
+                raise
+            cost = await self.cost_ticks(response.model, response.usage)
+            await self.record(response.call, model=response.model, usage=response.usage, cost_ticks=cost)
+            return response
+
+        return await self._through_pipeline(
+            RESPONSES_ENDPOINT,
+            body,
+            self.cache_ttl(cache, by_default=False),
+            fetch,
+            encode_response,
+            decode_response,
+            cached_response,
+        )
+
+    async def generate_images(self, body: dict[str, Any]) -> ImageGeneration:
+        """An image generation, after the budget check (never cached: each image is new).
+
+        Raises BudgetExceededError and the XAIError subclasses of GrokClient.generate_images.
+        """
+        await self.guard_budget()
+        return await self.app.grok.generate_images(body)
+
+    async def _recorded_chat(self, pending: Awaitable[ChatCompletion], *, images: int = 0) -> ChatCompletion:
+        try:
+            completion = await pending
+        except XAIError as exc:
+            await self._record_failure(exc)
+            raise
+        cost = await self.cost_ticks(completion.model, completion.usage)
+        await self.record(
+            completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images
+        )
+        return completion
+
+    async def _record_failure(self, exc: XAIError) -> None:
+        if exc.call is not None:
+            await self.record(
+                exc.call, model=self.model, cost_ticks=exc.call.cost_ticks, error=f"{type(exc).__name__}: {exc}"
+            )
+
+    async def _through_pipeline(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any],
+        ttl_s: float | None,
+        fetch: Callable[[], Awaitable[T]],
+        encode: Callable[[T], str],
+        decode: Callable[[str, str], T | None],
+        share: Callable[[T, str], T],
+    ) -> T:
+        pipeline = self.app.pipeline
+        store = self.app.store
+        if ttl_s is None:
+            await self.guard_budget()
+            return await fetch()
+        key = cache_key(pipeline.key_scope(), endpoint, body)
+        flight = pipeline.flights.find(key)
+        if flight is None:
+            now = pipeline.now()
+            entry = await anyio.to_thread.run_sync(lambda: store.cached_response_at(key, now=now))
+            hit = decode(entry, endpoint) if entry is not None else None
+            if hit is not None:
+                return hit
+            flight = pipeline.flights.find(key)
+        if flight is None:
+            await self.guard_budget()
+            flight = pipeline.flights.find(key)
+        is_leader = flight is None
+
+        async def fly() -> T:
+            result = await fetch()
+            try:
+                entry = encode(result)
+                now = pipeline.now()
+                await anyio.to_thread.run_sync(lambda: store.cache_response_at(key, entry, now=now, ttl_s=ttl_s))
+            except Exception:  # an answer that cannot be cached is still an answer
+                logger.exception("Could not cache the answer of %s", self.tool)
+            return result
+
+        if flight is None:
+            host = pipeline.host
+            if host is None:  # no long-lived task group (not served by open_app_context): run inline
+                return await fly()
+            flight = pipeline.flights.start(host, key, fly, ttl_s=ttl_s)
+        try:
+            result = cast(T, await flight.wait())
+        except XAIError as exc:
+            if is_leader:
+                raise
+            raise _unrecorded(exc) from None
+        except WorkCancelledError:
+            raise UserFacingError(
+                "An identical request this call was waiting for was cancelled (the server is stopping). Try again."
+            ) from None
+        return result if is_leader else share(result, endpoint)
+
+
+def _unrecorded(exc: XAIError) -> XAIError:
+    """The same error for a call that shared another's request: its ledger row belongs to that call."""
+    clone = copy.copy(exc)
+    clone.call = None
+    return clone
 
 
 @asynccontextmanager
@@ -190,3 +436,85 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
         ) from None
     finally:
         app.inflight.leave(scope)
+
+
+# ---------------------------------------------------------------------------------------- long calls
+
+
+def result_text(result: CallToolResult) -> str:
+    """The text a person reads in a tool result (its text blocks joined)."""
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def encode_job_result(result: CallToolResult) -> str:
+    """A finished call's result as stored for job_result: its text and its structuredContent."""
+    return json.dumps({"text": result_text(result), "structured": result.structured_content}, ensure_ascii=False)
+
+
+def describe_job_failure(exc: BaseException) -> str:
+    """What job_result says about a job that failed: the user-facing message, or a bug notice (logged)."""
+    if isinstance(exc, UserFacingError | ToolError):
+        return str(exc)
+    logger.error("A long call failed unexpectedly", exc_info=exc)
+    return "This call failed because of a bug in Grok MCP. The details are in the server log; please report it."
+
+
+def job_started_result(
+    call: ToolCall, job_id: str, shape: type[ChatResult] = ChatResult, **extra: Any
+) -> CallToolResult:
+    """The result of a chat-like call that became a job: the job id and what to do with it."""
+    threshold = call.app.settings.job_threshold_s
+    text = (
+        f"Grok is still working on this after {threshold:g} s, so the answer will come later: it is running as job "
+        f'{job_id}. Call job_result with job_id "{job_id}" to get it (it says when it is still running). '
+        "The answer is kept, so nothing is lost if you ask later."
+    )
+    app = call.app
+    structured = shape(
+        text=text,
+        model=call.model or "",
+        request_id=None,
+        usage=TokenUsage(),
+        cost_usd=0.0,
+        simulated=app.is_simulated or app.grok.simulated,
+        conversation_id=call.conversation_id,
+        job_id=job_id,
+        **extra,
+    )
+    return tool_result(text, structured)
+
+
+async def run_long_call(
+    call: ToolCall,
+    work: Callable[[], Awaitable[CallToolResult]],
+    *,
+    started: Callable[[str], CallToolResult] | None = None,
+) -> CallToolResult:
+    """Run a chat-like tool's work; if it is still running after settings.job_threshold_s it continues as a job.
+
+    The work runs in the pipeline's long-lived task group: when the threshold passes, the caller gets
+    `started(job_id)` (by default a ChatResult naming the job) and the work's result goes to the store for
+    job_result. A shutdown drains running jobs like calls. Raises what `work` raises when it ends in time.
+    """
+    app = call.app
+    pipeline = app.pipeline
+    host = pipeline.host
+    threshold = app.settings.job_threshold_s
+    if host is None or threshold <= 0:
+        return await work()
+    outcome = await pipeline.jobs.run_or_detach(
+        host,
+        app.store,
+        kind=CALL_JOB_KIND,
+        tool=call.tool,
+        client=call.client,
+        threshold_s=threshold,
+        work=work,
+        encode=encode_job_result,
+        describe=describe_job_failure,
+        on_detach=lambda task: app.inflight.enter(task.scope),
+        on_end=lambda task: app.inflight.leave(task.scope),
+    )
+    if isinstance(outcome, Detached):
+        return started(outcome.job_id) if started is not None else job_started_result(call, outcome.job_id)
+    return outcome

@@ -28,7 +28,7 @@ from server.errors import InputError
 from server.store import Conversation, ConversationNotFoundError, ConversationSummary, SearchHit
 from server.store.conversations import NewMessage, new_conversation_id
 from server.tools.chat import build_chat_body, shape_chat_result
-from server.tools.common import ChatResult, ToolCall, tool_call, tool_result
+from server.tools.common import ChatResult, ToolCall, job_started_result, run_long_call, tool_call, tool_result
 from server.tools.models import resolve_chat_model
 
 ConversationId = Annotated[str, Field(min_length=1, max_length=200, description="A conversation's id.")]
@@ -238,7 +238,7 @@ async def run_turn(
         reasoning_effort=None,
         json_schema=None,
     )
-    completion = await app.grok.chat(body)
+    completion = await call.chat(body)
     result = await shape_chat_result(call, completion, wants_json=False, started=started)
 
     usage = completion.usage
@@ -338,17 +338,26 @@ def register(server: MCPServer[AppContext]) -> None:
         ] = None,
     ) -> Annotated[CallToolResult, ConversationReply]:
         """Talk to Grok in a conversation it remembers: the history is stored and sent back each turn, trimmed
-        to the model's context window (oldest turns first, the system prompt kept). Returns conversation_id."""
+        to the model's context window (oldest turns first, the system prompt kept). Returns conversation_id.
+        A turn still running after a while (45 s by default) returns a job id for job_result instead."""
         async with tool_call(ctx, "chat_with_context") as call:
-            return await run_turn(
-                call,
-                message=message,
-                conversation_id=conversation_id,
-                model=model,
-                system=system,
-                temperature=temperature,
-                max_tokens=max_tokens,
-            )
+
+            async def turn() -> CallToolResult:
+                return await run_turn(
+                    call,
+                    message=message,
+                    conversation_id=conversation_id,
+                    model=model,
+                    system=system,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                )
+
+            def as_job(job_id: str) -> CallToolResult:
+                # The turn is saved to the conversation when it ends, whoever asks for it.
+                return job_started_result(call, job_id, ConversationReply, context_messages=0, dropped_messages=0)
+
+            return await run_long_call(call, turn, started=as_job)
 
     @server.tool(title="List conversations", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def list_conversations(

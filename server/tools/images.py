@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 from server.context import AppContext
 from server.errors import InputError
 from server.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
-from server.tools.chat import shape_chat_result
-from server.tools.common import SIMULATED_NOTE, ChatResult, tool_call, tool_result, usd
+from server.tools.chat import CacheArgument, shape_chat_result
+from server.tools.common import SIMULATED_NOTE, ChatResult, run_long_call, tool_call, tool_result, usd
 from server.tools.models import resolve_chat_model, resolve_image_model
 
 MAX_IMAGES_PER_CALL = 10
@@ -78,8 +78,10 @@ def register(server: MCPServer[AppContext]) -> None:
         prompt: Annotated[str, Field(description="What to ask about the images.")] = "Describe this image in detail.",
         model: Annotated[str | None, Field(description="A model that accepts image input; default if omitted.")] = None,
         detail: Annotated[Literal["auto", "low", "high"], Field(description="Image detail level.")] = "auto",
+        cache: CacheArgument = None,
     ) -> Annotated[CallToolResult, ChatResult]:
-        """Ask Grok about one or more images: describe, read text, compare, answer questions."""
+        """Ask Grok about one or more images: describe, read text, compare, answer questions. A call still
+        running after a while (45 s by default) returns a job id for job_result instead."""
         started = time.monotonic()
         async with tool_call(ctx, "analyze_image") as call:
             app = call.app
@@ -96,8 +98,14 @@ def register(server: MCPServer[AppContext]) -> None:
             parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
             parts += [{"type": "image_url", "image_url": {"url": i.url, "detail": detail}} for i in loaded]
             body = {"model": chosen, "messages": [{"role": "user", "content": parts}]}
-            completion = await app.grok.chat(body)
-            return await shape_chat_result(call, completion, wants_json=False, started=started, images=len(loaded))
+
+            async def answer() -> CallToolResult:
+                # The images are inside the body (data URIs, or URLs whose content may change): a cache key
+                # over the body is exact for the former and as fresh as the TTL for the latter.
+                completion = await call.chat(body, cache=cache, images=len(loaded))
+                return await shape_chat_result(call, completion, wants_json=False, started=started, images=len(loaded))
+
+            return await run_long_call(call, answer)
 
     @server.tool(
         title="Generate images with Grok Imagine",
@@ -123,7 +131,7 @@ def register(server: MCPServer[AppContext]) -> None:
                 body["aspect_ratio"] = aspect_ratio
             if resolution is not None:
                 body["resolution"] = resolution
-            generation = await app.grok.generate_images(body)
+            generation = await call.generate_images(body)
             cost = generation.cost_ticks
             if cost is None:
                 cost = await app.catalog.image_cost_ticks(generation.model or chosen, len(generation.images))

@@ -10,14 +10,34 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.calls import is_cached
 from server.context import AppContext
 from server.errors import InputError
 from server.grok import ResponseResult
-from server.tools.common import SIMULATED_NOTE, ChatResult, TokenUsage, ToolCall, tool_call, tool_result, usd
+from server.tools.common import (
+    CACHED_NOTE,
+    SIMULATED_NOTE,
+    ChatResult,
+    TokenUsage,
+    ToolCall,
+    job_started_result,
+    run_long_call,
+    tool_call,
+    tool_result,
+    usd,
+)
 from server.tools.models import resolve_chat_model
 
 MAX_DOMAINS = 5  # xAI: "A maximum of 5 domains can be allowed"
 MAX_HANDLES = 10
+
+SearchCache = Annotated[
+    bool | None,
+    Field(
+        description="Answer an identical earlier search from Grok MCP's cache at no cost (true). Off unless asked "
+        "for, even when settings.toml sets a cache TTL: search answers go stale as the web and X change."
+    ),
+]
 
 
 class Citation(BaseModel):
@@ -48,15 +68,28 @@ def _check_date(value: str | None, name: str) -> str | None:
         raise InputError(f"`{name}` must be a date like 2026-11-23, not {value!r}.") from None
 
 
-async def _run_search(call: ToolCall, model: str | None, query: str, tool: dict[str, Any]) -> CallToolResult:
+async def _run_search(
+    call: ToolCall, model: str | None, query: str, tool: dict[str, Any], cache: bool | None = None
+) -> CallToolResult:
     started = time.monotonic()
     if not query.strip():
         raise InputError("`query` is empty. Say what to search for.")
     app = call.app
     chosen = await resolve_chat_model(app, model)
     call.model = chosen
-    response: ResponseResult = await app.grok.responses({"model": chosen, "input": query, "tools": [tool]})
-    cost = await call.cost_ticks(response.model, response.usage)
+    body: dict[str, Any] = {"model": chosen, "input": query, "tools": [tool]}
+
+    async def answer() -> CallToolResult:
+        response = await call.responses(body, cache=cache)
+        return await _shape_search(call, response, started)
+
+    return await run_long_call(call, answer, started=lambda job_id: job_started_result(call, job_id, SearchResult))
+
+
+async def _shape_search(call: ToolCall, response: ResponseResult, started: float) -> CallToolResult:
+    app = call.app
+    cached = is_cached(response.call)
+    cost = 0 if cached else await call.cost_ticks(response.model, response.usage)
     await call.record(response.call, model=response.model, usage=response.usage, cost_ticks=cost)
     simulated = app.is_simulated or app.grok.simulated
     citations = [Citation(url=c.url, title=c.title) for c in response.citations]
@@ -66,6 +99,7 @@ async def _run_search(call: ToolCall, model: str | None, query: str, tool: dict[
         request_id=response.call.request_id or response.id,
         usage=TokenUsage.of(response.usage),
         cost_usd=usd(cost),
+        cached=cached,
         simulated=simulated,
         latency_ms=round((time.monotonic() - started) * 1000, 1),
         citations=citations,
@@ -77,6 +111,8 @@ async def _run_search(call: ToolCall, model: str | None, query: str, tool: dict[
             f"{i}. {c.title + ' — ' if c.title and c.title != str(i) else ''}{c.url}"
             for i, c in enumerate(citations, 1)
         )
+    if cached:
+        text += "\n\n" + CACHED_NOTE
     if simulated:
         text += "\n\n" + SIMULATED_NOTE
     return tool_result(text, result)
@@ -99,6 +135,7 @@ def register(server: MCPServer[AppContext]) -> None:
             list[str] | None, Field(description="Never search these domains (at most 5).")
         ] = None,
         model: Annotated[str | None, Field(description="Model id; the default if omitted.")] = None,
+        cache: SearchCache = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Search the web with Grok: an answer grounded in current pages, with its sources."""
         async with tool_call(ctx, "web_search") as call:
@@ -111,7 +148,7 @@ def register(server: MCPServer[AppContext]) -> None:
                 tool["allowed_domains"] = allowed
             if excluded:
                 tool["excluded_domains"] = excluded
-            return await _run_search(call, model, query, tool)
+            return await _run_search(call, model, query, tool, cache)
 
     @server.tool(
         title="Search X with Grok",
@@ -127,6 +164,7 @@ def register(server: MCPServer[AppContext]) -> None:
         from_date: Annotated[str | None, Field(description="Earliest post date, YYYY-MM-DD.")] = None,
         to_date: Annotated[str | None, Field(description="Latest post date, YYYY-MM-DD.")] = None,
         model: Annotated[str | None, Field(description="Model id; the default if omitted.")] = None,
+        cache: SearchCache = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Search posts on X with Grok: an answer with links to the posts it used."""
         async with tool_call(ctx, "x_search") as call:
@@ -147,4 +185,4 @@ def register(server: MCPServer[AppContext]) -> None:
                 tool["from_date"] = start
             if end:
                 tool["to_date"] = end
-            return await _run_search(call, model, query, tool)
+            return await _run_search(call, model, query, tool, cache)

@@ -1,0 +1,22 @@
+"""The call pipeline every paid upstream call passes through: budgets, response cache and single-flight, jobs."""
+
+from server.calls.budget import BudgetExceededError, check_budget
+from server.calls.cache import DEFAULT_CACHE_TTL_S, cache_key, is_cached
+from server.calls.flights import FlightTable, SharedTask, WorkCancelledError
+from server.calls.jobs import Detached, JobRunner, is_stale
+from server.calls.pipeline import CallPipeline
+
+__all__ = [
+    "DEFAULT_CACHE_TTL_S",
+    "BudgetExceededError",
+    "CallPipeline",
+    "Detached",
+    "FlightTable",
+    "JobRunner",
+    "SharedTask",
+    "WorkCancelledError",
+    "cache_key",
+    "check_budget",
+    "is_cached",
+    "is_stale",
+]

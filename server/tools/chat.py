@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Annotated, Any, Literal
 
@@ -12,8 +13,12 @@ from pydantic import BaseModel, Field
 
 from server.calls import is_cached
 from server.context import AppContext
+from server.conversation_history import estimate_tokens
 from server.errors import InputError
 from server.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
+from server.routing import RouteNeeds
+from server.structured import check_answer, check_schema, repair_messages
+from server.structured import failure as structured_failure
 from server.tools.common import (
     CACHED_NOTE,
     SIMULATED_NOTE,
@@ -27,6 +32,8 @@ from server.tools.common import (
     usd,
 )
 from server.tools.models import resolve_chat_model
+
+logger = logging.getLogger(__name__)
 
 ReasoningEffort = Literal["none", "low", "medium", "high", "xhigh"]
 
@@ -111,7 +118,10 @@ async def prepare_chat(
     """The Chat Completions body for a chat-like tool's arguments, with the model resolved and noted on
     the call. Raises InputError for unusable arguments."""
     built = build_messages(prompt, messages, system)
-    chosen = await resolve_chat_model(call.app, model)
+    if json_schema is not None:
+        check_schema(json_schema)
+    needs = RouteNeeds(prompt_tokens=sum(estimate_tokens(str(m["content"])) for m in built))
+    chosen = await resolve_chat_model(call.app, model, needs=needs, call=call)
     call.model = chosen
     return build_chat_body(
         model=chosen,
@@ -123,8 +133,39 @@ async def prepare_chat(
     )
 
 
+async def enforce_schema(
+    call: ToolCall, body: dict[str, Any], completion: ChatCompletion, schema: dict[str, Any] | None
+) -> tuple[ChatCompletion, Any]:
+    """With a schema, check the answer and, when it does not match, ask once more with what is wrong.
+
+    Returns the completion to show and its parsed data (None without a schema). The failed first answer
+    keeps its own ledger row. Raises StructuredOutputError when the repaired answer still does not match.
+    """
+    if schema is None:
+        return completion, None
+    checked = check_answer(completion.text, schema)
+    if checked.is_valid:
+        return completion, checked.data
+    cost = 0 if is_cached(completion.call) else await call.cost_ticks(completion.model, completion.usage)
+    await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost)
+    logger.info("The answer did not match the schema (%d problems); asking once more", len(checked.errors))
+    repaired = await call.chat({**body, "messages": repair_messages(body["messages"], completion.text, checked)})
+    rechecked = check_answer(repaired.text, schema)
+    if not rechecked.is_valid:
+        cost = await call.cost_ticks(repaired.model, repaired.usage)
+        await call.record(repaired.call, model=repaired.model, usage=repaired.usage, cost_ticks=cost)
+        raise structured_failure(rechecked)
+    return repaired, rechecked.data
+
+
 async def shape_chat_result(
-    call: ToolCall, completion: ChatCompletion, *, wants_json: bool, started: float, images: int = 0
+    call: ToolCall,
+    completion: ChatCompletion,
+    *,
+    wants_json: bool,
+    started: float,
+    images: int = 0,
+    data: Any = None,
 ) -> CallToolResult:
     """Record the call in the ledger (unless the pipeline already did) and turn the completion into the tool's
     result. An answer from the cache is marked `cached`, costs nothing and says so."""
@@ -132,8 +173,7 @@ async def shape_chat_result(
     cached = is_cached(completion.call)
     cost = 0 if cached else await call.cost_ticks(completion.model, completion.usage)
     await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images)
-    data: Any = None
-    if wants_json:
+    if wants_json and data is None:
         try:
             data = json.loads(completion.text)
         except ValueError:
@@ -151,10 +191,13 @@ async def shape_chat_result(
         finish_reason=completion.finish_reason,
         latency_ms=round((time.monotonic() - started) * 1000, 1),
         data=data,
+        route=call.route,
     )
     text = completion.text
     if completion.finish_reason == "length":
         text += "\n\n(The answer was cut off at max_tokens.)"
+    if call.route:
+        text += f"\n\n({call.route} Model: {completion.model}.)"
     if cached:
         text += "\n\n" + CACHED_NOTE
     if simulated:
@@ -209,7 +252,10 @@ def register(server: MCPServer[AppContext]) -> None:
 
             async def answer() -> CallToolResult:
                 completion = await call.chat(body, cache=cache)
-                return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+                completion, data = await enforce_schema(call, body, completion, json_schema)
+                return await shape_chat_result(
+                    call, completion, wants_json=json_schema is not None, started=started, data=data
+                )
 
             return await run_long_call(call, answer)
 
@@ -273,10 +319,13 @@ def register(server: MCPServer[AppContext]) -> None:
 
             async def answer() -> CallToolResult:
                 completion = await call.chat_stream(body, cache=cache, on_delta=on_delta)
+                completion, data = await enforce_schema(call, body, completion, json_schema)
                 if not detached:
                     total = len(completion.text) + thinking
                     await ctx.report_progress(total, total, completion.text)
-                return await shape_chat_result(call, completion, wants_json=json_schema is not None, started=started)
+                return await shape_chat_result(
+                    call, completion, wants_json=json_schema is not None, started=started, data=data
+                )
 
             def as_job(job_id: str) -> CallToolResult:
                 nonlocal detached

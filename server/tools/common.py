@@ -91,6 +91,7 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     latency_ms: float = 0.0
     data: Any | None = Field(default=None, description="The parsed JSON answer when a json_schema was given.")
+    route: str | None = Field(default=None, description="Why `model: auto` picked this model, when it did.")
     job_id: str | None = Field(
         default=None,
         description="Set when the call is still running as a job: pass it to job_result for the answer.",
@@ -133,6 +134,7 @@ class ToolCall:
     client: str | None
     model: str | None = None
     conversation_id: str | None = None
+    route: str | None = None  # why `model: auto` picked the model, when it did
     recorded: list[RequestRecord] = field(default_factory=list[RequestRecord])
     _seen: dict[int, UpstreamCall] = field(default_factory=dict[int, UpstreamCall], repr=False)
 

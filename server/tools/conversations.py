@@ -19,12 +19,14 @@ from server.conversation_history import (
     HistoryMessage,
     answer_reserve,
     attribute_prompt_tokens,
+    estimate_tokens,
     fit_history,
     local_time,
     title_from,
     transcript_markdown,
 )
 from server.errors import InputError
+from server.routing import RouteNeeds
 from server.store import Conversation, ConversationNotFoundError, ConversationSummary, SearchHit
 from server.store.conversations import NewMessage, new_conversation_id
 from server.tools.chat import build_chat_body, shape_chat_result
@@ -218,7 +220,8 @@ async def run_turn(
         stored_model = found.model
         history = [HistoryMessage(m.role, m.content, m.tokens, m.id) for m in found.messages]
     is_new = conversation_id is None
-    chosen = await resolve_chat_model(app, model if model and model.strip() else stored_model)
+    needs = RouteNeeds(prompt_tokens=sum(estimate_tokens(m.content) for m in history) + estimate_tokens(message))
+    chosen = await resolve_chat_model(app, model if model and model.strip() else stored_model, needs=needs, call=call)
     call.model = chosen
     call.conversation_id = conversation_id or new_conversation_id()
 

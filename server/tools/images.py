@@ -16,8 +16,10 @@ from mcp.types import CallToolResult, ContentBlock, ImageContent, ToolAnnotation
 from pydantic import BaseModel, Field
 
 from server.context import AppContext
+from server.conversation_history import estimate_tokens
 from server.errors import InputError
 from server.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
+from server.routing import RouteNeeds
 from server.tools.chat import CacheArgument, shape_chat_result
 from server.tools.common import SIMULATED_NOTE, ChatResult, run_long_call, tool_call, tool_result, usd
 from server.tools.models import resolve_chat_model, resolve_image_model
@@ -87,7 +89,8 @@ def register(server: MCPServer[AppContext]) -> None:
             app = call.app
             limit = app.settings.max_image_bytes
             loaded = [await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit)) for s in images]
-            chosen = await resolve_chat_model(app, model)
+            needs = RouteNeeds(has_images=True, prompt_tokens=estimate_tokens(prompt))
+            chosen = await resolve_chat_model(app, model, needs=needs, call=call)
             described = await app.catalog.resolve(chosen)
             if described is not None and not described.supports_images:
                 raise InputError(

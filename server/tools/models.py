@@ -12,16 +12,32 @@ from server.config import Settings
 from server.context import AppContext
 from server.errors import InputError
 from server.grok import ModelCatalog
-from server.tools.common import tool_call, tool_result
+from server.routing import RouteNeeds, auto_preference, choose_model
+from server.tools.common import ToolCall, tool_call, tool_result
 
 TICKS_PER_USD_PER_MILLION = 10_000  # catalog prices are ticks per token; ticks/token ÷ 10 000 = $ per 1M tokens
 
 
-async def resolve_chat_model(app: AppContext, model: str | None) -> str:
+async def resolve_chat_model(
+    app: AppContext, model: str | None, *, needs: RouteNeeds | None = None, call: ToolCall | None = None
+) -> str:
     """The model a chat-like call uses: the one asked for, else the configured default, else the catalog's.
 
-    Names are passed to xAI as given: xAI resolves aliases and says when a model does not exist.
+    `auto` (and `auto:cheap`, `auto:fast`, `auto:best`) routes by the request's needs (server.routing);
+    the reason goes on `call.route`. Other names are passed to xAI as given: xAI resolves aliases and says
+    when a model does not exist. Raises InputError when `auto` finds no model that can serve the request.
     """
+    preference = auto_preference(model)
+    if preference is not None:
+        choice = choose_model(
+            await app.catalog.language_models(),
+            needs or RouteNeeds(),
+            preference,
+            default=await app.catalog.default_chat_model(),
+        )
+        if call is not None:
+            call.route = choice.reason
+        return choice.model
     if model is not None and model.strip():
         return model.strip()
     if app.settings.default_model:

@@ -75,7 +75,7 @@ async def _run_search(
     if not query.strip():
         raise InputError("`query` is empty. Say what to search for.")
     app = call.app
-    chosen = await resolve_chat_model(app, model)
+    chosen = await resolve_chat_model(app, model, call=call)
     call.model = chosen
     body: dict[str, Any] = {"model": chosen, "input": query, "tools": [tool]}
 

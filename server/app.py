@@ -14,6 +14,7 @@ from server.calls import CallPipeline
 from server.config import Settings
 from server.context import AppContext
 from server.grok import GrokClient, ModelCatalog
+from server.request_log import RequestLog
 from server.secrets import ApiKeyProvider
 from server.store import Store
 from server.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
@@ -68,6 +69,8 @@ async def open_app_context(
             base_url,
             " (demo mode)" if settings.simulate else "",
         )
+        request_log = RequestLog(settings.logs_dir, with_content=settings.log_content)
+        stack.callback(request_log.close)
         yield AppContext(
             settings=settings,
             grok=grok,
@@ -75,6 +78,7 @@ async def open_app_context(
             store=store,
             is_simulated=settings.simulate,
             pipeline=pipeline,
+            request_log=request_log,
         )
 
 

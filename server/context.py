@@ -9,6 +9,7 @@ import anyio
 from server.calls import CallPipeline
 from server.config import Settings
 from server.grok import GrokClient, ModelCatalog
+from server.request_log import RequestLog
 from server.store import Store
 
 
@@ -55,3 +56,4 @@ class AppContext:
     is_simulated: bool = False
     inflight: InflightCalls = field(default_factory=InflightCalls)
     pipeline: CallPipeline = field(default_factory=CallPipeline)
+    request_log: RequestLog | None = None

@@ -135,6 +135,9 @@ class ToolCall:
     model: str | None = None
     conversation_id: str | None = None
     route: str | None = None  # why `model: auto` picked the model, when it did
+    started: float = field(default_factory=time.monotonic)
+    upstream_ms: float = 0.0
+    store_ms: float = 0.0
     recorded: list[RequestRecord] = field(default_factory=list[RequestRecord])
     _seen: dict[int, UpstreamCall] = field(default_factory=dict[int, UpstreamCall], repr=False)
 
@@ -156,11 +159,15 @@ class ToolCall:
         images: int = 0,
         error: str | None = None,
         cached: bool = False,
+        prompt: Any = None,
+        answer: str | None = None,
     ) -> None:
-        """Write the ledger row of one upstream exchange; a second call for the same exchange does nothing.
+        """Write the ledger row (and request-log line) of one upstream exchange; a second call for the same
+        exchange does nothing.
 
         An answer served from the cache (or shared by another call's request) gets a row flagged `cached`
-        with no tokens and no cost. Never raises: a row that cannot be written is logged.
+        with no tokens and no cost. `prompt` and `answer` reach the request log only when the user opted in
+        to content logging. Never raises: a row that cannot be written is logged.
         """
         if self._seen.get(id(call)) is call:
             return
@@ -189,11 +196,39 @@ class ToolCall:
             cached=cached,
         )
         self.recorded.append(record)
+        if not cached:
+            self.upstream_ms += call.latency_ms
+        began = time.monotonic()
         try:
-            await anyio.to_thread.run_sync(self.app.store.record_request, record)
+            await anyio.to_thread.run_sync(self._write, record, prompt, answer)
         except Exception:
             # The answer matters more than its ledger row; the failure is logged with its cause.
             logger.exception("Could not write the usage ledger row for %s", self.tool)
+        self.store_ms += (time.monotonic() - began) * 1000
+
+    def _write(self, record: RequestRecord, prompt: Any, answer: str | None) -> None:
+        """The ledger row and the request-log line, in one trip to a worker thread."""
+        self.app.store.record_request(record)
+        if self.app.request_log is not None:
+            try:
+                self.app.request_log.write(record, prompt=prompt, answer=answer)
+            except OSError as exc:
+                logger.warning("Could not write the request log: %s", exc.strerror)
+
+    def log_timings(self) -> None:
+        """At DEBUG, one line saying where this call's time went (--debug traces)."""
+        total = (time.monotonic() - self.started) * 1000
+        other = max(0.0, total - self.upstream_ms - self.store_ms)
+        logger.debug(
+            "%s timings: total %.1f ms = upstream %.1f ms (%d call(s)) + ledger %.1f ms + other %.1f ms "
+            "(queueing, model choice, budget, shaping)",
+            self.tool,
+            total,
+            self.upstream_ms,
+            len([r for r in self.recorded if not r.cached]),
+            self.store_ms,
+            other,
+        )
 
     # ------------------------------------------------------------------ the call pipeline (server.calls)
 
@@ -230,7 +265,7 @@ class ToolCall:
         """
 
         async def fetch() -> ChatCompletion:
-            return await self._recorded_chat(self.app.grok.chat(body), images=images)
+            return await self._recorded_chat(self.app.grok.chat(body), body=body, images=images)
 
         return await self._through_pipeline(
             CHAT_ENDPOINT,
@@ -270,7 +305,7 @@ class ToolCall:
             raise StreamInterruptedError("xAI's stream ended without an answer. Try again.")
 
         async def fetch() -> ChatCompletion:
-            return await self._recorded_chat(consume())
+            return await self._recorded_chat(consume(), body=body)
 
         return await self._through_pipeline(
             CHAT_ENDPOINT,
@@ -292,10 +327,17 @@ class ToolCall:
             try:
                 response = await self.app.grok.responses(body)
             except XAIError as exc:
-                await self._record_failure(exc)
+                await self._record_failure(exc, prompt=body.get("input"))
                 raise
             cost = await self.cost_ticks(response.model, response.usage)
-            await self.record(response.call, model=response.model, usage=response.usage, cost_ticks=cost)
+            await self.record(
+                response.call,
+                model=response.model,
+                usage=response.usage,
+                cost_ticks=cost,
+                prompt=body.get("input"),
+                answer=response.text,
+            )
             return response
 
         return await self._through_pipeline(
@@ -316,22 +358,35 @@ class ToolCall:
         await self.guard_budget()
         return await self.app.grok.generate_images(body)
 
-    async def _recorded_chat(self, pending: Awaitable[ChatCompletion], *, images: int = 0) -> ChatCompletion:
+    async def _recorded_chat(
+        self, pending: Awaitable[ChatCompletion], *, body: dict[str, Any], images: int = 0
+    ) -> ChatCompletion:
+        prompt = body.get("messages")
         try:
             completion = await pending
         except XAIError as exc:
-            await self._record_failure(exc)
+            await self._record_failure(exc, prompt=prompt)
             raise
         cost = await self.cost_ticks(completion.model, completion.usage)
         await self.record(
-            completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images
+            completion.call,
+            model=completion.model,
+            usage=completion.usage,
+            cost_ticks=cost,
+            images=images,
+            prompt=prompt,
+            answer=completion.text,
         )
         return completion
 
-    async def _record_failure(self, exc: XAIError) -> None:
+    async def _record_failure(self, exc: XAIError, *, prompt: Any = None) -> None:
         if exc.call is not None:
             await self.record(
-                exc.call, model=self.model, cost_ticks=exc.call.cost_ticks, error=f"{type(exc).__name__}: {exc}"
+                exc.call,
+                model=self.model,
+                cost_ticks=exc.call.cost_ticks,
+                error=f"{type(exc).__name__}: {exc}",
+                prompt=prompt,
             )
 
     async def _through_pipeline(
@@ -438,6 +493,8 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
         ) from None
     finally:
         app.inflight.leave(scope)
+        if logger.isEnabledFor(logging.DEBUG):
+            call.log_timings()
 
 
 # ---------------------------------------------------------------------------------------- long calls

@@ -57,6 +57,26 @@ class ChatMessage(BaseModel):
     content: str = Field(min_length=1)
 
 
+PromptArgument = Annotated[str | None, Field(description="A single question or instruction for Grok.")]
+MessagesArgument = Annotated[list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")]
+ModelArgument = Annotated[
+    str | None,
+    Field(
+        description="Model id or alias (see list_models), or `auto` / `auto:cheap` / `auto:fast` / `auto:best` "
+        "to let Grok MCP pick by the request's needs; the configured default if omitted."
+    ),
+]
+SystemArgument = Annotated[str | None, Field(description="System prompt.")]
+TemperatureArgument = Annotated[float | None, Field(ge=0, le=2)]
+MaxTokensArgument = Annotated[int | None, Field(ge=1, description="Cap on the visible answer's tokens.")]
+ReasoningEffortArgument = Annotated[
+    ReasoningEffort | None, Field(description="How hard reasoning models think; model-specific.")
+]
+JsonSchemaArgument = Annotated[
+    dict[str, Any] | None, Field(description="A JSON Schema the answer must follow (structured output).")
+]
+
+
 def build_messages(prompt: str | None, messages: list[ChatMessage] | None, system: str | None) -> list[dict[str, Any]]:
     """The Chat Completions `messages` for a prompt or a message list, with an optional system prompt.
 
@@ -214,24 +234,14 @@ def register(server: MCPServer[AppContext]) -> None:
     )
     async def chat(
         ctx: Context,
-        prompt: Annotated[str | None, Field(description="A single question or instruction for Grok.")] = None,
-        messages: Annotated[
-            list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")
-        ] = None,
-        model: Annotated[
-            str | None,
-            Field(description="Model id or alias (see list_models); the configured default if omitted."),
-        ] = None,
-        system: Annotated[str | None, Field(description="System prompt.")] = None,
-        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-        max_tokens: Annotated[int | None, Field(ge=1, description="Cap on the visible answer's tokens.")] = None,
-        reasoning_effort: Annotated[
-            ReasoningEffort | None, Field(description="How hard reasoning models think; model-specific.")
-        ] = None,
-        json_schema: Annotated[
-            dict[str, Any] | None,
-            Field(description="A JSON Schema the answer must follow (structured output)."),
-        ] = None,
+        prompt: PromptArgument = None,
+        messages: MessagesArgument = None,
+        model: ModelArgument = None,
+        system: SystemArgument = None,
+        temperature: TemperatureArgument = None,
+        max_tokens: MaxTokensArgument = None,
+        reasoning_effort: ReasoningEffortArgument = None,
+        json_schema: JsonSchemaArgument = None,
         cache: CacheArgument = None,
     ) -> Annotated[CallToolResult, ChatResult]:
         """Ask Grok a question and get the whole answer, with its model, tokens and cost. A call still running
@@ -265,23 +275,14 @@ def register(server: MCPServer[AppContext]) -> None:
     )
     async def chat_stream(
         ctx: Context,
-        prompt: Annotated[str | None, Field(description="A single question or instruction for Grok.")] = None,
-        messages: Annotated[
-            list[ChatMessage] | None, Field(description="A whole conversation instead of `prompt`.")
-        ] = None,
-        model: Annotated[
-            str | None, Field(description="Model id or alias (see list_models); the configured default if omitted.")
-        ] = None,
-        system: Annotated[str | None, Field(description="System prompt.")] = None,
-        temperature: Annotated[float | None, Field(ge=0, le=2)] = None,
-        max_tokens: Annotated[int | None, Field(ge=1, description="Cap on the visible answer's tokens.")] = None,
-        reasoning_effort: Annotated[
-            ReasoningEffort | None, Field(description="How hard reasoning models think; model-specific.")
-        ] = None,
-        json_schema: Annotated[
-            dict[str, Any] | None,
-            Field(description="A JSON Schema the answer must follow (structured output)."),
-        ] = None,
+        prompt: PromptArgument = None,
+        messages: MessagesArgument = None,
+        model: ModelArgument = None,
+        system: SystemArgument = None,
+        temperature: TemperatureArgument = None,
+        max_tokens: MaxTokensArgument = None,
+        reasoning_effort: ReasoningEffortArgument = None,
+        json_schema: JsonSchemaArgument = None,
         cache: CacheArgument = None,
     ) -> Annotated[CallToolResult, ChatResult]:
         """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while

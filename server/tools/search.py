@@ -14,6 +14,7 @@ from server.calls import is_cached
 from server.context import AppContext
 from server.errors import InputError
 from server.grok import ResponseResult
+from server.tools.chat import ModelArgument
 from server.tools.common import (
     CACHED_NOTE,
     SIMULATED_NOTE,
@@ -134,7 +135,7 @@ def register(server: MCPServer[AppContext]) -> None:
         excluded_domains: Annotated[
             list[str] | None, Field(description="Never search these domains (at most 5).")
         ] = None,
-        model: Annotated[str | None, Field(description="Model id; the default if omitted.")] = None,
+        model: ModelArgument = None,
         cache: SearchCache = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Search the web with Grok: an answer grounded in current pages, with its sources."""
@@ -163,7 +164,7 @@ def register(server: MCPServer[AppContext]) -> None:
         excluded_handles: Annotated[list[str] | None, Field(description="Never posts from these handles.")] = None,
         from_date: Annotated[str | None, Field(description="Earliest post date, YYYY-MM-DD.")] = None,
         to_date: Annotated[str | None, Field(description="Latest post date, YYYY-MM-DD.")] = None,
-        model: Annotated[str | None, Field(description="Model id; the default if omitted.")] = None,
+        model: ModelArgument = None,
         cache: SearchCache = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Search posts on X with Grok: an answer with links to the posts it used."""

@@ -12,9 +12,12 @@ import math
 import os
 import re
 import secrets as _random
+import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -111,8 +114,40 @@ def _qualified_name(backend: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def session_bus_address(environ: Mapping[str, str], *, uid: int, runtime_root: Path = Path("/run/user")) -> str | None:
+    """The D-Bus session bus address to use when the environment names none, or None.
+
+    MCP clients start stdio servers with a handful of variables (HOME, PATH, USER …), so a server started
+    by Claude Desktop on Linux has no DBUS_SESSION_BUS_ADDRESS and would find no Secret Service. A systemd
+    user session keeps its bus at `$XDG_RUNTIME_DIR/bus`, else `/run/user/<uid>/bus`: use it when it is
+    really there (a socket), and nothing otherwise.
+    """
+    if environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
+    candidates = [Path(environ["XDG_RUNTIME_DIR"]) / "bus"] if environ.get("XDG_RUNTIME_DIR") else []
+    candidates.append(runtime_root / str(uid) / "bus")
+    for candidate in candidates:
+        try:
+            if stat.S_ISSOCK(candidate.stat().st_mode):
+                return f"unix:path={candidate}"
+        except OSError:
+            continue
+    return None
+
+
+def _find_session_bus() -> None:
+    """On Linux, point keyring at the user's session bus when the client that started us did not."""
+    if not sys.platform.startswith("linux") or os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return
+    address = session_bus_address(os.environ, uid=os.getuid())
+    if address is not None:
+        logger.debug("No DBUS_SESSION_BUS_ADDRESS in the environment; using the session bus at %s", address)
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+
+
 def backend_name() -> str:
     """The active keyring backend's dotted class name, or a description of why there is none. Never raises."""
+    _find_session_bus()
     try:
         import keyring
 
@@ -153,6 +188,7 @@ def _active_backend(variable: str) -> KeyringBackend:
     Raises KeychainUnavailableError for the fail and null backends, for a backend that cannot be loaded,
     and for a plaintext backend nobody chose explicitly with PYTHON_KEYRING_BACKEND.
     """
+    _find_session_bus()
     # keyring is imported here, not at the top: a process that has XAI_API_KEY never pays for it.
     import keyring
     from keyring.backends import chainer, fail

@@ -12,13 +12,33 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.clients import ClientManager, HostEnv, HttpEndpoint, client_names
-from server.clients.launch import local_http_url, server_launch
 from server.config import load_settings
 from server.errors import GrokMCPError
 from server.logs import configure_logging, register_secret
+
+if TYPE_CHECKING:
+    from server.clients import ClientManager, HttpEndpoint
+
+# The NAMEs of DESIGN.md §3, kept here so that building the command line does not import every client's
+# config-file machinery (tomlkit, ruamel.yaml): `grok-mcp serve` starts faster. A test checks it against
+# server.clients' registry.
+CLIENT_NAMES = (
+    "claude-desktop",
+    "claude-code",
+    "cursor",
+    "vscode",
+    "vscode-insiders",
+    "windsurf",
+    "zed",
+    "cline",
+    "continue",
+    "lm-studio",
+    "gemini-cli",
+    "codex",
+    "goose",
+)
 
 AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 """`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""
@@ -30,7 +50,7 @@ def add_clients_parser(add: AddCommand) -> argparse.ArgumentParser:
     """Add `clients` and its actions through build_parser's `add` helper."""
     clients = add("clients", cmd_clients, "connect MCP clients (Claude Desktop, Cursor, VS Code …) to Grok MCP")
     actions = clients.add_subparsers(dest="clients_action", required=True, metavar="ACTION")
-    names = client_names()
+    names = list(CLIENT_NAMES)
 
     def named(action: str, help_: str) -> argparse.ArgumentParser:
         parser = actions.add_parser(action, help=help_, description=help_)
@@ -69,6 +89,9 @@ def _err(text: str) -> None:
 
 
 def _manager() -> ClientManager:
+    from server.clients import ClientManager, HostEnv
+    from server.clients.launch import local_http_url, server_launch
+
     settings = load_settings()
     return ClientManager(
         HostEnv.current(),
@@ -80,6 +103,8 @@ def _manager() -> ClientManager:
 
 def _endpoint() -> HttpEndpoint:
     from server import secrets
+    from server.clients import HttpEndpoint
+    from server.clients.launch import local_http_url
 
     settings = load_settings()
     token = secrets.get_http_token()
@@ -92,6 +117,7 @@ def cmd_clients(args: argparse.Namespace) -> int:
     configure_logging("DEBUG" if getattr(args, "debug", False) else "WARNING")
     action: str = args.clients_action
     if action == "bundle":
+        from server.clients.launch import server_launch
         from server.clients.mcpb import build_bundle
 
         result = build_bundle(args.output, server_launch(), server_dir=args.server_dir)

@@ -11,7 +11,7 @@ APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check lint typecheck imports pytest bench venv system-deps npm-deps clean
+.PHONY: run test check lint typecheck imports pytest bench screenshots venv system-deps npm-deps clean
 
 run: venv
 	@key=$$($(BIN)/grok-mcp keys show --json 2>/dev/null | $(PY) -c 'import json,sys; print(json.load(sys.stdin).get("key") or "")' 2>/dev/null); \
@@ -74,8 +74,19 @@ bench: $(BENCH_VENV)/.installed
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -q -e . 2>&1 | grep -v "is ignored" || true
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[desktop]' 2>&1 | grep -v "is ignored" || true
 	touch $@
+
+# Renders every dashboard page and the open tray menu under Xvfb (needs xvfb, trayer, xdotool: see SCREENSHOT_APT).
+SCREENSHOT_APT := xvfb xauth libxcb-icccm4 libxcb-keysyms1 trayer xdotool
+
+screenshots: venv
+	@missing=""; for p in $(SCREENSHOT_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "Please install:$$missing"; exit 1; fi; \
+	fi
+	PYTHON=$(PY) sh desktop/xvfb_screenshots.sh docs/screenshots
 
 clean:
 	rm -rf build .coverage .coverage.* .pytest_cache

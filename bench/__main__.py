@@ -5,6 +5,7 @@ Each benchmark prints one line: name, the measured number, the target and whethe
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -233,7 +234,26 @@ async def bench_cache_hit(home: Path) -> None:
     report("chat answered from the cache over stdio (median)", statistics.median(samples) * 1000, "ms", 2.0)
 
 
+def bench_conversations(report_: Callable[..., None] = report) -> None:
+    """The Conversations page with 100,000 conversations (offscreen Qt): first paint and keystroke → results."""
+    if importlib.util.find_spec("PySide6") is None:
+        print("conversations page benchmark skipped: PySide6 is not installed (pip install -e '.[desktop]')")
+        return
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.bench_pages import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS, bench_conversations_page
+
+    timings = bench_conversations_page()
+    first_paint = timings["first_paint_ms"]
+    report_("conversations page, 100k conversations: first paint", first_paint, "ms", FIRST_PAINT_TARGET_MS)
+    report_(
+        "conversations page: search keystroke → results (median)", timings["keystroke_ms"], "ms", KEYSTROKE_TARGET_MS
+    )
+
+
 async def main() -> None:
+    from bench.desktop import bench_desktop
+    from bench.search import bench_search
+
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         await bench_overhead(home)
@@ -242,6 +262,9 @@ async def main() -> None:
         await bench_batch(home)
         await bench_single_flight(home)
         await bench_cache_hit(home)
+        bench_search(ROOT, report)
+        bench_desktop(home / "desktop", report)
+        bench_conversations(report)
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -34,6 +35,9 @@ from server import secrets
 from server.config import Settings, load_settings
 from server.errors import ConfigError, KeychainError
 from server.store import RequestRecord, Store
+
+if TYPE_CHECKING:
+    from desktop.windows.dashboard import DashboardWindow
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +117,7 @@ class DesktopApp(QObject):
         )
         self.icons = IconSet()
         self.tray = TrayController(self.supervisor, self.icons, autostart_enabled=self._autostart_is_enabled())
-        self._dashboard: QWidget | None = None
+        self._dashboard: DashboardWindow | None = None
         self._welcome: QWidget | None = None
         self._model: str | None = settings.default_model
         self._model_probe: QProcess | None = None
@@ -126,6 +130,7 @@ class DesktopApp(QObject):
         self._usage_timer.timeout.connect(self.refresh_usage)
 
         self.tray.dashboard_requested.connect(self.show_dashboard)
+        self.tray.clients_requested.connect(self.show_clients)
         self.tray.add_key_requested.connect(self.show_welcome)
         self.tray.demo_mode_requested.connect(self.use_demo_mode)
         self.tray.autostart_toggled.connect(self._on_tray_autostart_toggled)
@@ -182,6 +187,12 @@ class DesktopApp(QObject):
         window.show()
         window.raise_()
         window.activateWindow()
+
+    def show_clients(self) -> None:
+        """The tray's "Connect clients…": the dashboard, on its Clients page."""
+        self.show_dashboard()
+        if self._dashboard is not None:
+            self._dashboard.show_page("Clients")
 
     def show_welcome(self) -> None:
         from desktop.welcome import WelcomeDialog

@@ -33,12 +33,13 @@ def connection_details(supervisor: ServerSupervisor) -> str:
 class TrayController(QObject):
     """Owns the QSystemTrayIcon and its QMenu; renders supervisor state and forwards what the user picks.
 
-    Signals (past-tense events the composition root acts on): `dashboard_requested`, `add_key_requested`,
-    `demo_mode_requested`, `autostart_toggled(bool)`, `quit_requested`; `notification_shown(title, message)`
-    after each desktop notification.
+    Signals (past-tense events the composition root acts on): `dashboard_requested`, `clients_requested`,
+    `add_key_requested`, `demo_mode_requested`, `autostart_toggled(bool)`, `quit_requested`;
+    `notification_shown(title, message)` after each desktop notification.
     """
 
     dashboard_requested = Signal()
+    clients_requested = Signal()
     add_key_requested = Signal()
     demo_mode_requested = Signal()
     autostart_toggled = Signal(bool)
@@ -143,6 +144,7 @@ class TrayController(QObject):
         menu.addSeparator()
 
         self._add("Open dashboard…", "dashboard", self.dashboard_requested.emit)
+        self._add("Connect clients…", "connect_clients", self.clients_requested.emit)
         copy = self._add("Copy connection details", "copy_connection", self.copy_connection_details)
         copy.setEnabled(state.is_up)
         self._add("Open logs folder", "open_logs", self.open_logs_folder)

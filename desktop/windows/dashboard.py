@@ -1,4 +1,4 @@
-"""The dashboard window: a page list (Overview, Usage, Conversations, Keys, Settings, Logs) beside the page shown."""
+"""The dashboard window: a page list (Overview, Usage, Conversations, Keys, Clients, Settings, Logs) beside the page."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from desktop.autostart import Autostart
 from desktop.context import DesktopContext
 from desktop.supervisor import ServerState
+from desktop.windows.clients import ClientsPage
 from desktop.windows.conversations import ConversationsPage
 from desktop.windows.keys import KeysPage
 from desktop.windows.logs import LogsPage
@@ -25,18 +26,36 @@ from desktop.windows.overview import OverviewPage
 from desktop.windows.settings import SettingsPage
 from desktop.windows.usage import UsagePage
 from desktop.windows.widgets import Page
+from server import secrets
+from server.clients import ClientManager, HostEnv
+from server.clients.launch import server_launch
 
-PAGE_NAMES = ("Overview", "Usage", "Conversations", "Keys", "Settings", "Logs")
+PAGE_NAMES = ("Overview", "Usage", "Conversations", "Keys", "Clients", "Settings", "Logs")
+
+
+def client_manager(context: DesktopContext) -> ClientManager:
+    """The tray's ClientManager: this user's clients, this installation's server, the tray's HTTP endpoint."""
+    return ClientManager(
+        HostEnv.current(),
+        server_launch(),
+        context.settings.home / "client-backups",
+        http_url=context.supervisor.endpoint_url,
+    )
 
 
 class DashboardWindow(QMainWindow):
-    """Everything the tray can show in one window; Ctrl+1 … Ctrl+6 switch pages, as does the list on the left."""
+    """Everything the tray can show in one window; Ctrl+1 … Ctrl+7 switch pages, as does the list on the left."""
 
     page_changed = Signal(str)
     """The page shown changed: its name."""
 
     def __init__(
-        self, context: DesktopContext, *, autostart: Autostart | None = None, parent: QWidget | None = None
+        self,
+        context: DesktopContext,
+        *,
+        autostart: Autostart | None = None,
+        clients: ClientManager | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._context = context
@@ -49,6 +68,13 @@ class DashboardWindow(QMainWindow):
         self.usage = UsagePage(context.store, exports_dir=settings.exports_dir)
         self.conversations = ConversationsPage(context.store, exports_dir=settings.exports_dir)
         self.keys = KeysPage(context.cli_command, environ=context.cli_environment)
+        environment = context.cli_environment
+        self.clients = ClientsPage(
+            context.worker,
+            clients if clients is not None else client_manager(context),
+            http_url=supervisor.endpoint_url,
+            http_token=lambda: secrets.get_http_token(environment),
+        )
         self.settings = SettingsPage(
             settings.home,
             context.worker,
@@ -57,7 +83,15 @@ class DashboardWindow(QMainWindow):
             autostart=autostart if autostart is not None else Autostart(),
         )
         self.logs = LogsPage(supervisor, settings.logs_dir)
-        self.pages: list[Page] = [self.overview, self.usage, self.conversations, self.keys, self.settings, self.logs]
+        self.pages: list[Page] = [
+            self.overview,
+            self.usage,
+            self.conversations,
+            self.keys,
+            self.clients,
+            self.settings,
+            self.logs,
+        ]
 
         self.nav = QListWidget(self)
         self.nav.setAccessibleName("Pages")

@@ -40,7 +40,7 @@ def test_a_stopped_server_offers_start_but_not_stop_or_copy(make_supervisor: Mak
     status = tray.action("status")
     assert status is not None
     assert status.text() == "Grok MCP: stopped"
-    assert "connect_clients" not in names  # the client-setup issue adds it
+    assert "connect_clients" in names
     assert names[-1] == "quit"
 
 

@@ -14,7 +14,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: run test check lint typecheck imports pytest bench screenshots venv system-deps npm-deps clean
 
 run: venv
-	@key=$$($(BIN)/grok-mcp keys show --json 2>/dev/null | $(PY) -c 'import json,sys; print(json.load(sys.stdin).get("key") or "")' 2>/dev/null); \
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && $(PY) -c "import PySide6.QtWidgets" 2>/dev/null; then \
+	  echo "Starting the Grok MCP tray app (it runs the server; demo mode until you add a key)."; \
+	  exec $(BIN)/grok-mcp-desktop; \
+	fi; \
+	key=$$($(BIN)/grok-mcp keys show --json 2>/dev/null | $(PY) -c 'import json,sys; print(json.load(sys.stdin).get("key") or "")' 2>/dev/null); \
 	if [ -z "$$key" ]; then \
 	  echo "No xAI API key is configured: starting in demo mode (answers come from the built-in simulator)."; \
 	  echo "Store a real key with: $(BIN)/grok-mcp keys set"; flag=--simulate; \

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from secrets import token_urlsafe
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
@@ -94,6 +95,13 @@ class DesktopApp(QObject):
         self._environ = dict(environ) if environ is not None else None
         key_present = has_api_key(self._environ)
         self.is_first_run = key_present is False
+        # No usable keychain: the server child can read neither a key nor its HTTP token from it. Run it in
+        # demo mode with a token made for this session, handed over in its environment (never argv or a file).
+        self.keychain_unavailable = key_present is None
+        if self.keychain_unavailable:
+            child_environ = dict(self._environ if self._environ is not None else os.environ)
+            child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
+            self._environ = child_environ
         self._show_welcome_at_start = show_welcome and self.is_first_run
         self.autostart = autostart or Autostart()
         self.worker = Worker(parent=self)
@@ -101,7 +109,8 @@ class DesktopApp(QObject):
         cli = list(command) if command is not None else server_command()
         self.supervisor = ServerSupervisor(
             settings,
-            simulate=self.is_first_run,  # no key: demo mode on the simulator, marked simulated everywhere
+            # No key (or no keychain to read one from): demo mode on the simulator, marked simulated everywhere.
+            simulate=key_present is not True,
             command=cli,
             environ=self._environ,
             timings=timings,

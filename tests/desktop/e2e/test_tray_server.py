@@ -1,4 +1,5 @@
-"""End to end: the tray starts its server child in demo mode; an MCP client calls it with the keychain's token."""
+"""End to end: the tray starts its server child in demo mode; an MCP client calls it with the keychain's token,
+and the conversation it holds shows up in the tray's Conversations page."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ async def call_chat(url: str, token: str) -> dict[str, object]:
         result = await session.call_tool("chat", {"prompt": "Say hello from the tray test."})
         assert not result.is_error, result.content
         assert result.structured_content is not None
-        return result.structured_content
+        held = await session.call_tool("chat_with_context", {"message": "Remember the lighthouse on the tray test."})
+        assert not held.is_error, held.content
+        assert held.structured_content is not None
+        return {**result.structured_content, "conversation_id": held.structured_content["conversation_id"]}
 
 
 def test_the_tray_runs_its_server_in_demo_mode_with_the_keychain_token_and_quits_cleanly(
@@ -66,6 +70,23 @@ def test_the_tray_runs_its_server_in_demo_mode_with_the_keychain_token_and_quits
     structured = anyio.run(call_chat, supervisor.endpoint_url, token)
     assert structured["simulated"] is True
     assert structured["text"]
+
+    # The conversation the client just held is in the tray's Conversations page (read from the shared store).
+    desktop.show_dashboard()
+    dashboard = desktop._dashboard  # pyright: ignore[reportPrivateUsage]
+    assert dashboard is not None
+    page = dashboard.show_page("Conversations")
+    model = page.model  # pyright: ignore[reportAttributeAccessIssue]
+    qtbot.waitUntil(
+        lambda: any(model.conversation_at(row).id == structured["conversation_id"] for row in range(model.rowCount())),
+        timeout=15_000,
+    )
+    title = next(
+        model.conversation_at(r).title
+        for r in range(model.rowCount())
+        if model.conversation_at(r).id == structured["conversation_id"]
+    )
+    assert "lighthouse" in title.lower()
 
     quit_action = desktop.tray.action("quit")
     assert quit_action is not None

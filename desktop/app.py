@@ -109,8 +109,9 @@ class DesktopApp(QObject):
         cli = list(command) if command is not None else server_command()
         self.supervisor = ServerSupervisor(
             settings,
-            # No key (or no keychain to read one from): demo mode on the simulator, marked simulated everywhere.
-            simulate=key_present is not True,
+            # No key (or no keychain to read one from), or demo mode chosen in Settings: the simulator, marked
+            # simulated everywhere.
+            simulate=key_present is not True or self._demo_mode_chosen(settings),
             command=cli,
             environ=self._environ,
             timings=timings,
@@ -180,6 +181,8 @@ class DesktopApp(QObject):
         for window in (self._dashboard, self._welcome):
             if window is not None:
                 window.close()
+                window.deleteLater()  # closed is not gone: a top-level window stays alive until deleted
+        self._dashboard = self._welcome = None
 
     # --- windows -------------------------------------------------------------------------------------
 
@@ -192,10 +195,37 @@ class DesktopApp(QObject):
                 self.tray.notify("Grok MCP", "The dashboard is not available in this build.", is_error=True)
                 return
             self._dashboard = DashboardWindow(self.context)
+            from desktop.windows.dashboard import PAGE_NAMES
+
+            settings_page = self._dashboard.pages[PAGE_NAMES.index("Settings")]
+            settings_page.saved.connect(self._apply_saved_settings)  # pyright: ignore[reportAttributeAccessIssue]
         window = self._dashboard
         window.show()
         window.raise_()
         window.activateWindow()
+
+    @staticmethod
+    def _demo_mode_chosen(settings: Settings) -> bool:
+        from desktop.windows.settings_file import read_values
+
+        try:
+            return read_values(settings.home).demo_mode
+        except Exception:  # an unreadable settings.toml is reported by the server and the Settings page
+            logger.warning("Could not read [desktop] demo_mode from settings.toml", exc_info=True)
+            return False
+
+    def _apply_saved_settings(self, values: object) -> None:
+        """Settings were saved: restart the server child with them (port, budgets, cache, demo mode)."""
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            self.tray.notify("Grok MCP", str(exc), is_error=True)
+            return
+        demo = bool(getattr(values, "demo_mode", False))
+        self.supervisor.set_settings(settings)
+        self.supervisor.set_simulated(demo or has_api_key(self._environ) is not True)
+        if self.supervisor.state is not ServerState.STOPPED:
+            self.supervisor.restart()
 
     def show_clients(self) -> None:
         """The tray's "Connect clients…": the dashboard, on its Clients page."""

@@ -255,7 +255,7 @@ class SettingsPage(Page):
 
     def _on_saved(self, values: SettingsValues) -> None:
         self.save_button.setEnabled(True)
-        self.banner.show_info("Saved. Restart the server to apply the changes.")
+        self.banner.show_info("Saved. The server restarts to apply the changes.")
         self.saved.emit(values)
 
     def _on_save_failed(self, error: Exception) -> None:

@@ -185,3 +185,40 @@ def test_open_dashboard_shows_the_dashboard_window(
     window = desktop._dashboard
     assert window is not None
     qtbot.waitUntil(window.isVisible, timeout=5_000)
+
+
+def test_demo_mode_chosen_in_settings_restarts_the_server_on_the_simulator_and_sticks(
+    qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp, isolated_home: Path
+) -> None:
+    from desktop.windows.settings import SettingsPage
+    from server.config import load_settings
+    from tests.support.processes import free_port
+
+    secrets.store_api_key("xai-settings-demo-test-key-0000001")
+    (isolated_home / "settings.toml").write_text(f"[server]\nport = {free_port()}\n", encoding="utf-8")
+    desktop = make_app(load_settings(), show_welcome=False)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+    assert not desktop.supervisor.is_simulated
+
+    desktop.show_dashboard()
+    dashboard = desktop._dashboard  # pyright: ignore[reportPrivateUsage]
+    assert dashboard is not None
+    page = dashboard.show_page("Settings")
+    assert isinstance(page, SettingsPage)
+    with qtbot.waitSignal(page.values_loaded, timeout=15_000):
+        page.load()
+    page.demo_mode.setChecked(True)
+    failures: list[str] = []
+    page.save_failed.connect(failures.append)
+    with qtbot.waitSignal(page.saved, timeout=15_000, raising=False) as saved:
+        page.save()
+    assert saved.signal_triggered, failures
+    qtbot.waitUntil(
+        lambda: desktop.supervisor.state is ServerState.RUNNING and desktop.supervisor.is_simulated, timeout=30_000
+    )
+    assert "demo_mode = true" in (isolated_home / "settings.toml").read_text(encoding="utf-8")
+    desktop.shutdown()
+
+    again = make_app(load_settings(), show_welcome=False)
+    assert again.supervisor.is_simulated  # the choice is read back at the next start, key or not

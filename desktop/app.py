@@ -404,6 +404,12 @@ def configure_logging(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tray (entry point of `grok-mcp-desktop` and `python -m desktop`); returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        from server import __version__
+
+        if sys.stdout is not None:  # a windowed Windows executable has no stdout
+            sys.stdout.write(f"grok-mcp-desktop {__version__}\n")
+        return 0
     if args[:1] == [LAUNCH_CHILD_FLAG]:
         run_launcher(args[1:])  # the frozen bundle's launcher for the server child; never returns
     app = QApplication([sys.argv[0], *args])

@@ -230,25 +230,33 @@ def search_messages(db: sqlite_utils.Database, query: str, *, limit: int) -> lis
     match = fts_query(query)
     if match is None or limit <= 0:
         return []
+    return _ranked_hits(db, match, limit=limit)
+
+
+def _ranked_hits(db: sqlite_utils.Database, match: str, *, limit: int, lowest: int | None = None) -> list[SearchHit]:
+    """The best `limit` messages (bm25) for an FTS5 match expression, with snippets; only rowids from
+    `lowest` up when it is given."""
+    bound = " AND messages_fts.rowid >= :lowest" if lowest is not None else ""
     result = execute(
         db,
-        """
+        f"""
         SELECT m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at,
                snippet(messages_fts, 0, :start, :end, :ellipsis, :tokens) AS snippet,
                messages_fts.rank AS rank
         FROM messages_fts
         JOIN messages AS m ON m.id = messages_fts.rowid
         JOIN conversations AS c ON c.id = m.conversation_id
-        WHERE messages_fts MATCH :match
+        WHERE messages_fts MATCH :match{bound}
         ORDER BY messages_fts.rank, m.id DESC
         LIMIT :limit
-        """,
+        """,  # noqa: S608 - `bound` is one of two fixed strings; every value is a bound parameter
         {
             "start": SNIPPET_START,
             "end": SNIPPET_END,
             "ellipsis": SNIPPET_ELLIPSIS,
             "tokens": _SNIPPET_TOKENS,
             "match": match,
+            "lowest": lowest,
             "limit": limit,
         },
     )
@@ -517,38 +525,4 @@ def search_recent_messages(db: sqlite_utils.Database, query: str, *, limit: int,
     ).fetchone()
     if lowest is None:
         return []
-    result = execute(
-        db,
-        """
-        SELECT m.id AS message_id, m.conversation_id, c.title, m.role, m.created_at,
-               snippet(messages_fts, 0, :start, :end, :ellipsis, :tokens) AS snippet,
-               messages_fts.rank AS rank
-        FROM messages_fts
-        JOIN messages AS m ON m.id = messages_fts.rowid
-        JOIN conversations AS c ON c.id = m.conversation_id
-        WHERE messages_fts MATCH :match AND messages_fts.rowid >= :lowest
-        ORDER BY messages_fts.rank, m.id DESC
-        LIMIT :limit
-        """,
-        {
-            "start": SNIPPET_START,
-            "end": SNIPPET_END,
-            "ellipsis": SNIPPET_ELLIPSIS,
-            "tokens": _SNIPPET_TOKENS,
-            "match": match,
-            "lowest": int(lowest),
-            "limit": limit,
-        },
-    )
-    return [
-        SearchHit(
-            conversation_id=str(row["conversation_id"]),
-            conversation_title=str(row["title"]),
-            message_id=int(row["message_id"]),
-            role=str(row["role"]),
-            snippet=str(row["snippet"]),
-            created_at=float(row["created_at"]),
-            score=-float(row["rank"]),
-        )
-        for row in rows(result)
-    ]
+    return _ranked_hits(db, match, limit=limit, lowest=int(lowest))

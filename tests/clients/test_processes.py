@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,11 @@ def test_a_running_claude_desktop_is_seen_and_a_stopped_one_is_not(tmp_path: Pat
     fake_app = tmp_path / "claude-desktop"
     shutil.copy(shutil.which("cat") or "/bin/cat", fake_app)
     with subprocess.Popen([str(fake_app)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) as app:
+        # Popen returns after fork(); until the child has exec'd, /proc shows the parent's name.
+        comm = Path(f"/proc/{app.pid}/comm")
+        deadline = time.monotonic() + 10
+        while comm.read_text(encoding="utf-8").strip() != "claude-desktop" and time.monotonic() < deadline:
+            time.sleep(0.005)  # polling /proc with a bound
         assert "claude-desktop" in linux_process_names()
         assert is_running(names, "linux")
         assert app.stdin is not None

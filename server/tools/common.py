@@ -267,15 +267,7 @@ class ToolCall:
         async def fetch() -> ChatCompletion:
             return await self._recorded_chat(self.app.grok.chat(body), body=body, images=images)
 
-        return await self._through_pipeline(
-            CHAT_ENDPOINT,
-            body,
-            self.cache_ttl(cache),
-            fetch,
-            encode_completion,
-            decode_completion,
-            cached_completion,
-        )
+        return await self._chat_through_pipeline(body, cache, fetch)
 
     async def chat_stream(
         self,
@@ -307,6 +299,12 @@ class ToolCall:
         async def fetch() -> ChatCompletion:
             return await self._recorded_chat(consume(), body=body)
 
+        return await self._chat_through_pipeline(body, cache, fetch)
+
+    async def _chat_through_pipeline(
+        self, body: dict[str, Any], cache: bool | None, fetch: Callable[[], Awaitable[ChatCompletion]]
+    ) -> ChatCompletion:
+        """Chat completions, plain or streamed, share one cache entry kind and one pipeline route."""
         return await self._through_pipeline(
             CHAT_ENDPOINT,
             body,

@@ -44,6 +44,7 @@ from desktop.windows.exports import (
 )
 from desktop.windows.formatting import count, usd, when
 from desktop.windows.store_access import StoreAccess
+from desktop.windows.tables import Column, RecordTableModel
 from desktop.windows.widgets import SPACING, Page
 from desktop.worker import Task
 from server.store import (
@@ -186,53 +187,28 @@ class ConversationListModel(QAbstractTableModel):
         self.load_failed.emit(str(error))
 
 
-class SearchHitModel(QAbstractTableModel):
+class SearchHitModel(RecordTableModel[SearchHit]):
     """Search results, best first: the conversation, who said it, and a snippet around the match."""
 
-    HEADERS = ("Conversation", "Role", "Match", "When")
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._hits: list[SearchHit] = []
+        super().__init__(
+            [
+                Column("Conversation", lambda hit: hit.conversation_title or "(untitled)"),
+                Column("Role", lambda hit: hit.role),
+                Column("Match", lambda hit: " ".join(hit.snippet.split()), tooltip=lambda hit: hit.snippet),
+                Column("When", lambda hit: hit.created_at, text=when),
+            ],
+            parent,
+        )
 
     def set_hits(self, hits: list[SearchHit]) -> None:
-        self.beginResetModel()
-        self._hits = list(hits)
-        self.endResetModel()
+        self.set_records(hits)
 
     def remove_conversation(self, conversation_id: str) -> None:
-        self.set_hits([hit for hit in self._hits if hit.conversation_id != conversation_id])
+        self.set_records([hit for hit in self.records if hit.conversation_id != conversation_id])
 
     def hit_at(self, row: int) -> SearchHit:
-        return self._hits[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._hits)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        hit = self._hits[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return hit.conversation_title or "(untitled)"
-            if column == 1:
-                return hit.role
-            if column == 2:
-                return " ".join(hit.snippet.split())
-            return when(hit.created_at)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return hit.snippet
-        return None
+        return self.records[row]
 
 
 def transcript_html(transcript: Transcript) -> str:

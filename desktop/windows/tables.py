@@ -21,6 +21,7 @@ class Column(Generic[R]):
     value: Callable[[R], Any]
     text: Callable[[Any], str] = str
     is_numeric: bool = False
+    tooltip: Callable[[R], str] | None = None
 
 
 class RecordTableModel(QAbstractTableModel, Generic[R]):
@@ -55,6 +56,8 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
             return column.text(column.value(self.records[index.row()]))
         if role == Qt.ItemDataRole.TextAlignmentRole and column.is_numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
+            return column.tooltip(self.records[index.row()])
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -201,3 +201,29 @@ def test_an_unreadable_database_shows_what_went_wrong(qtbot: QtBot, tmp_path: Pa
             page.activate()
         assert page.banner.isVisible() is False or page.banner.text()
         assert "not a usable Grok MCP database" in page.banner.text()
+
+
+def test_search_hits_show_a_one_line_snippet_with_the_full_snippet_as_tooltip(qapp: object) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop.windows.conversations import SearchHitModel
+    from server.store import SearchHit
+
+    hit = SearchHit(
+        conversation_id="c1",
+        conversation_title="",
+        message_id=7,
+        role="user",
+        snippet="a «lighthouse»\nkeeper",
+        created_at=1_790_000_000.0,
+        score=1.0,
+    )
+    model = SearchHitModel()
+    model.set_hits([hit])
+    cell = model.index(0, 2)
+    assert model.data(model.index(0, 0)) == "(untitled)"
+    assert model.data(cell) == "a «lighthouse» keeper"
+    assert model.data(cell, Qt.ItemDataRole.ToolTipRole) == "a «lighthouse»\nkeeper"
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "When"
+    model.remove_conversation("c1")
+    assert model.rowCount() == 0

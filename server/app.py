@@ -14,12 +14,25 @@ from server.calls import CallPipeline
 from server.config import Settings
 from server.context import AppContext
 from server.grok import GrokClient, ModelCatalog
+from server.mcp_tasks import TaskSupport
 from server.request_log import RequestLog
 from server.secrets import ApiKeyProvider
 from server.store import Store
 from server.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
 
 logger = logging.getLogger(__name__)
+
+TASK_TOOLS = (
+    "chat",
+    "chat_stream",
+    "chat_with_context",
+    "batch_chat",
+    "analyze_image",
+    "generate_image",
+    "web_search",
+    "x_search",
+)
+"""The tools offered as MCP tasks (`execution.taskSupport: optional`): every one that can outlast a client's timeout."""
 
 INSTRUCTIONS = """\
 Grok MCP gives you xAI's Grok models. Use `chat` (or `chat_stream` for long answers) to ask Grok,
@@ -104,4 +117,7 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
     )
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
+    # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its tools/call
+    # result check would refuse a CreateTaskResult.
+    server.middleware.append(TaskSupport(TASK_TOOLS))
     return server

@@ -3,7 +3,7 @@
 from server.calls.budget import BudgetExceededError, check_budget
 from server.calls.cache import DEFAULT_CACHE_TTL_S, cache_key, is_cached
 from server.calls.flights import FlightTable, SharedTask, WorkCancelledError
-from server.calls.jobs import Detached, JobRunner, is_stale
+from server.calls.jobs import Detached, JobEnding, JobRunner, is_stale, running_as_job
 from server.calls.pipeline import CallPipeline
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "CallPipeline",
     "Detached",
     "FlightTable",
+    "JobEnding",
     "JobRunner",
     "SharedTask",
     "WorkCancelledError",
@@ -19,4 +20,5 @@ __all__ = [
     "check_budget",
     "is_cached",
     "is_stale",
+    "running_as_job",
 ]

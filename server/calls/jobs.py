@@ -5,6 +5,11 @@ the server's long-lived task group and writes its result (or its error) to the s
 where any server process can read it for `job_result`, even after a restart. While it runs, its owner
 bumps a heartbeat; a job whose heartbeat went stale belonged to a process that died, and says so.
 
+Work can also be a job from its start (`JobRunner.start`: an MCP task), with its row stored before it runs.
+Such work runs with `running_as_job()` true, so it never detaches into a second job. A job is cancelled by
+marking its row (`JobRunner.cancel`); the process running it stops the work at once when it is this one,
+else at its next heartbeat, when it sees the row no longer running.
+
 Why not xAI's deferred completions for this: a request must be sent as deferred from the start, before
 anyone knows it will be long; it cannot stream; and every call would pay a polling delay. The work here
 keeps its open connection instead, so an answer arrives as soon as xAI sends it.
@@ -17,8 +22,10 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.abc
@@ -36,12 +43,30 @@ HEARTBEAT_S = 10.0
 STALE_AFTER_S = 60.0
 """A running job whose heartbeat is older than this belonged to a process that stopped."""
 
+STOPPED_MESSAGE = "The server stopped before this call finished. Ask again."
+
+_running_as_job: ContextVar[bool] = ContextVar("running_as_job", default=False)
+
+
+def running_as_job() -> bool:
+    """Whether the calling code runs as a job from its start (an MCP task): it must not detach into another."""
+    return _running_as_job.get()
+
 
 @dataclass(frozen=True)
 class Detached:
     """The work outlived the threshold and runs on as job `job_id`."""
 
     job_id: str
+
+
+@dataclass(frozen=True)
+class JobEnding:
+    """How work started as a job ended, as its row records it: `result_json` for job_result, `error` to say why."""
+
+    status: JobStatus
+    result_json: str | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -68,22 +93,129 @@ class JobRunner:
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._running: set[str] = set()
+        self._work: dict[str, SharedTask[Any]] = {}  # job id -> the work, while it runs in this process
 
     @property
     def running(self) -> frozenset[str]:
         return frozenset(self._running)
 
+    def runs_here(self, job_id: str) -> bool:
+        """Whether job `job_id`'s work runs in this process now."""
+        return job_id in self._work
+
     async def heartbeat(self, store: Store) -> None:
-        """Mark this process's running jobs as alive every HEARTBEAT_S seconds, forever."""
+        """Mark this process's running jobs as alive every HEARTBEAT_S seconds, forever.
+
+        Work whose row no longer says running (another process cancelled it) is stopped here.
+        """
         while True:
             await anyio.sleep(HEARTBEAT_S)
             if self._running:
+                job_ids = sorted(self._running)
                 try:
-                    await anyio.to_thread.run_sync(
-                        lambda: store.heartbeat_jobs(sorted(self._running), now=self.clock())
-                    )
+                    alive = await anyio.to_thread.run_sync(partial(store.heartbeat_jobs, job_ids, now=self.clock()))
+                    if alive < len(job_ids):
+                        await self._stop_ended_elsewhere(store, job_ids)
                 except Exception:
                     logger.exception("Could not write the jobs' heartbeat")
+
+    async def _stop_ended_elsewhere(self, store: Store, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            job = await anyio.to_thread.run_sync(store.get_job, job_id)
+            task = self._work.get(job_id)
+            if task is not None and (job is None or job.status != "running"):
+                logger.info("job %s was ended by another process: stopping its work here", job_id)
+                task.scope.cancel()
+
+    async def start(
+        self,
+        host: anyio.abc.TaskGroup,
+        store: Store,
+        *,
+        kind: str,
+        tool: str,
+        client: str | None,
+        work: Callable[[], Awaitable[JobEnding]],
+        describe: Callable[[BaseException], str],
+        on_start: Callable[[SharedTask[JobEnding]], None] | None = None,
+        on_end: Callable[[SharedTask[JobEnding]], None] | None = None,
+    ) -> JobRecord:
+        """Store a new running job, then run `work` in `host` as that job; returns the stored row.
+
+        The row is durable before the work starts, so its id can be handed out at once and read by any
+        process. The work runs with `running_as_job()` true and writes its JobEnding to the row; an error
+        it raises is written with `describe`. Raises the store's errors when the row cannot be written
+        (the work is not started then).
+        """
+        now = self.clock()
+        job = JobRecord(
+            id=new_job_id(kind),
+            kind=kind,
+            tool=tool,
+            status="running",
+            created_at=now,
+            heartbeat_at=now,
+            owner_pid=os.getpid(),
+            client=client,
+        )
+        with anyio.CancelScope(shield=True):  # a row without its work would read as running until it went stale
+            await anyio.to_thread.run_sync(store.create_job, job)
+        handle: _Handle[JobEnding] = _Handle(job_id=job.id)
+        handle.created.set()
+
+        async def tracked() -> JobEnding:
+            _running_as_job.set(True)  # this task's own context: the work and what it starts
+            try:
+                ending = await work()
+            except BaseException as exc:
+                with anyio.CancelScope(shield=True):
+                    await self._finish(store, handle, _ending_of(exc, describe))
+                raise
+            with anyio.CancelScope(shield=True):
+                await self._finish(store, handle, ending)
+            return ending
+
+        task: SharedTask[JobEnding] = SharedTask(host, tracked, name=f"{tool} job")
+        task.pin()
+        self._running.add(job.id)
+        self._work[job.id] = task
+        if on_start is not None:
+            on_start(task)
+        if on_end is not None:
+            host.start_soon(_call_when_done, task, on_end, name="job end")
+        logger.info("%s runs as job %s", tool, job.id)
+        return job
+
+    async def cancel(self, store: Store, job_id: str, *, message: str) -> bool:
+        """Mark running job `job_id` cancelled with `message`, and stop its work if it runs in this process.
+
+        Every process reads the job as cancelled from then on (a later ending never overwrites it); work
+        running in another live process stops at that process's next heartbeat. False when the job is not
+        running (unknown, or already ended). Raises the store's errors.
+        """
+        now = self.clock()
+        marked = await anyio.to_thread.run_sync(
+            lambda: store.finish_job(job_id, status="cancelled", now=now, error=message)
+        )
+        task = self._work.get(job_id)
+        if marked and task is not None:
+            task.scope.cancel()
+            logger.info("job %s cancelled", job_id)
+        return marked
+
+    async def wait(self, job_id: str) -> bool:
+        """Wait until job `job_id`, running in this process, has ended and its row is written.
+
+        False at once when its work does not run here (it ended, or another process runs it).
+        """
+        task = self._work.get(job_id)
+        if task is None:
+            return False
+        try:
+            await task.wait()
+        except Exception:  # how the job ended is in its row
+            logger.debug("job %s ended with an error", job_id, exc_info=True)
+        return True
 
     async def run_or_detach(
         self,
@@ -114,11 +246,11 @@ class JobRunner:
             except BaseException as exc:
                 if handle.job_id is not None:
                     with anyio.CancelScope(shield=True):
-                        await self._finish(store, handle, error=exc, describe=describe)
+                        await self._finish(store, handle, _ending_of(exc, describe))
                 raise
             if handle.job_id is not None:
                 with anyio.CancelScope(shield=True):
-                    await self._finish(store, handle, result_json=_encoded(encode, result))
+                    await self._finish(store, handle, JobEnding("done", result_json=_encoded(encode, result)))
             return result
 
         task: SharedTask[T] = SharedTask(host, tracked, name=f"{tool} call")
@@ -138,6 +270,7 @@ class JobRunner:
             client=client,
         )
         self._running.add(job_id)
+        self._work[job_id] = task
         if on_detach is not None:
             on_detach(task)
         if on_end is not None:
@@ -148,6 +281,7 @@ class JobRunner:
         except BaseException:
             handle.create_failed = True
             self._running.discard(job_id)
+            self._work.pop(job_id, None)
             task.scope.cancel()
             raise
         finally:
@@ -155,40 +289,37 @@ class JobRunner:
         logger.info("%s still running after %.0f s: continues as job %s", tool, threshold_s, job_id)
         return Detached(job_id)
 
-    async def _finish(
-        self,
-        store: Store,
-        handle: _Handle[T],
-        *,
-        result_json: str | None = None,
-        error: BaseException | None = None,
-        describe: Callable[[BaseException], str] | None = None,
-    ) -> None:
+    async def _finish(self, store: Store, handle: _Handle[T], ending: JobEnding) -> None:
         await handle.created.wait()
         job_id = handle.job_id
         if job_id is None or handle.create_failed:
             return
-        status: JobStatus = "done"
-        message: str | None = None
-        if error is not None:
-            cancelled = isinstance(error, (WorkCancelledError, anyio.get_cancelled_exc_class()))
-            status = "cancelled" if cancelled else "failed"
-            message = (
-                "The server stopped before this call finished. Ask again."
-                if cancelled
-                else (describe(error) if describe else str(error))
-            )
         try:
-            await anyio.to_thread.run_sync(
+            written = await anyio.to_thread.run_sync(
                 lambda: store.finish_job(
-                    job_id, status=status, now=self.clock(), result_json=result_json, error=message
+                    job_id,
+                    status=ending.status,
+                    now=self.clock(),
+                    result_json=ending.result_json,
+                    error=ending.error,
                 )
             )
-            logger.info("job %s ended: %s", job_id, status)
+            if written:
+                logger.info("job %s ended: %s", job_id, ending.status)
+            else:  # cancelled meanwhile: the row keeps that ending
+                logger.info("job %s had already ended (cancelled) before its work did", job_id)
         except Exception:
             logger.exception("Could not store how job %s ended", job_id)
         finally:
             self._running.discard(job_id)
+            self._work.pop(job_id, None)
+
+
+def _ending_of(error: BaseException, describe: Callable[[BaseException], str]) -> JobEnding:
+    """How a job whose work raised `error` ended: cancelled (the server stopping, or a cancel) or failed."""
+    if isinstance(error, (WorkCancelledError, anyio.get_cancelled_exc_class())):
+        return JobEnding("cancelled", error=STOPPED_MESSAGE)
+    return JobEnding("failed", error=describe(error))
 
 
 def _encoded(encode: Callable[[T], str], result: T) -> str | None:

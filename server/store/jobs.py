@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -98,9 +98,41 @@ def get_job(db: sqlite_utils.Database, job_id: str) -> JobRecord | None:
             (job_id,),
         )
     )
-    if not found:
-        return None
-    row = found[0]
+    return _record(found[0]) if found else None
+
+
+def list_jobs(
+    db: sqlite_utils.Database,
+    *,
+    kind: str,
+    client: str | None,
+    after: tuple[float, str] | None = None,
+    limit: int = 50,
+) -> list[JobRecord]:
+    """Up to `limit` jobs of `kind` started for `client` (None: for a client that gave no name), newest first.
+
+    `after` is the (`created_at`, `id`) of the last job of the previous page.
+    """
+    created, last_id = after if after is not None else (None, None)
+    found = rows(
+        execute(
+            db,
+            """
+            SELECT id, kind, tool, status, created_at, heartbeat_at, finished_at, owner_pid, client,
+                   result_json, error
+            FROM jobs
+            WHERE kind = ? AND client IS ?
+              AND (? IS NULL OR created_at < ? OR (created_at = ? AND id < ?))
+            ORDER BY created_at DESC, id DESC
+            LIMIT ?
+            """,
+            (kind, client, created, created, created, last_id, limit),
+        )
+    )
+    return [_record(row) for row in found]
+
+
+def _record(row: dict[str, Any]) -> JobRecord:
     return JobRecord(
         id=str(row["id"]),
         kind=str(row["kind"]),

@@ -379,6 +379,15 @@ class Store:
         """The job with id `job_id`, or None."""
         return self._pool.read(lambda db: jobs.get_job(db, job_id))
 
+    def list_jobs(
+        self, *, kind: str, client: str | None, after: tuple[float, str] | None = None, limit: int = 50
+    ) -> list[JobRecord]:
+        """Up to `limit` jobs of `kind` started for `client` (None: a client with no name), newest first.
+
+        `after` is the (`created_at`, `id`) of the last job of the previous page.
+        """
+        return self._pool.read(lambda db: jobs.list_jobs(db, kind=kind, client=client, after=after, limit=limit))
+
     def purge_jobs(self, *, finished_before: float) -> int:
         """Delete jobs that ended before `finished_before`; returns how many."""
         return self._pool.write(lambda db: jobs.purge_jobs(db, finished_before=finished_before))

@@ -27,6 +27,7 @@ from server.calls.cache import (
     encode_completion,
     encode_response,
 )
+from server.calls.jobs import running_as_job
 from server.context import AppContext
 from server.errors import StreamInterruptedError, UpstreamCall, UserFacingError, XAIError
 from server.grok import (
@@ -551,13 +552,14 @@ async def run_long_call(
 
     The work runs in the pipeline's long-lived task group: when the threshold passes, the caller gets
     `started(job_id)` (by default a ChatResult naming the job) and the work's result goes to the store for
-    job_result. A shutdown drains running jobs like calls. Raises what `work` raises when it ends in time.
+    job_result. A shutdown drains running jobs like calls. Work that already runs as a job (an MCP task) runs
+    to its end here: its caller waits for it without a timeout. Raises what `work` raises when it ends in time.
     """
     app = call.app
     pipeline = app.pipeline
     host = pipeline.host
     threshold = app.settings.job_threshold_s
-    if host is None or threshold <= 0:
+    if host is None or threshold <= 0 or running_as_job():
         return await work()
     outcome = await pipeline.jobs.run_or_detach(
         host,

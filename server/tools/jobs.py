@@ -1,9 +1,10 @@
 """The `job_result` tool: the status and, when ready, the result of work that outlives one tool call.
 
 A job id is `<kind>:<reference>`; each kind has one fetcher below. Today: `batch:<xAI batch id>`
-(batch_chat with mode "batch_api") and `chat:<uuid>` (a chat-like call that outlived the job threshold,
-its result in the store's jobs table). Another kind plugs in by adding its fetcher to `JOB_KINDS`
-and, if it needs them, optional fields to `JobResult`.
+(batch_chat with mode "batch_api"), `chat:<uuid>` (a chat-like call that outlived the job threshold) and
+`task:<uuid>` (a tool call a client ran as an MCP task, server.mcp_tasks), the last two with their
+results in the store's jobs table. Another kind plugs in by adding its fetcher to `JOB_KINDS` and, if it
+needs them, optional fields to `JobResult`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from server.tools.common import CALL_JOB_KIND, SIMULATED_NOTE, ToolCall, tool_ca
 
 JobStatus = Literal["pending", "done", "failed", "cancelled"]
 
+TASK_JOB_KIND = "task"
+"""Job ids of tool calls run as MCP tasks (the task id is the job id): `task:<uuid>`."""
+
 
 @dataclass(frozen=True)
 class CallJobReport:
@@ -54,13 +58,25 @@ async def call_job_report(call: ToolCall, reference: str) -> CallJobReport:
 
     Raises InputError for a job id the store does not know.
     """
+    return await stored_job_report(call, f"{CALL_JOB_KIND}:{reference}")
+
+
+async def task_job_report(call: ToolCall, reference: str) -> CallJobReport:
+    """Where the MCP task `task:<reference>` stands, from the store (any process may have run it).
+
+    Raises InputError for a job id the store does not know.
+    """
+    return await stored_job_report(call, f"{TASK_JOB_KIND}:{reference}")
+
+
+async def stored_job_report(call: ToolCall, job_id: str) -> CallJobReport:
+    """Where a job kept in the store's jobs table stands. Raises InputError for a job id the store does not know."""
     app = call.app
-    job_id = f"{CALL_JOB_KIND}:{reference}"
     job = await anyio.to_thread.run_sync(app.store.get_job, job_id)
     if job is None:
         raise InputError(
             f"No job has the id {job_id!r} in this Grok MCP's data folder. Job ids come from a chat-like call "
-            "that ran long; finished jobs are kept for a week."
+            "that ran long or a tool call run as an MCP task; finished jobs are kept for a week."
         )
     now = app.pipeline.now()
     if job.status == "running":
@@ -91,7 +107,11 @@ async def call_job_report(call: ToolCall, reference: str) -> CallJobReport:
     return CallJobReport(status, f"Job {job_id} ({job.tool}) {status}: {job.error or 'no details'}", job.tool)
 
 
-JOB_KINDS: dict[str, JobFetcher] = {BATCH_JOB_KIND: batch_job_report, CALL_JOB_KIND: call_job_report}
+JOB_KINDS: dict[str, JobFetcher] = {
+    BATCH_JOB_KIND: batch_job_report,
+    CALL_JOB_KIND: call_job_report,
+    TASK_JOB_KIND: task_job_report,
+}
 
 
 class JobResult(BaseModel):
@@ -100,7 +120,7 @@ class JobResult(BaseModel):
     job_id: str
     kind: str = Field(
         description="What made the job: `batch` for batch_chat in batch_api mode, `chat` for a chat-like call "
-        "that ran long."
+        "that ran long, `task` for a tool call run as an MCP task."
     )
     status: JobStatus = Field(description="`pending` (ask again later), `done`, `failed` or `cancelled`.")
     message: str
@@ -108,9 +128,10 @@ class JobResult(BaseModel):
     results: list[BatchItemResult] | None = Field(
         default=None, description="Every item's answer or error in input order, once nothing is pending."
     )
-    tool: str | None = Field(default=None, description="For a `chat` job: the tool that was called.")
+    tool: str | None = Field(default=None, description="For a `chat` or `task` job: the tool that was called.")
     answer: dict[str, Any] | None = Field(
-        default=None, description="For a `chat` job that is done: the tool's result, as it would have returned it."
+        default=None,
+        description="For a `chat` or `task` job that is done: the tool's result, as it would have returned it.",
     )
     simulated: bool = False
 
@@ -125,7 +146,7 @@ def parse_job_id(job_id: str) -> tuple[str, str]:
         known = ", ".join(f"`{name}:…`" for name in JOB_KINDS)
         raise InputError(
             f"{job_id!r} is not a job id of Grok MCP. Job ids look like {known}, as returned by "
-            'batch_chat with mode "batch_api" or by a chat-like call that ran long.'
+            'batch_chat with mode "batch_api", by a chat-like call that ran long, or as an MCP task id.'
         )
     return kind, reference
 

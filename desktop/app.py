@@ -21,6 +21,7 @@ from desktop.autostart import Autostart
 from desktop.context import DesktopContext
 from desktop.icons import IconSet
 from desktop.single_instance import SingleInstance, instance_name
+from desktop.stop_signals import StopSignals
 from desktop.supervisor import (
     LAUNCH_CHILD_FLAG,
     ServerState,
@@ -162,7 +163,7 @@ class DesktopApp(QObject):
             self.show_welcome()
 
     def quit(self) -> None:
-        """Stop the child (SIGTERM, then kill), finish background work, and leave the event loop."""
+        """Stop the child (close its stdin and SIGTERM, then kill), finish background work, leave the event loop."""
         self.shutdown()
         app = QApplication.instance()
         if app is not None:
@@ -427,9 +428,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)
     desktop = DesktopApp(settings, environ=dict(os.environ))
     instance.show_requested.connect(desktop.show_main_window)
+    # Logging off (Windows, macOS, X11 session managers) ends Qt's loop through aboutToQuit: drain the child there.
     app.aboutToQuit.connect(desktop.shutdown)
+    # `kill`, Ctrl+C in a terminal, or the session hanging up: the same clean Quit as the tray menu's.
+    stop_signals = StopSignals(app)
+    stop_signals.received.connect(desktop.quit)
+    stop_signals.install()
     desktop.start()
     try:
         return app.exec()
     finally:
+        stop_signals.uninstall()
         instance.release()

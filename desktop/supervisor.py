@@ -8,13 +8,17 @@ States (one `state_changed` signal; the tray and windows only render them):
        └────────────────────┴──▶ ERROR  (no key, database too new, port taken by another program,
                                          keychain unavailable, or too many quick crashes: gave up)
 
-The child runs `grok-mcp serve --transport http --port N [--simulate]`; it is RUNNING only once its
-`/healthz` answers with app `grok-mcp` and the child's own pid. A port already served by a Grok MCP that
-is not our child is adopted (watched, and on stop asked to exit with SIGTERM to the pid it reported); a
-port held by anything else is an error. Nothing is ever killed by process name.
+The child runs `grok-mcp serve --transport http --port N --exit-with-parent [--simulate]`; it is RUNNING
+only once its `/healthz` answers with app `grok-mcp` and the child's own pid. A port already served by a
+Grok MCP that is not our child is adopted (watched, and on stop asked to exit with SIGTERM to the pid it
+reported); a port held by anything else is an error. Nothing is ever killed by process name.
 
-Orphans: on Linux the child starts through a tiny launcher that sets PR_SET_PDEATHSIG (SIGTERM) and then
-execs the server, so the child drains and exits when the tray dies, even by SIGKILL.
+Orphans, on every OS: the child's stdin is a pipe only the tray holds (its lifeline). However the tray ends,
+the pipe closes and the child, told by `--exit-with-parent`, drains its calls and exits as on SIGTERM. A
+graceful stop closes that pipe too (on Windows the only graceful stop there is: QProcess.terminate() posts
+WM_CLOSE, which a console child never sees), then SIGTERM, then kill after a timeout. Second lines: on Linux
+the child starts through a tiny launcher that sets PR_SET_PDEATHSIG (SIGTERM) and then execs the server; on
+Windows it joins a kill-on-close job object (desktop.job_object), which ends it even if it hangs.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import IO
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, QUrl, Signal
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkProxy, QNetworkReply, QNetworkRequest
 
+from desktop.job_object import KillOnCloseJob
 from server.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ LOG_BACKUPS = 5
 LOG_MAX_BYTES = 5_000_000
 TAIL_LINES = 1000
 LAUNCH_CHILD_FLAG = "--grok-mcp-launch-child"
+EXIT_WITH_PARENT_FLAG = "--exit-with-parent"
 
 EXIT_NO_KEY = 3
 EXIT_DB_TOO_NEW = 4
@@ -233,10 +239,14 @@ class ServerSupervisor(QObject):
         command: list[str] | None = None,
         environ: Mapping[str, str] | None = None,
         timings: SupervisorTimings | None = None,
+        parent_death_signal: bool = True,
         parent: QObject | None = None,
     ) -> None:
+        """`parent_death_signal=False` skips the Linux PR_SET_PDEATHSIG launcher (tests prove the lifeline alone)."""
         super().__init__(parent)
         self._settings = settings
+        self._parent_death_signal = parent_death_signal
+        self._job = KillOnCloseJob()
         self._simulate = simulate
         self._command = list(command) if command is not None else server_command()
         self._environ = dict(environ) if environ is not None else None
@@ -355,7 +365,7 @@ class ServerSupervisor(QObject):
         self._begin_start()
 
     def stop(self) -> None:
-        """Stop the server because the user asked: SIGTERM, then kill after the timeout. No restart follows."""
+        """The user's stop: close the child's stdin and SIGTERM it, kill it after the timeout; no restart follows."""
         self._user_stopped = True
         self._restart_pending = False
         self._backoff_timer.stop()
@@ -385,7 +395,7 @@ class ServerSupervisor(QObject):
         self._begin_start()
 
     def shutdown(self, timeout_ms: int | None = None) -> None:
-        """Stop the child and wait for it (for quitting the app): SIGTERM, wait, then kill. Blocks."""
+        """Stop the child and wait for it (for quitting the app): close its stdin and SIGTERM, wait, kill. Blocks."""
         self._user_stopped = True
         self._restart_pending = False
         for timer in (self._backoff_timer, self._startup_timer, self._poll_timer, self._healthy_timer):
@@ -396,7 +406,7 @@ class ServerSupervisor(QObject):
             return
         wait_ms = self._timings.kill_timeout_ms if timeout_ms is None else timeout_ms
         self._stopping = True
-        process.terminate()
+        _ask_to_stop(process)
         if not process.waitForFinished(wait_ms):
             logger.warning("The server did not stop within %d ms; killing it.", wait_ms)
             process.kill()
@@ -426,7 +436,7 @@ class ServerSupervisor(QObject):
         self._give_up(exit_message(EXIT_PORT_IN_USE, port=self.port, log_path=self.log_path))
 
     def _arguments(self) -> list[str]:
-        args = ["serve", "--transport", "http", "--port", str(self.port)]
+        args = ["serve", "--transport", "http", "--port", str(self.port), EXIT_WITH_PARENT_FLAG]
         if self._simulate:
             args.append("--simulate")
         return args
@@ -441,7 +451,7 @@ class ServerSupervisor(QObject):
         return env
 
     def _launch(self) -> None:
-        prefix = launcher_prefix()
+        prefix = launcher_prefix() if self._parent_death_signal else []
         program, *args = self._command
         resolved = _resolve(program)
         if resolved is None:
@@ -456,6 +466,7 @@ class ServerSupervisor(QObject):
         process.setArguments(full[1:])
         process.setProcessEnvironment(self._environment())
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        # The child's stdin is its lifeline: a pipe we keep open (and never write to) while we live.
         process.setInputChannelMode(QProcess.InputChannelMode.ManagedInputChannel)
         process.readyReadStandardOutput.connect(self._on_process_output_ready)
         process.finished.connect(self._on_process_finished)
@@ -469,8 +480,9 @@ class ServerSupervisor(QObject):
         process.start()
         if self._process is not process:
             return  # failed to start; already reported
-        process.closeWriteChannel()
         self._child_pid = int(process.processId()) or None
+        if self._child_pid is not None:
+            self._job.add(self._child_pid)
         self._startup_timer.start(self._timings.startup_timeout_ms)
         self._poll_timer.start(self._timings.startup_poll_ms)
 
@@ -580,14 +592,14 @@ class ServerSupervisor(QObject):
         self._stopping = True
         self._stop_polling()
         self._startup_timer.stop()
-        process.terminate()
+        _ask_to_stop(process)
         self._kill_timer.start(self._timings.kill_timeout_ms)
 
     def _on_kill_timer_timeout(self) -> None:
         if self._process is not None:
             seconds = self._timings.kill_timeout_ms / 1000
             self._note(f"[grok-mcp-desktop] the server did not stop within {seconds:g} s; killing it")
-            logger.warning("The server child ignored SIGTERM for %g s; killing it.", seconds)
+            logger.warning("The server child ignored its stop request for %g s; killing it.", seconds)
             self._process.kill()
 
     def _on_process_output_ready(self) -> None:
@@ -618,6 +630,7 @@ class ServerSupervisor(QObject):
         crashed = exit_status == QProcess.ExitStatus.CrashExit
         how = "was killed by a signal" if crashed else f"exited with code {exit_code}"
         self._note(f"[grok-mcp-desktop] the server {how}")
+        logger.info("The server child %s", how)
         self._discard_process()
         self._last_exit_code = None if crashed else exit_code
         was_stopping, self._stopping = self._stopping, False
@@ -703,6 +716,17 @@ class ServerSupervisor(QObject):
         self._state = state
         logger.info("Server state: %s", state.name)
         self.state_changed.emit(state)
+
+
+def _ask_to_stop(process: QProcess) -> None:
+    """A graceful stop request: close the child's stdin (its lifeline, every OS) and send SIGTERM (POSIX).
+
+    Both at once are one request to the server: only a second signal makes it cancel running calls. SIGTERM
+    still stops a child that does not watch its stdin; on Windows terminate() only posts WM_CLOSE, which a
+    console child ignores, so there the closed pipe is what counts.
+    """
+    process.closeWriteChannel()
+    process.terminate()
 
 
 def _resolve(program: str) -> str | None:

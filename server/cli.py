@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, cast
 
 import anyio
@@ -85,7 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(service grok-mcp, account http-token) or given in GROK_MCP_HTTP_TOKEN."
             "\nStop with Ctrl+C."
         )
-        _run_profiled(args.profile, run_http, settings, token)
+        _run_profiled(args.profile, partial(run_http, exit_with_parent=args.exit_with_parent), settings, token)
     else:
         from server.stdio import run_stdio
 
@@ -382,6 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765 or GROK_MCP_PORT)")
     serve.add_argument("--simulate", action="store_true", help="demo mode: answer from the built-in simulator")
     serve.add_argument("--profile", metavar="PATH", help="profile the server with cProfile; stats go to PATH on exit")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="for a parent process that holds this server's stdin open (the tray does): in HTTP mode, stop "
+        "gracefully, as on SIGTERM, when stdin reaches end of file, that is when the parent closes it or dies. "
+        "stdio mode always ends with its stdin",
+    )
 
     simulate = add("simulate", cmd_simulate, "run the simulated xAI API")
     simulate.add_argument("--host", default="127.0.0.1")

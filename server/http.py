@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 import anyio
@@ -27,6 +28,7 @@ from server.app import build_server, open_app_context
 from server.config import Settings
 from server.context import AppContext
 from server.errors import ConfigError, GrokMCPError, PortInUseError
+from server.parent import wait_for_stdin_eof
 from server.secrets import get_api_key
 from server.shutdown import GRACEFUL_SHUTDOWN_S, drain_on_signal
 from server.sockets import bind_loopback
@@ -159,8 +161,12 @@ def bind_http_socket(host: str, port: int) -> socket.socket:
         raise
 
 
-async def run_http(settings: Settings, token: str) -> None:
-    """Serve MCP over HTTP until SIGTERM/SIGINT, then finish in-flight calls (up to 30 s) and return."""
+async def run_http(settings: Settings, token: str, *, exit_with_parent: bool = False) -> None:
+    """Serve MCP over HTTP until SIGTERM/SIGINT, then finish in-flight calls (up to 30 s) and return.
+
+    With `exit_with_parent`, stdin reaching end of file is a stop request too (server.parent): the tray holds
+    our stdin, so however it ends, we drain and exit, on every OS.
+    """
     sock = bind_http_socket(settings.host, settings.port)
     try:
         async with open_app_context(settings) as context:
@@ -178,11 +184,12 @@ async def run_http(settings: Settings, token: str) -> None:
             def stop() -> None:
                 uv.should_exit = True
 
+            parent_gone = wait_for_stdin_eof if exit_with_parent else None
             async with anyio.create_task_group() as tg:
-                if sys.platform != "win32":
+                if sys.platform != "win32" or parent_gone is not None:
                     # We own the signals, not uvicorn: its handler makes sse-starlette end every open stream
                     # at once, cutting off calls in flight. We drain them first, then stop uvicorn.
-                    tg.start_soon(drain_on_signal, context, stop)
+                    tg.start_soon(partial(drain_on_signal, context, stop, parent_gone=parent_gone))
                 await uv._serve(sockets=[sock])  # pyright: ignore[reportPrivateUsage]
                 tg.cancel_scope.cancel()
     finally:

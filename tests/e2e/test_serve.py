@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,16 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
 from server.store import Store
-from tests.support.processes import ROOT, SERVER_COMMAND, http_server, run_cli, server_env
+from tests.support.processes import (
+    ROOT,
+    SERVER_COMMAND,
+    HttpServer,
+    free_port,
+    http_server,
+    run_cli,
+    server_env,
+    wait_for_health,
+)
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio
@@ -270,3 +281,163 @@ def test_serve_profile_writes_cprofile_stats_when_the_server_stops(isolated_home
     assert done.stdout == ""
     stats = pstats.Stats(str(profile))
     assert any("run_stdio" in name for (_, _, name) in stats.stats)  # pyright: ignore[reportAttributeAccessIssue]
+
+
+# --- the parent's lifeline (--exit-with-parent) --------------------------------------------------------
+
+
+@contextmanager
+def http_server_with_stdin_pipe(
+    home: Path, *, base_url: str, key: str, extra_args: tuple[str, ...] = ()
+) -> Iterator[HttpServer]:
+    """Like `http_server`, but the server's stdin is a pipe this test holds, as the tray does."""
+    port = free_port()
+    token = "test-token-" + "0" * 24
+    log = home / f"http-server-{port}.stderr"
+    env = server_env(home, base_url=base_url, key=key, GROK_MCP_HTTP_TOKEN=token)
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(
+            [*SERVER_COMMAND, "serve", "--transport", "http", "--port", str(port), *extra_args],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=sink,
+            stderr=sink,
+            text=True,
+        )
+    server = HttpServer(process, port, token, log)
+    try:
+        wait_for_health(server.root, process)
+        yield server
+    finally:
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def _chat_over_http(server: HttpServer, prompt: str) -> Any:
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as http,
+        streamable_http_client(server.url, http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        return await session.call_tool("chat", {"prompt": prompt})
+
+
+async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_then_exits_0(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    simulator.set_config(latency_ms=1500)
+    with http_server_with_stdin_pipe(
+        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",)
+    ) as server:
+        outcome: dict[str, Any] = {}
+
+        async def call() -> None:
+            outcome["result"] = await _chat_over_http(server, "slow question")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(10):
+                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
+                    await anyio.sleep(0.02)
+            assert server.process.stdin is not None
+            server.process.stdin.close()  # the parent is gone
+        assert not outcome["result"].is_error
+        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        stderr = server.stderr_text()
+        assert "Stdin closed (the parent process is gone): finishing 1 running call(s)" in stderr
+        assert "Traceback" not in stderr
+
+
+async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_calls_still_finish(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    # A tray that dies on Linux both closes the pipe and (PR_SET_PDEATHSIG) sends SIGTERM: that must not count
+    # as the "second signal" that cancels running calls.
+    simulator.set_config(latency_ms=2500)
+    with http_server_with_stdin_pipe(
+        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",)
+    ) as server:
+        outcome: dict[str, Any] = {}
+
+        async def call() -> None:
+            outcome["result"] = await _chat_over_http(server, "slow question")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(10):
+                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
+                    await anyio.sleep(0.02)
+            assert server.process.stdin is not None
+            server.process.stdin.close()
+            with anyio.fail_after(10):
+                while "Stdin closed" not in server.stderr_text():
+                    await anyio.sleep(0.02)
+            server.process.send_signal(signal.SIGTERM)
+        assert not outcome["result"].is_error
+        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        stderr = server.stderr_text()
+    assert "Received SIGTERM while finishing running calls" in stderr
+    assert "cancelling" not in stderr
+
+
+async def test_without_exit_with_parent_closing_stdin_changes_nothing_in_http_mode(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    with http_server_with_stdin_pipe(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
+        assert server.process.stdin is not None
+        server.process.stdin.close()
+        # A draining server refuses new calls: this one is served, so the closed stdin was no stop request.
+        result = await _chat_over_http(server, "still there?")
+        assert not result.is_error
+        assert server.process.poll() is None
+        server.process.send_signal(signal.SIGTERM)
+        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        stderr = server.stderr_text()
+    assert "Received SIGTERM: finishing 0 running call(s)" in stderr
+    assert "Stdin closed" not in stderr
+
+
+def test_exit_with_parent_leaves_stdin_to_the_protocol_in_stdio_mode(isolated_home: Path) -> None:
+    import json
+
+    request = (
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
+        '"clientInfo":{"name":"t","version":"1"}}}\n'
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
+        '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
+    )
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "serve", "--simulate", "--exit-with-parent"],
+        env=server_env(isolated_home),
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin and process.stdout
+    process.stdin.write(request)
+    process.stdin.flush()
+    # Every request reached the protocol (a stdin watcher would have swallowed some): both get answers.
+    answers = [json.loads(process.stdout.readline()), json.loads(process.stdout.readline())]
+    _, err = process.communicate(timeout=30)  # closes stdin: the client is gone, and stdio ends as always
+    assert [answer.get("id") for answer in answers] == [1, 2]
+    assert any(tool["name"] == "chat" for tool in answers[1]["result"]["tools"])
+    assert process.returncode == 0, err
+    assert "Stdin closed" not in err
+
+
+def test_serve_help_documents_exit_with_parent(isolated_home: Path) -> None:
+    done = run_cli("serve", "--help", env=server_env(isolated_home))
+    assert done.returncode == 0
+    assert "--exit-with-parent" in done.stdout
+    assert "stdin" in done.stdout

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from server import __version__
+from server import __version__, startup
 from server.calls import CallPipeline
 from server.config import Settings
 from server.context import AppContext
@@ -104,4 +104,5 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
     )
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
+    startup.server_built()
     return server

@@ -82,14 +82,17 @@ dist-test: dist
 test: system-deps venv npm-deps check pytest dist-test
 
 # Benchmarks run in a venv with only the runtime dependencies: what a user installs, without test tools.
+# The project itself is not installed there: the benchmarks run the source tree (`python -m server` from
+# here), as a wheel would run, without an editable install's import hook at every interpreter start.
 BENCH_VENV := build/venv-runtime
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m bench
 
-$(BENCH_VENV)/.installed: pyproject.toml
+$(BENCH_VENV)/.installed: pyproject.toml bench/requirements.py
 	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -q -e '.[desktop]' 2>&1 | grep -v "is ignored" || true
+	$(BENCH_VENV)/bin/python -m pip uninstall -q -y grok-mcp 2>/dev/null || true
+	$(BENCH_VENV)/bin/python bench/requirements.py desktop | $(BENCH_VENV)/bin/python -m pip install -q -r /dev/stdin
 	touch $@
 
 # Renders every dashboard page and the open tray menu under Xvfb (needs xvfb, trayer, xdotool: see SCREENSHOT_APT).

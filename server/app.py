@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from server import __version__
+from server import __version__, startup
 from server.calls import CallPipeline
 from server.config import Settings
 from server.context import AppContext
@@ -120,4 +120,5 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
     # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its tools/call
     # result check would refuse a CreateTaskResult.
     server.middleware.append(TaskSupport(TASK_TOOLS))
+    startup.server_built()
     return server

@@ -53,7 +53,9 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server import secrets
+    from server import secrets, startup
+
+    startup.pause_collector()  # until build_server is done
 
     settings = _settings(
         args,

@@ -55,7 +55,7 @@ class RequestLog:
 
         Raises OSError when the log file cannot be written (the caller logs it and carries on).
         """
-        line: dict[str, Any] = {k: v for k, v in dataclasses.asdict(record).items() if k != "seq"}
+        line: dict[str, Any] = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "seq"}
         if self.with_content:
             if prompt is not None:
                 line["prompt"] = _clip(prompt)

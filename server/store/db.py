@@ -111,6 +111,7 @@ class ConnectionPool:
         self._is_closed = False
         self._wal = path.with_name(path.name + "-wal")
         self._writes_since_wal_check = 0
+        self._nowait: sqlite_utils.Database | None = None  # write_if_free's connection, used under _write_lock
 
     @property
     def is_closed(self) -> bool:
@@ -154,6 +155,53 @@ class ConnectionPool:
                 self._checkpoint_if_wal_is_big()
             return result
 
+    def write_if_free(self, work: Callable[[sqlite_utils.Database], object]) -> bool:
+        """Run `work` in a write transaction only if that means no waiting at all; whether it was written.
+
+        For callers on an event loop, where a thread round trip costs more than a small write: nothing
+        blocks. It returns False, having written nothing, when another thread or process holds the write
+        lock, when the store is closed, or when this write is the one due to check the -wal file's size;
+        the caller then uses `write` from a worker thread. Its connection never checkpoints by itself
+        (wal_autocheckpoint=0), so a commit here never copies pages back; `write` does that. Raises what
+        `work` raises, and sqlite3 errors other than busy.
+        """
+        if self._writes_since_wal_check + 1 >= _WAL_CHECK_EVERY_WRITES:
+            return False
+        if not self._write_lock.acquire(blocking=False):
+            return False
+        try:
+            db = self._nowait_connection()
+            if db is None:
+                return False
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                work(db)
+                db.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                _rollback_quietly(db)
+                if is_busy(exc):
+                    return False
+                raise
+            except BaseException:
+                _rollback_quietly(db)
+                raise
+            self._writes_since_wal_check += 1
+            return True
+        finally:
+            self._write_lock.release()
+
+    def _nowait_connection(self) -> sqlite_utils.Database | None:
+        if self._nowait is None:
+            with self._lock:
+                if self._is_closed:
+                    return None
+            db = connect(self.path, busy_timeout_s=0)
+            db.conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._nowait = db
+        elif self._is_closed:
+            return None
+        return self._nowait
+
     def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """Run `work` in one read transaction, so every query in it sees the same snapshot.
 
@@ -180,6 +228,15 @@ class ConnectionPool:
             idle, self._idle = self._idle, []
         for db in idle:
             db.close()
+        # A write in progress ends within its retry deadline; waiting longer than a few seconds here would
+        # only delay an exit, and the connection then goes with the process.
+        if self._write_lock.acquire(timeout=5.0):
+            try:
+                if self._nowait is not None:
+                    self._nowait.close()
+                    self._nowait = None
+            finally:
+                self._write_lock.release()
 
     def _checkpoint_if_wal_is_big(self) -> None:
         # SQLite's automatic checkpoints copy pages back but cannot rewind the -wal file while some

@@ -130,6 +130,11 @@ class Store:
         """Append one upstream call to the usage ledger; it is durable when this returns."""
         self._pool.write(lambda db: ledger.insert_request(db, rec))
 
+    def record_request_if_free(self, rec: RequestRecord) -> bool:
+        """`record_request` without any waiting, for the event loop: False, with nothing written, when the
+        write would have to wait (see ConnectionPool.write_if_free); the caller then uses `record_request`."""
+        return self._pool.write_if_free(lambda db: ledger.insert_request(db, rec))
+
     def record_requests_once(self, recs: Sequence[RequestRecord]) -> int:
         """Append upstream calls whose xAI request id is not in the ledger yet; returns how many were added.
 

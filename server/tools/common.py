@@ -201,7 +201,12 @@ class ToolCall:
             self.upstream_ms += call.latency_ms
         began = time.monotonic()
         try:
-            await anyio.to_thread.run_sync(self._write, record, prompt, answer)
+            # The row is durable before the answer goes out (a crash right after answering loses nothing).
+            # Usually the write needs no waiting and takes less time than a trip to a worker thread would.
+            if self.app.store.record_request_if_free(record):
+                self._log_request(record, prompt, answer)
+            else:
+                await anyio.to_thread.run_sync(self._write, record, prompt, answer)
         except Exception:
             # The answer matters more than its ledger row; the failure is logged with its cause.
             logger.exception("Could not write the usage ledger row for %s", self.tool)
@@ -210,6 +215,9 @@ class ToolCall:
     def _write(self, record: RequestRecord, prompt: Any, answer: str | None) -> None:
         """The ledger row and the request-log line, in one trip to a worker thread."""
         self.app.store.record_request(record)
+        self._log_request(record, prompt, answer)
+
+    def _log_request(self, record: RequestRecord, prompt: Any, answer: str | None) -> None:
         if self.app.request_log is not None:
             try:
                 self.app.request_log.write(record, prompt=prompt, answer=answer)

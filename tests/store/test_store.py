@@ -158,3 +158,56 @@ def test_a_folder_that_cannot_be_created_gets_an_actionable_error(tmp_path: Path
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(DatabaseUnusableError, match="GROK_MCP_HOME"):
         Store.open(blocker / "sub" / "db.sqlite")
+
+
+def test_a_write_that_needs_no_waiting_is_done_at_once(store: Store) -> None:
+    assert store.record_request_if_free(_rec("now"))
+    assert [r.id for r in store.recent_requests(10)] == ["now"]
+
+
+def test_a_write_that_would_wait_for_another_process_writes_nothing(store: Store, db_path: Path) -> None:
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        assert not store.record_request_if_free(_rec("blocked"))
+        other.execute("ROLLBACK")
+    assert store.recent_requests(10) == []
+    assert store.record_request_if_free(_rec("later"))
+
+
+def test_a_write_that_would_wait_for_another_thread_writes_nothing(store: Store) -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(_db: object) -> None:
+        inside.set()
+        release.wait(10)
+
+    writer = threading.Thread(target=lambda: store._pool.write(slow))  # pyright: ignore[reportPrivateUsage]
+    writer.start()
+    try:
+        assert inside.wait(10)
+        assert not store.record_request_if_free(_rec("queued"))
+    finally:
+        release.set()
+        writer.join(10)
+    assert store.recent_requests(10) == []
+
+
+def test_the_write_due_to_check_the_wal_file_is_left_to_a_worker_thread(store: Store) -> None:
+    every = db_module._WAL_CHECK_EVERY_WRITES  # pyright: ignore[reportPrivateUsage]
+    done = [store.record_request_if_free(_rec(f"r{i}")) for i in range(every)]
+    assert False in done, f"one write in {every} checks the -wal file's size from a worker thread"
+    assert done.count(True) == len(store.recent_requests(100))
+    store.record_request(_rec("checked"))  # does the check and starts the count again
+    assert store.record_request_if_free(_rec("again"))
+
+
+def test_its_connection_never_checkpoints_and_closes_with_the_store(db_path: Path) -> None:
+    store = Store.open(db_path)
+    assert store.record_request_if_free(_rec("one"))
+    nowait = store._pool._nowait  # pyright: ignore[reportPrivateUsage]
+    assert nowait is not None
+    assert nowait.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert nowait.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    store.close()
+    assert store._pool._nowait is None  # pyright: ignore[reportPrivateUsage]
+    assert not store.record_request_if_free(_rec("late"))

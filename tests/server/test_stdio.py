@@ -1,0 +1,108 @@
+"""stdio hosting: protocol lines on the event loop's pipe transports, and the SDK's transport for anything else."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from server import startup
+from server.app import build_server
+from server.config import Settings
+from server.stdio import _PipeLines  # pyright: ignore[reportPrivateUsage]
+from tests.support.processes import ROOT, SERVER_COMMAND, server_env
+from tests.support.simulator import TEST_KEY, RunningSimulator
+
+pytestmark = pytest.mark.anyio
+
+INITIALIZE = (
+    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
+    '"clientInfo":{"name":"t","version":"1"}}}\n'
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
+    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
+)
+
+
+async def _lines(data: bytes, *, limit: int) -> list[str]:
+    reader = asyncio.StreamReader(limit=limit)
+    reader.feed_data(data)
+    reader.feed_eof()
+    return [line async for line in _PipeLines(io.StringIO(), reader)]
+
+
+async def test_lines_arrive_whole_and_undecodable_bytes_are_replaced() -> None:
+    lines = await _lines(b'{"a":1}\n{"b":"\xff"}\nlast without newline', limit=1024)
+    assert lines == ['{"a":1}\n', '{"b":"\ufffd"}\n', "last without newline"]
+
+
+async def test_a_line_longer_than_the_limit_is_dropped_and_the_next_one_still_arrives() -> None:
+    lines = await _lines(b"x" * 500 + b"\n" + b'{"ok":true}\n', limit=64)
+    assert lines == ["\n", '{"ok":true}\n']
+
+
+def _answers(stdout: str) -> set[int]:
+    return {message["id"] for message in map(json.loads, stdout.splitlines()) if "id" in message}
+
+
+def test_a_client_on_pipes_is_served_by_the_event_loop(isolated_home: Path, simulator: RunningSimulator) -> None:
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "serve", "--debug"],
+        env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY),
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin and process.stdout
+    process.stdin.write(INITIALIZE)
+    process.stdin.flush()
+    answered = [process.stdout.readline(), process.stdout.readline()]
+    rest, err = process.communicate(timeout=30)  # closes stdin: the client is gone
+    assert process.returncode == 0, err
+    assert "pipe transports" in err
+    assert _answers("".join(answered) + rest) == {1, 2}
+
+
+def test_stdin_from_a_file_is_served_by_the_sdk_transport(
+    isolated_home: Path, simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(INITIALIZE, encoding="utf-8")
+    with requests.open("rb") as stdin:
+        done = subprocess.run(
+            [*SERVER_COMMAND, "serve", "--debug"],
+            env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY),
+            cwd=ROOT,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "pipe transports" not in done.stderr
+    assert 1 in _answers(done.stdout)  # the end of the file ends the session, maybe before later answers
+
+
+def test_serve_pauses_the_collector_until_the_server_is_built(
+    isolated_home: Path, simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XAI_API_KEY", TEST_KEY)
+    settings = Settings(home=isolated_home, base_url=simulator.base_url, transport="test")
+    try:
+        startup.pause_collector()
+        assert not gc.isenabled()
+        build_server(settings)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        build_server(settings)  # a second server (tests, `grok-mcp chat`) leaves the collector alone
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

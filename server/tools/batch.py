@@ -19,7 +19,15 @@ from server.errors import InputError, NotFoundError, UpstreamCall, UserFacingErr
 from server.grok import Batch, BatchItemOutcome, ChatCompletion
 from server.store import RequestRecord
 from server.tools.chat import ChatMessage, ReasoningEffort, build_chat_body, build_messages
-from server.tools.common import SIMULATED_NOTE, TokenUsage, ToolCall, tool_call, tool_result, usd
+from server.tools.common import (
+    SIMULATED_NOTE,
+    TokenUsage,
+    ToolCall,
+    run_long_call,
+    tool_call,
+    tool_result,
+    usd,
+)
 from server.tools.models import resolve_chat_model
 
 logger = logging.getLogger(__name__)
@@ -91,7 +99,11 @@ class BatchChatResult(BaseModel):
 
     mode: Literal["parallel", "batch_api"]
     status: Literal["done", "pending"]
-    job_id: str | None = Field(default=None, description="For mode batch_api: pass it to job_result.")
+    job_id: str | None = Field(
+        default=None,
+        description="Pass it to job_result: set in mode batch_api, and when a parallel batch was still running "
+        "after the job threshold (it runs on; job_result gives its results when it is done).",
+    )
     results: list[BatchItemResult]
     totals: BatchTotals
     simulated: bool = False
@@ -460,18 +472,40 @@ def register(server: MCPServer[AppContext]) -> None:
                     "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
                 )
                 return tool_result(text, result)
-            results = await run_parallel(ctx, call, requests, concurrency)
-            totals = totals_of(results, items=len(requests))
             simulated = app.is_simulated or app.grok.simulated
-            result = BatchChatResult(
-                mode=mode,
-                status="done",
-                results=results,
-                totals=totals,
-                simulated=simulated,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-            )
-            text = f"{summary_line(totals)}\n\n{results_text(results)}"
-            if simulated:
-                text += "\n\n" + SIMULATED_NOTE
-            return tool_result(text, result)
+
+            async def answer_all() -> CallToolResult:
+                results = await run_parallel(ctx, call, requests, concurrency)
+                totals = totals_of(results, items=len(requests))
+                result = BatchChatResult(
+                    mode=mode,
+                    status="done",
+                    results=results,
+                    totals=totals,
+                    simulated=simulated,
+                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+                )
+                text = f"{summary_line(totals)}\n\n{results_text(results)}"
+                if simulated:
+                    text += "\n\n" + SIMULATED_NOTE
+                return tool_result(text, result)
+
+            def running_on(job_id: str) -> CallToolResult:
+                threshold = app.settings.job_threshold_s
+                result = BatchChatResult(
+                    mode=mode,
+                    status="pending",
+                    job_id=job_id,
+                    results=[],
+                    totals=BatchTotals(items=len(requests), pending=len(requests)),
+                    simulated=simulated,
+                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+                )
+                text = (
+                    f"The batch is still running after {threshold:g} s, so its results will come later: it runs on "
+                    f'as job {job_id}. Call job_result with job_id "{job_id}" to get every result in input order '
+                    "(it says when the batch is still running). Nothing is lost if you ask later."
+                )
+                return tool_result(text, result)
+
+            return await run_long_call(call, answer_all, started=running_on)

@@ -175,3 +175,24 @@ async def test_job_result_from_a_second_server_process_sees_the_job_and_its_answ
     assert seen_running["status"] == "pending"
     assert done["status"] == "done" and done["answer"]["text"]
     assert simulator.request_count(CHAT_PATH) == 1
+
+
+async def test_a_parallel_batch_past_the_job_threshold_runs_on_as_a_job(
+    mcp: Client, simulator: RunningSimulator, ledger: Any
+) -> None:
+    simulator.set_config(latency_ms=800)
+    items = [{"prompt": "first question", "model": MODEL}, {"prompt": "second question", "model": MODEL, "id": "b"}]
+
+    started = await mcp.call_tool("batch_chat", {"requests": items, "concurrency": 2})
+    job = structured(started)
+    done, done_text = await poll_until_done(lambda: mcp.call_tool("job_result", {"job_id": job["job_id"]}))
+
+    assert job["status"] == "pending" and job["job_id"].startswith("chat:") and job["results"] == []
+    assert f'job_id "{job["job_id"]}"' in text_of(started)
+    assert done["status"] == "done" and done["tool"] == "batch_chat"
+    answer = done["answer"]
+    assert answer["status"] == "done" and answer["totals"]["succeeded"] == 2
+    assert [(r["index"], r["id"]) for r in answer["results"]] == [(0, None), (1, "b")]
+    assert all(r["text"] and r["text"] in done_text for r in answer["results"])
+    assert simulator.request_count(CHAT_PATH) == 2
+    assert len([row for row in ledger() if row.tool == "batch_chat"]) == 2

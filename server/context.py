@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -11,6 +12,9 @@ from server.config import Settings
 from server.grok import GrokClient, ModelCatalog
 from server.request_log import RequestLog
 from server.store import Store
+
+if TYPE_CHECKING:  # imported only where metrics are served (HTTP mode): prometheus_client is not free to import
+    from server.metrics import Metrics
 
 
 class InflightCalls:
@@ -57,3 +61,5 @@ class AppContext:
     inflight: InflightCalls = field(default_factory=InflightCalls)
     pipeline: CallPipeline = field(default_factory=CallPipeline)
     request_log: RequestLog | None = None
+    metrics: Metrics | None = None
+    """Prometheus counters, in HTTP mode (GET /metrics); None elsewhere."""

@@ -1,8 +1,8 @@
 """HTTP hosting: streamable MCP at /mcp behind a bearer token, Host/Origin checks, and health endpoints.
 
 Every route is checked against DNS rebinding (a foreign Host gets 421, a foreign Origin 403) before
-anything else runs; /mcp also needs `Authorization: Bearer <token>` (401 otherwise). /healthz and
-/readyz need no token and reveal no secret.
+anything else runs; /mcp and /metrics also need `Authorization: Bearer <token>` (401 otherwise). /healthz
+and /readyz need no token and reveal no secret.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def allowed_origins(host: str, port: int) -> list[str]:
 
 
 class LocalGuard:
-    """ASGI middleware: Host and Origin checks on every route, and the bearer token on /mcp."""
+    """ASGI middleware: Host and Origin checks on every route, and the bearer token on /mcp and /metrics."""
 
     def __init__(self, app: ASGIApp, *, token: str, hosts: list[str], origins: list[str]) -> None:
         self.app = app
@@ -82,7 +82,7 @@ class LocalGuard:
             await _plain(send, 403, "Forbidden: requests from web pages of other origins are refused.")
             return
         path: str = scope.get("path", "")
-        if path == "/mcp" or path.startswith("/mcp/"):
+        if path in ("/mcp", "/metrics") or path.startswith("/mcp/"):
             supplied = headers.get("authorization", "")
             scheme, _, credential = supplied.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode(), self._token):
@@ -124,7 +124,10 @@ def readiness(context: AppContext) -> tuple[bool, dict[str, str]]:
 
 def build_http_app(settings: Settings, context: AppContext, token: str) -> ASGIApp:
     """The whole ASGI app for HTTP mode around one shared AppContext."""
+    from server.metrics import CONTENT_TYPE, Metrics
+
     server = build_server(settings, context=context)
+    metrics = context.metrics = Metrics(version=__version__, inflight=lambda: context.inflight.count)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
@@ -134,6 +137,10 @@ def build_http_app(settings: Settings, context: AppContext, token: str) -> ASGIA
     async def readyz(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
         ready, checks = await anyio.to_thread.run_sync(readiness, context)
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @server.custom_route("/metrics", methods=["GET"])
+    async def prometheus(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
+        return Response(metrics.scrape(), media_type=CONTENT_TYPE)
 
     hosts = allowed_hosts(settings.host, settings.port)
     origins = allowed_origins(settings.host, settings.port)

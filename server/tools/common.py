@@ -211,6 +211,8 @@ class ToolCall:
             # The answer matters more than its ledger row; the failure is logged with its cause.
             logger.exception("Could not write the usage ledger row for %s", self.tool)
         self.store_ms += (time.monotonic() - began) * 1000
+        if self.app.metrics is not None:
+            self.app.metrics.observe_upstream(record)
 
     def _write(self, record: RequestRecord, prompt: Any, answer: str | None) -> None:
         """The ledger row and the request-log line, in one trip to a worker thread."""
@@ -474,11 +476,13 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
     call = ToolCall(app=app, tool=tool, client=client_name(ctx))
     scope = anyio.CancelScope()
     app.inflight.enter(scope)
+    ok = False
     try:
         with scope:
             yield call
         if scope.cancelled_caught:
             raise ToolError("Grok MCP was shut down before this call finished. Try again when it is back.")
+        ok = True
     except XAIError as exc:
         if exc.call is not None:
             await call.record(
@@ -500,6 +504,8 @@ async def tool_call(ctx: Context, tool: str) -> AsyncGenerator[ToolCall]:
         ) from None
     finally:
         app.inflight.leave(scope)
+        if app.metrics is not None:
+            app.metrics.observe_call(tool, ok=ok, seconds=time.monotonic() - call.started)
         if logger.isEnabledFor(logging.DEBUG):
             call.log_timings()
 

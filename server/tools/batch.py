@@ -453,18 +453,23 @@ def register(server: MCPServer[AppContext]) -> None:
         started = time.monotonic()
         async with tool_call(ctx, TOOL) as call:
             app = call.app
-            if mode == "batch_api":
-                batch = await submit_batch(call, requests)
-                job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
-                result = BatchChatResult(
+            simulated = app.is_simulated or app.grok.simulated
+
+            def pending(job_id: str) -> BatchChatResult:
+                return BatchChatResult(
                     mode=mode,
                     status="pending",
                     job_id=job_id,
                     results=[],
                     totals=BatchTotals(items=len(requests), pending=len(requests)),
-                    simulated=app.is_simulated or app.grok.simulated,
+                    simulated=simulated,
                     elapsed_ms=round((time.monotonic() - started) * 1000, 1),
                 )
+
+            if mode == "batch_api":
+                batch = await submit_batch(call, requests)
+                job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
+                result = pending(job_id)
                 count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
                 text = (
                     f"Submitted {count} to xAI's Batch API as job {job_id}. "
@@ -472,7 +477,6 @@ def register(server: MCPServer[AppContext]) -> None:
                     "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
                 )
                 return tool_result(text, result)
-            simulated = app.is_simulated or app.grok.simulated
 
             async def answer_all() -> CallToolResult:
                 results = await run_parallel(ctx, call, requests, concurrency)
@@ -492,20 +496,11 @@ def register(server: MCPServer[AppContext]) -> None:
 
             def running_on(job_id: str) -> CallToolResult:
                 threshold = app.settings.job_threshold_s
-                result = BatchChatResult(
-                    mode=mode,
-                    status="pending",
-                    job_id=job_id,
-                    results=[],
-                    totals=BatchTotals(items=len(requests), pending=len(requests)),
-                    simulated=simulated,
-                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                )
                 text = (
                     f"The batch is still running after {threshold:g} s, so its results will come later: it runs on "
                     f'as job {job_id}. Call job_result with job_id "{job_id}" to get every result in input order '
                     "(it says when the batch is still running). Nothing is lost if you ask later."
                 )
-                return tool_result(text, result)
+                return tool_result(text, pending(job_id))
 
             return await run_long_call(call, answer_all, started=running_on)

@@ -18,16 +18,17 @@ from desktop.stop_signals import StopSignals, stop_signal_numbers
 from desktop.supervisor import EXIT_WITH_PARENT_FLAG, ServerState, ServerSupervisor, SupervisorTimings
 from server.config import Settings
 from tests.desktop.conftest import FAST
-from tests.support.processes import ROOT, SERVER_COMMAND
+from tests.support.processes import ROOT, SERVER_COMMAND, is_alive, wait_for_exit
 
 MakeSupervisor = Callable[..., ServerSupervisor]
 Script = Callable[[str, str], list[str]]
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and pidfds")
 
-# A tray stand-in: a QCoreApplication and a supervisor, without the Linux PR_SET_PDEATHSIG launcher, so only
-# the stdin lifeline can end the server when this process dies. Prints the server's pid once it runs.
-LIFELINE_ONLY_PARENT = textwrap.dedent(
+# A tray stand-in: a QCoreApplication and a supervisor (argv: port, whether to use the Linux PR_SET_PDEATHSIG
+# launcher; without it only the stdin lifeline can end the server when this process dies). Prints the
+# server's pid once it runs.
+TRAY_LIKE_PARENT = textwrap.dedent(
     """
     import dataclasses, sys
     from PySide6.QtCore import QCoreApplication
@@ -36,7 +37,7 @@ LIFELINE_ONLY_PARENT = textwrap.dedent(
 
     app = QCoreApplication([])
     settings = dataclasses.replace(load_settings(), port=int(sys.argv[1]))
-    supervisor = ServerSupervisor(settings, simulate=True, parent_death_signal=False)
+    supervisor = ServerSupervisor(settings, simulate=True, parent_death_signal=sys.argv[2] == "launcher")
 
     def changed(state):
         if state is ServerState.RUNNING:
@@ -49,28 +50,6 @@ LIFELINE_ONLY_PARENT = textwrap.dedent(
     app.exec()
     """
 )
-
-
-def _is_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status
-
-
-def _wait_for_exit(pid: int, timeout_s: float) -> bool:
-    """Wait (on a pidfd, with a bound) for a process that is not our child to exit."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        readable, _, _ = select.select([fd], [], [], timeout_s)
-        return bool(readable) or not _is_alive(pid)
-    finally:
-        os.close(fd)
 
 
 def _stdin_of(pid: int) -> str:
@@ -96,7 +75,7 @@ def test_the_real_server_child_runs_with_a_stdin_pipe_the_tray_keeps_open(
     supervisor.stop()
     qtbot.waitUntil(lambda: supervisor.state is ServerState.STOPPED, timeout=15_000)
     assert supervisor.last_exit_code == 0
-    assert not _is_alive(pid)
+    assert not is_alive(pid)
 
 
 def test_a_stop_closes_the_childs_stdin_so_a_child_deaf_to_sigterm_exits_without_being_killed(
@@ -151,12 +130,14 @@ def test_shutdown_closes_the_childs_stdin_too(qtbot: QtBot, make_supervisor: Mak
 
 
 @linux_only
-def test_a_sigkilled_tray_leaves_no_orphan_through_the_stdin_lifeline_alone(
-    child_env: dict[str, str], desktop_settings: Settings
+@pytest.mark.parametrize("death_signal", ["lifeline-only", "launcher"])
+def test_a_sigkilled_tray_leaves_no_orphan(
+    child_env: dict[str, str], desktop_settings: Settings, death_signal: str
 ) -> None:
+    # lifeline-only proves the stdin pipe alone (as on macOS and Windows); launcher adds PR_SET_PDEATHSIG.
     env = {**child_env, "QT_QPA_PLATFORM": "offscreen"}
     parent = subprocess.Popen(
-        [sys.executable, "-c", LIFELINE_ONLY_PARENT, str(desktop_settings.port)],
+        [sys.executable, "-c", TRAY_LIKE_PARENT, str(desktop_settings.port), death_signal],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -171,17 +152,18 @@ def test_a_sigkilled_tray_leaves_no_orphan_through_the_stdin_lifeline_alone(
         line = parent.stdout.readline().strip()
         assert line.isdigit(), line
         server_pid = int(line)
-        assert _is_alive(server_pid)
+        assert is_alive(server_pid)
         assert _stdin_of(server_pid).startswith("pipe:")
 
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
 
-        assert _wait_for_exit(server_pid, timeout_s=35), f"server {server_pid} outlived its parent"
-        server_log = desktop_settings.logs_dir / "grok-mcp.log"
-        assert "Stdin closed (the parent process is gone): finishing 0 running call(s)" in server_log.read_text(
-            encoding="utf-8"
-        )
+        assert wait_for_exit(server_pid, timeout_s=35), f"server {server_pid} outlived its parent"
+        if death_signal == "lifeline-only":
+            server_log = desktop_settings.logs_dir / "grok-mcp.log"
+            assert "Stdin closed (the parent process is gone): finishing 0 running call(s)" in server_log.read_text(
+                encoding="utf-8"
+            )
     finally:
         if parent.poll() is None:
             parent.kill()

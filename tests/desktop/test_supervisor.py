@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +23,7 @@ from desktop.supervisor import (
 )
 from server.config import Settings
 from tests.desktop.conftest import FAKE_SERVER, FAST, TEST_TOKEN
-from tests.support.processes import ROOT, SERVER_COMMAND, http_server
+from tests.support.processes import SERVER_COMMAND, http_server, is_alive
 
 MakeSupervisor = Callable[..., ServerSupervisor]
 Script = Callable[[str, str], list[str]]
@@ -225,7 +221,7 @@ def test_the_real_server_in_demo_mode_becomes_running_and_stops_cleanly(
     supervisor.stop()
     wait_for_state(qtbot, supervisor, ServerState.STOPPED, timeout=15_000)
     assert supervisor.last_exit_code == 0
-    assert not _is_alive(pid)
+    assert not is_alive(pid)
 
 
 def test_a_running_grok_mcp_on_the_port_is_adopted_and_stopped_on_request(
@@ -300,7 +296,7 @@ def test_restart_replaces_the_child_with_a_new_one(
     supervisor.restart()
     qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING and supervisor.server_pid != first, timeout=10_000)
     assert first is not None
-    assert not _is_alive(first)
+    assert not is_alive(first)
 
 
 def test_a_child_that_stops_answering_is_degraded_then_restarted(
@@ -319,88 +315,9 @@ def test_a_child_that_stops_answering_is_degraded_then_restarted(
             lambda: supervisor.state is ServerState.RUNNING and supervisor.server_pid != first, timeout=15_000
         )
     finally:
-        if _is_alive(first):
+        if is_alive(first):
             os.kill(first, signal.SIGCONT)
     assert ServerState.BACKING_OFF in states
 
 
 # --- orphans ---------------------------------------------------------------------------------------------
-
-TRAY_LIKE_PARENT = textwrap.dedent(
-    """
-    import dataclasses, sys
-    from PySide6.QtCore import QCoreApplication
-    from desktop.supervisor import ServerState, ServerSupervisor
-    from server.config import load_settings
-
-    app = QCoreApplication([])
-    settings = dataclasses.replace(load_settings(), port=int(sys.argv[1]))
-    supervisor = ServerSupervisor(settings, simulate=True)
-
-    def changed(state):
-        if state is ServerState.RUNNING:
-            print(supervisor.server_pid, flush=True)
-        elif state is ServerState.ERROR:
-            print("error:", supervisor.last_error, flush=True)
-
-    supervisor.state_changed.connect(changed)
-    supervisor.start()
-    app.exec()
-    """
-)
-
-
-def _is_alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting to be reaped counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status
-
-
-def _wait_for_exit(pid: int, timeout_s: float) -> bool:
-    """Wait (on a pidfd, with a bound) for a process that is not our child to exit."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        readable, _, _ = select.select([fd], [], [], timeout_s)
-        return bool(readable) or not _is_alive(pid)
-    finally:
-        os.close(fd)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
-def test_sigkill_of_the_tray_leaves_no_orphan_server(child_env: dict[str, str], desktop_settings: Settings) -> None:
-    env = {**child_env, "QT_QPA_PLATFORM": "offscreen"}
-    parent = subprocess.Popen(
-        [sys.executable, "-c", TRAY_LIKE_PARENT, str(desktop_settings.port)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert parent.stdout is not None
-        ready, _, _ = select.select([parent.stdout], [], [], 30)
-        assert ready, "the tray-like parent never reported a running server"
-        line = parent.stdout.readline().strip()
-        assert line.isdigit(), line
-        server_pid = int(line)
-        assert _is_alive(server_pid)
-
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=10)
-
-        # PR_SET_PDEATHSIG delivers SIGTERM; the server drains (nothing in flight) and exits.
-        assert _wait_for_exit(server_pid, timeout_s=35), f"server {server_pid} outlived its parent"
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-        if parent.stdout is not None:
-            parent.stdout.close()

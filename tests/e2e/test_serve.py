@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,9 @@ from tests.support.processes import (
     ROOT,
     SERVER_COMMAND,
     HttpServer,
-    free_port,
     http_server,
     run_cli,
     server_env,
-    wait_for_health,
 )
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
@@ -231,6 +227,7 @@ def test_serve_writes_nothing_but_protocol_to_stdout(isolated_home: Path, simula
         if line.strip():
             assert json.loads(line)["jsonrpc"] == "2.0"
     assert "DEBUG" in err
+    assert "pipe transports" in err  # a client on pipes is served by the event loop, not worker threads
     assert process.returncode == 0
 
 
@@ -286,41 +283,6 @@ def test_serve_profile_writes_cprofile_stats_when_the_server_stops(isolated_home
 # --- the parent's lifeline (--exit-with-parent) --------------------------------------------------------
 
 
-@contextmanager
-def http_server_with_stdin_pipe(
-    home: Path, *, base_url: str, key: str, extra_args: tuple[str, ...] = ()
-) -> Iterator[HttpServer]:
-    """Like `http_server`, but the server's stdin is a pipe this test holds, as the tray does."""
-    port = free_port()
-    token = "test-token-" + "0" * 24
-    log = home / f"http-server-{port}.stderr"
-    env = server_env(home, base_url=base_url, key=key, GROK_MCP_HTTP_TOKEN=token)
-    with log.open("w", encoding="utf-8") as sink:
-        process = subprocess.Popen(
-            [*SERVER_COMMAND, "serve", "--transport", "http", "--port", str(port), *extra_args],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=sink,
-            stderr=sink,
-            text=True,
-        )
-    server = HttpServer(process, port, token, log)
-    try:
-        wait_for_health(server.root, process)
-        yield server
-    finally:
-        if process.stdin is not None and not process.stdin.closed:
-            process.stdin.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 async def _chat_over_http(server: HttpServer, prompt: str) -> Any:
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as http,
@@ -335,8 +297,8 @@ async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_th
     isolated_home: Path, simulator: RunningSimulator
 ) -> None:
     simulator.set_config(latency_ms=1500)
-    with http_server_with_stdin_pipe(
-        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",)
+    with http_server(
+        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
     ) as server:
         outcome: dict[str, Any] = {}
 
@@ -363,8 +325,8 @@ async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_c
     # A tray that dies on Linux both closes the pipe and (PR_SET_PDEATHSIG) sends SIGTERM: that must not count
     # as the "second signal" that cancels running calls.
     simulator.set_config(latency_ms=2500)
-    with http_server_with_stdin_pipe(
-        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",)
+    with http_server(
+        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
     ) as server:
         outcome: dict[str, Any] = {}
 
@@ -392,7 +354,7 @@ async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_c
 async def test_without_exit_with_parent_closing_stdin_changes_nothing_in_http_mode(
     isolated_home: Path, simulator: RunningSimulator
 ) -> None:
-    with http_server_with_stdin_pipe(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
+    with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY, stdin_pipe=True) as server:
         assert server.process.stdin is not None
         server.process.stdin.close()
         # A draining server refuses new calls: this one is served, so the closed stdin was no stop request.

@@ -49,26 +49,6 @@ def _answers(stdout: str) -> set[int]:
     return {message["id"] for message in map(json.loads, stdout.splitlines()) if "id" in message}
 
 
-def test_a_client_on_pipes_is_served_by_the_event_loop(isolated_home: Path, simulator: RunningSimulator) -> None:
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "serve", "--debug"],
-        env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY),
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin and process.stdout
-    process.stdin.write(INITIALIZE)
-    process.stdin.flush()
-    answered = [process.stdout.readline(), process.stdout.readline()]
-    rest, err = process.communicate(timeout=30)  # closes stdin: the client is gone
-    assert process.returncode == 0, err
-    assert "pipe transports" in err
-    assert _answers("".join(answered) + rest) == {1, 2}
-
-
 def test_stdin_from_a_file_is_served_by_the_sdk_transport(
     isolated_home: Path, simulator: RunningSimulator, tmp_path: Path
 ) -> None:

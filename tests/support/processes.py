@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -95,9 +96,13 @@ def http_server(
     key: str | None,
     token: str = "test-token-" + "0" * 24,
     extra_args: tuple[str, ...] = (),
+    stdin_pipe: bool = False,
     **env_extra: str,
 ) -> Iterator[HttpServer]:
-    """A real `grok-mcp serve --transport http` on a free loopback port; stopped with SIGTERM afterwards."""
+    """A real `grok-mcp serve --transport http` on a free loopback port; stopped with SIGTERM afterwards.
+
+    With `stdin_pipe` its stdin is a pipe the test holds (`server.process.stdin`), as the tray does.
+    """
     port = free_port()
     log = home / f"http-server-{port}.stderr"
     env = server_env(home, base_url=base_url, key=key, GROK_MCP_HTTP_TOKEN=token, **env_extra)
@@ -106,7 +111,7 @@ def http_server(
             [*SERVER_COMMAND, "serve", "--transport", "http", "--port", str(port), *extra_args],
             env=env,
             cwd=ROOT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
             stdout=sink,
             stderr=sink,
             text=True,
@@ -116,6 +121,8 @@ def http_server(
         wait_for_health(server.root, process)
         yield server
     finally:
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -123,3 +130,25 @@ def http_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def is_alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped counts as gone). Linux: reads /proc."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def wait_for_exit(pid: int, timeout_s: float) -> bool:
+    """Wait (on a pidfd, with a bound) for a process that is not our child to exit. Linux only."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], timeout_s)
+        return bool(readable) or not is_alive(pid)
+    finally:
+        os.close(fd)

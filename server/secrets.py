@@ -456,6 +456,19 @@ class ApiKeyProvider:
                 self._raise_error(self._error)
         raise NoApiKeyError()
 
+    def refresh_due(self) -> bool:
+        """Whether the next call would read the keychain (async callers then call `refresh` in a worker thread)."""
+        if _env_value(self._environ, API_KEY_ENV):
+            return False
+        with self._lock:
+            return self._read_at is None or self._clock() - self._read_at >= self._refresh_seconds
+
+    def refresh(self) -> None:
+        """Read the keychain now. Raises nothing: a failure is kept, and the next call raises it (or keeps the
+        last key)."""
+        with self._lock:
+            self._refresh(self._clock())
+
     def invalidate(self) -> None:
         """Read the keychain again on the next call (for example after xAI rejected the key)."""
         with self._lock:

@@ -19,6 +19,7 @@ import anyio.abc
 from server.calls.cache import key_scope
 from server.calls.flights import FlightTable
 from server.calls.jobs import JobRunner
+from server.grok.keys import key_ready
 from server.store import Store
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,11 @@ class CallPipeline:
     def host(self) -> anyio.abc.TaskGroup | None:
         """The long-lived task group shared work runs in, while the server runs."""
         return self._host
+
+    async def key_ready(self) -> None:
+        """Do a keychain read that `key_scope` has due now, in a worker thread (see server.grok.keys)."""
+        if self._api_key is not None and not self.demo:
+            await key_ready(self._api_key)
 
     def key_scope(self) -> str:
         """The response cache's namespace for the key in use now (a hash, never the key).

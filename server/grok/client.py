@@ -30,6 +30,7 @@ from server.grok.batches import (
     parse_batch_results,
 )
 from server.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error
+from server.grok.keys import key_ready
 from server.grok.parsing import (
     JSON,
     as_object,
@@ -206,6 +207,7 @@ class GrokClient:
             attempts.count += 1
             assembler = ChatStreamAssembler()
             failure: Failure
+            await key_ready(self._api_key)
             try:
                 response = await self._http.send(self._build("POST", "chat/completions", payload), stream=True)
             except httpx2.RequestError as exc:
@@ -475,6 +477,7 @@ class GrokClient:
             attempts.count += 1
             headers = {"Accept": "*/*"}
             if (target.scheme, target.host, target.port) == self._base_origin:
+                await key_ready(self._api_key)
                 headers["Authorization"] = f"Bearer {self._key()}"
             failure: Failure
             try:
@@ -677,6 +680,7 @@ class GrokClient:
             attempts.count += 1
             outcome: JSON | Failure
             status: int | None = None
+            await key_ready(self._api_key)
             try:
                 response = await self._http.send(self._build(method, path, json_body), stream=True)
             except httpx2.RequestError as exc:

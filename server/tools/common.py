@@ -413,6 +413,7 @@ class ToolCall:
         if ttl_s is None:
             await self.guard_budget()
             return await fetch()
+        await pipeline.key_ready()
         key = cache_key(pipeline.key_scope(), endpoint, body)
         flight = pipeline.flights.find(key)
         if flight is None:

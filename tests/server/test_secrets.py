@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 import keyring
 import keyring.errors
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
+from keyring.compat import properties
 
 from server import secrets
 from server.errors import (
@@ -29,6 +31,7 @@ from server.errors import (
     KeychainUnavailableError,
     NoApiKeyError,
 )
+from server.grok.keys import key_ready
 from tests.support.keychain import SECRET_SERVICE_BACKEND, KeychainSession
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -701,3 +704,58 @@ def test_a_child_process_uses_the_unlocked_keychain_of_the_fixture(
     assert "error" not in results["store"]
     assert results["get"] == {"is_canary": True, "value": None}
     assert results["delete"] == {"is_canary": False, "value": "True"}
+
+
+def test_the_provider_says_when_its_next_call_would_read_the_keychain(clean_keychain: KeychainSession) -> None:
+    clock = FakeClock()
+    provider = secrets.ApiKeyProvider(environ={}, refresh_seconds=2.0, clock=clock)
+    secrets.store_api_key(KEY_A)
+    assert provider.refresh_due()
+    provider.refresh()
+    assert not provider.refresh_due()
+    assert provider() == KEY_A
+    clock.now += 2
+    assert provider.refresh_due()
+    assert not secrets.ApiKeyProvider(environ={"XAI_API_KEY": KEY_B}).refresh_due()
+
+
+class _HeldKeyring(KeyringBackend):
+    """A keychain whose reads wait until the test releases them (at most 5 s), noting the reading thread."""
+
+    @properties.classproperty
+    def priority(cls) -> float:  # pyright: ignore[reportIncompatibleVariableOverride]
+        raise RuntimeError("a test double: never chosen by keyring itself")  # (installed with use_backend)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.readers: list[int] = []
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.readers.append(threading.get_ident())
+        return KEY_A if self.release.wait(5) else None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NotImplementedError
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise NotImplementedError
+
+
+@pytest.mark.anyio
+async def test_a_keychain_read_before_a_request_happens_off_the_event_loop(
+    use_backend: Callable[[KeyringBackend], None],
+) -> None:
+    backend = _HeldKeyring()
+    use_backend(backend)
+    provider = secrets.ApiKeyProvider(environ={}, clock=FakeClock())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(key_ready, provider)
+        # Runs only while the read waits in a worker thread: a read on the event loop would time out first.
+        while not backend.readers:
+            await anyio.sleep(0.01)
+        backend.release.set()
+
+    assert provider() == KEY_A
+    assert backend.readers and threading.get_ident() not in backend.readers

@@ -8,7 +8,6 @@ secret registered with `register_secret`, is replaced before the record is forma
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 import threading
@@ -72,6 +71,20 @@ def register_secret(secret: str | None) -> None:
         _filter.add_secret(secret)
 
 
+def shared_rotating_file(path: Path, *, max_bytes: int, backups: int) -> logging.Handler:
+    """A size-rotated log file that several processes write at once (every stdio server a client starts, and
+    the tray's server, share the data dir's logs).
+
+    The standard RotatingFileHandler rotates under each process's own view of the file: on POSIX the others
+    go on writing into the renamed backup, and on Windows the rename fails while another process has the
+    file open. concurrent-log-handler takes an inter-process lock around each write and rotation, and a
+    writer whose file was rotated by another process reopens the new one. Raises OSError.
+    """
+    from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+    return ConcurrentRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+
+
 def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug: bool = False) -> None:
     """Send logs to stderr (and to a rotating file in `log_dir`), every handler behind the redaction filter.
 
@@ -91,9 +104,7 @@ def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug
     if log_dir is not None:
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
-            file_handler = logging.handlers.RotatingFileHandler(
-                log_dir / "grok-mcp.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
-            )
+            file_handler = shared_rotating_file(log_dir / "grok-mcp.log", max_bytes=2_000_000, backups=5)
         except OSError as exc:
             logging.getLogger(__name__).warning("Not logging to a file in %s: %s", log_dir, exc.strerror)
         else:

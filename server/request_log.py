@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import logging.handlers
 import threading
 from pathlib import Path
 from typing import Any
 
-from server.logs import redaction_filter
+from server.logs import redaction_filter, shared_rotating_file
 from server.store import RequestRecord
 
 FILENAME = "requests.jsonl"
@@ -42,9 +41,7 @@ class RequestLog:
     def _open(self) -> logging.Handler:
         if self._handler is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(
-                self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
-            )
+            handler = shared_rotating_file(self.path, max_bytes=MAX_BYTES, backups=BACKUPS)
             handler.setFormatter(logging.Formatter("%(message)s"))
             handler.addFilter(redaction_filter())
             self._handler = handler

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from mcp import Client
 
 from server.app import build_server
 from server.config import Settings
+from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.anyio
 
@@ -72,3 +75,36 @@ def test_the_log_rotates_by_size(tmp_path: Path) -> None:
         log.close()
     assert (tmp_path / "requests.jsonl.1").exists()
     assert all(len(line) < 250_000 for line in (tmp_path / "requests.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+WRITER = """
+import sys
+from pathlib import Path
+import server.request_log as request_log
+from server.store import RequestRecord
+
+request_log.MAX_BYTES = 20_000
+request_log.BACKUPS = 100
+log = request_log.RequestLog(Path(sys.argv[1]), with_content=False)
+for i in range(int(sys.argv[3])):
+    log.write(RequestRecord(tool="chat", model="grok-4.3", endpoint="/v1/chat/completions", id=f"{sys.argv[2]}-{i}"))
+log.close()
+"""
+
+
+def test_server_processes_writing_at_once_rotate_the_log_without_losing_or_splitting_a_line(tmp_path: Path) -> None:
+    writers, lines_each = 4, 300
+    processes = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"w{n}", str(lines_each)], cwd=ROOT)
+        for n in range(writers)
+    ]
+    assert [process.wait(timeout=120) for process in processes] == [0] * writers
+
+    files = sorted(tmp_path.glob("requests.jsonl*"))
+    ids = [json.loads(line)["id"] for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(ids) == sorted(f"w{n}-{i}" for n in range(writers) for i in range(lines_each))
+    assert len(files) > 5, "the test must make the writers rotate many times"
+    longest = max(len(line) + 1 for path in files for line in path.read_text(encoding="utf-8").splitlines())
+    for backup in (path for path in files if path.name != "requests.jsonl"):
+        # Rotated under an inter-process lock: nobody wrote on into a file after another process rotated it.
+        assert backup.stat().st_size <= 20_000 + longest, backup.name

@@ -86,7 +86,10 @@ test: system-deps venv npm-deps check pytest dist-test
 # here), as a wheel would run, without an editable install's import hook at every interpreter start.
 BENCH_VENV := build/venv-runtime
 
+# compileall: bytecode as an installed wheel has it (pip compiles at install). Where PYTHONDONTWRITEBYTECODE
+# is set, as on our CI image, every server start would otherwise compile our modules from source again.
 bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m compileall -q server desktop
 	$(BENCH_VENV)/bin/python -m bench
 
 $(BENCH_VENV)/.installed: pyproject.toml bench/requirements.py

@@ -7,12 +7,14 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.config import Settings, load_settings
 from server.errors import InputError
 from server.logs import configure_logging
-from server.store import Store
+
+if TYPE_CHECKING:  # every `grok-mcp` command builds this parser; only these commands need the store
+    from server.store import Store
 
 AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 """`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""
@@ -72,6 +74,8 @@ def _unknown(conversation_id: str) -> InputError:
 
 
 def cmd_conversations(args: argparse.Namespace) -> int:
+    from server.store import Store
+
     configure_logging("DEBUG" if args.debug else "WARNING")
     settings = load_settings()
     store = Store.open(settings.db_path)

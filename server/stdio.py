@@ -154,8 +154,12 @@ async def _claimed_wire() -> AsyncGenerator[tuple[_PipeLines, _PipeWriter]]:
         if writer is not None:
             await _flushed(writer)
             writer.close()
+        else:
+            out_file.close()  # no transport took it over
         if transport is not None:
             transport.close()
+        else:
+            in_file.close()
         for saved, fd in ((saved_in, 0), (saved_out, 1)):
             with suppress(OSError):
                 os.dup2(saved, fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 from pathlib import Path
@@ -172,28 +173,36 @@ def http_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield server
 
 
+async def _chat_over_http(server: HttpServer, prompt: str) -> Any:
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as http,
+        streamable_http_client(server.url, http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        return await session.call_tool("chat", {"prompt": prompt})
+
+
+async def _until_upstream_started(simulator: RunningSimulator) -> None:
+    """Wait (bounded) until a chat request reached the simulator: the call is in flight upstream."""
+    with anyio.fail_after(10):
+        while not simulator.request_count("/v1/chat/completions"):
+            await anyio.sleep(0.02)
+
+
 async def test_sigterm_lets_a_running_call_finish_before_the_server_exits(
     isolated_home: Path, simulator: RunningSimulator
 ) -> None:
     simulator.set_config(latency_ms=1500)
     with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
-        headers = {"Authorization": f"Bearer {server.token}"}
         outcome: dict[str, Any] = {}
 
         async def call() -> None:
-            async with (
-                httpx2.AsyncClient(headers=headers, timeout=30) as http,
-                streamable_http_client(server.url, http_client=http) as (read, write),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
-                outcome["result"] = await session.call_tool("chat", {"prompt": "slow question"})
+            outcome["result"] = await _chat_over_http(server, "slow question")
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
-            with anyio.fail_after(10):
-                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
-                    await anyio.sleep(0.02)
+            await _until_upstream_started(simulator)
             server.process.send_signal(signal.SIGTERM)
         assert not outcome["result"].is_error
         assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
@@ -236,26 +245,15 @@ async def test_a_second_sigterm_stops_at_once_without_waiting_for_running_calls(
 ) -> None:
     simulator.set_config(latency_ms=20_000)
     with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
-        headers = {"Authorization": f"Bearer {server.token}"}
 
         async def call() -> None:
-            try:
-                async with (
-                    httpx2.AsyncClient(headers=headers, timeout=30) as http,
-                    streamable_http_client(server.url, http_client=http) as (read, write),
-                    ClientSession(read, write) as session,
-                ):
-                    await session.initialize()
-                    await session.call_tool("chat", {"prompt": "very slow question"})
-            except Exception:  # the server is told to stop without waiting for this call
-                pass
+            with contextlib.suppress(Exception):  # the server is told to stop without waiting for this call
+                await _chat_over_http(server, "very slow question")
 
         code: int | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
-            with anyio.fail_after(10):
-                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
-                    await anyio.sleep(0.02)
+            await _until_upstream_started(simulator)
             server.process.send_signal(signal.SIGTERM)
             # Two signals sent at once reach a process as one; send the second once the first was handled.
             with anyio.fail_after(10):
@@ -283,16 +281,6 @@ def test_serve_profile_writes_cprofile_stats_when_the_server_stops(isolated_home
 # --- the parent's lifeline (--exit-with-parent) --------------------------------------------------------
 
 
-async def _chat_over_http(server: HttpServer, prompt: str) -> Any:
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {server.token}"}, timeout=30) as http,
-        streamable_http_client(server.url, http_client=http) as (read, write),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        return await session.call_tool("chat", {"prompt": prompt})
-
-
 async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_then_exits_0(
     isolated_home: Path, simulator: RunningSimulator
 ) -> None:
@@ -307,9 +295,7 @@ async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_th
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
-            with anyio.fail_after(10):
-                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
-                    await anyio.sleep(0.02)
+            await _until_upstream_started(simulator)
             assert server.process.stdin is not None
             server.process.stdin.close()  # the parent is gone
         assert not outcome["result"].is_error
@@ -335,9 +321,7 @@ async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_c
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(call)
-            with anyio.fail_after(10):
-                while not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]:
-                    await anyio.sleep(0.02)
+            await _until_upstream_started(simulator)
             assert server.process.stdin is not None
             server.process.stdin.close()
             with anyio.fail_after(10):

@@ -92,12 +92,11 @@ class JobRunner:
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self._running: set[str] = set()
         self._work: dict[str, SharedTask[Any]] = {}  # job id -> the work, while it runs in this process
 
     @property
     def running(self) -> frozenset[str]:
-        return frozenset(self._running)
+        return frozenset(self._work)
 
     def runs_here(self, job_id: str) -> bool:
         """Whether job `job_id`'s work runs in this process now."""
@@ -110,8 +109,8 @@ class JobRunner:
         """
         while True:
             await anyio.sleep(HEARTBEAT_S)
-            if self._running:
-                job_ids = sorted(self._running)
+            if self._work:
+                job_ids = sorted(self._work)
                 try:
                     alive = await anyio.to_thread.run_sync(partial(store.heartbeat_jobs, job_ids, now=self.clock()))
                     if alive < len(job_ids):
@@ -147,17 +146,7 @@ class JobRunner:
         it raises is written with `describe`. Raises the store's errors when the row cannot be written
         (the work is not started then).
         """
-        now = self.clock()
-        job = JobRecord(
-            id=new_job_id(kind),
-            kind=kind,
-            tool=tool,
-            status="running",
-            created_at=now,
-            heartbeat_at=now,
-            owner_pid=os.getpid(),
-            client=client,
-        )
+        job = self._new_row(new_job_id(kind), kind=kind, tool=tool, client=client)
         with anyio.CancelScope(shield=True):  # a row without its work would read as running until it went stale
             await anyio.to_thread.run_sync(store.create_job, job)
         handle: _Handle[JobEnding] = _Handle(job_id=job.id)
@@ -177,7 +166,6 @@ class JobRunner:
 
         task: SharedTask[JobEnding] = SharedTask(host, tracked, name=f"{tool} job")
         task.pin()
-        self._running.add(job.id)
         self._work[job.id] = task
         if on_start is not None:
             on_start(task)
@@ -258,18 +246,7 @@ class JobRunner:
             return task.outcome()
         job_id = new_job_id(kind)
         handle.job_id = job_id  # before any await: work ending from here on writes the job's row
-        now = self.clock()
-        job = JobRecord(
-            id=job_id,
-            kind=kind,
-            tool=tool,
-            status="running",
-            created_at=now,
-            heartbeat_at=now,
-            owner_pid=os.getpid(),
-            client=client,
-        )
-        self._running.add(job_id)
+        job = self._new_row(job_id, kind=kind, tool=tool, client=client)
         self._work[job_id] = task
         if on_detach is not None:
             on_detach(task)
@@ -280,7 +257,6 @@ class JobRunner:
                 await anyio.to_thread.run_sync(store.create_job, job)
         except BaseException:
             handle.create_failed = True
-            self._running.discard(job_id)
             self._work.pop(job_id, None)
             task.scope.cancel()
             raise
@@ -288,6 +264,20 @@ class JobRunner:
             handle.created.set()
         logger.info("%s still running after %.0f s: continues as job %s", tool, threshold_s, job_id)
         return Detached(job_id)
+
+    def _new_row(self, job_id: str, *, kind: str, tool: str, client: str | None) -> JobRecord:
+        """The row of a job starting now in this process."""
+        now = self.clock()
+        return JobRecord(
+            id=job_id,
+            kind=kind,
+            tool=tool,
+            status="running",
+            created_at=now,
+            heartbeat_at=now,
+            owner_pid=os.getpid(),
+            client=client,
+        )
 
     async def _finish(self, store: Store, handle: _Handle[T], ending: JobEnding) -> None:
         await handle.created.wait()
@@ -311,7 +301,6 @@ class JobRunner:
         except Exception:
             logger.exception("Could not store how job %s ended", job_id)
         finally:
-            self._running.discard(job_id)
             self._work.pop(job_id, None)
 
 

@@ -174,16 +174,10 @@ class ConnectionPool:
             if db is None:
                 return False
             try:
-                db.conn.execute("BEGIN IMMEDIATE")
-                work(db)
-                db.conn.execute("COMMIT")
+                _in_transaction(db, "BEGIN IMMEDIATE", work)
             except sqlite3.OperationalError as exc:
-                _rollback_quietly(db)
                 if is_busy(exc):
                     return False
-                raise
-            except BaseException:
-                _rollback_quietly(db)
                 raise
             self._writes_since_wal_check += 1
             return True
@@ -263,14 +257,7 @@ class ConnectionPool:
 
     def _transaction(self, begin: str, work: Callable[[sqlite_utils.Database], T]) -> T:
         with self.connection() as db:
-            db.conn.execute(begin)
-            try:
-                result = work(db)
-                db.conn.execute("COMMIT")
-            except BaseException:
-                _rollback_quietly(db)
-                raise
-            return result
+            return _in_transaction(db, begin, work)
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         deadline = time.monotonic() + self._retry_deadline_s
@@ -299,6 +286,18 @@ class ConnectionPool:
                 if retries:
                     log.debug("database %s was busy; succeeded after %d retries", self.path, retries)
                 return result
+
+
+def _in_transaction(db: sqlite_utils.Database, begin: str, work: Callable[[sqlite_utils.Database], T]) -> T:
+    """Run `work` between `begin` and COMMIT on `db`, rolling back if it raises."""
+    db.conn.execute(begin)
+    try:
+        result = work(db)
+        db.conn.execute("COMMIT")
+    except BaseException:
+        _rollback_quietly(db)
+        raise
+    return result
 
 
 def _rollback_quietly(db: sqlite_utils.Database) -> None:

@@ -5,7 +5,7 @@ Two JobRunners on one real SQLite file stand for two server processes sharing th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -57,9 +57,8 @@ async def test_a_started_job_is_stored_before_its_work_runs_and_the_work_knows_i
     assert not runner.runs_here(job.id) and not await runner.wait(job.id)
 
 
-async def test_a_cancelled_job_stays_cancelled_and_its_work_stops(store: Store, host: anyio.abc.TaskGroup) -> None:
-    runner = JobRunner()
-    stopped = anyio.Event()
+def _until_cancelled(stopped: anyio.Event) -> Callable[[], Awaitable[JobEnding]]:
+    """Work that runs until it is cancelled, and sets `stopped` when it is."""
 
     async def work() -> JobEnding:
         try:
@@ -67,6 +66,14 @@ async def test_a_cancelled_job_stays_cancelled_and_its_work_stops(store: Store, 
         finally:
             stopped.set()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    return work
+
+
+async def test_a_cancelled_job_stays_cancelled_and_its_work_stops(store: Store, host: anyio.abc.TaskGroup) -> None:
+    runner = JobRunner()
+    stopped = anyio.Event()
+    work = _until_cancelled(stopped)
 
     job = await runner.start(host, store, kind="task", tool="chat", client=None, work=work, describe=describe)
     assert await runner.cancel(store, job.id, message="Cancelled by request.")
@@ -86,13 +93,7 @@ async def test_a_job_cancelled_by_another_process_stops_at_its_owners_next_heart
     monkeypatch.setattr(jobs_module, "HEARTBEAT_S", 0.05)
     owner, other = JobRunner(), JobRunner()
     stopped = anyio.Event()
-
-    async def work() -> JobEnding:
-        try:
-            await anyio.sleep_forever()
-        finally:
-            stopped.set()
-        raise AssertionError("unreachable")  # pragma: no cover
+    work = _until_cancelled(stopped)
 
     host.start_soon(owner.heartbeat, store)
     job = await owner.start(host, store, kind="task", tool="chat", client=None, work=work, describe=describe)

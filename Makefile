@@ -32,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip install -q -e '.[desktop,test,build]' 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import server, mcp, httpx2, keyring, sqlite_utils, PIL, pytest, PySide6.QtWidgets, pytestqt"
+	$(PY) -c "import grok_mcp, grok_mcp_desktop, mcp, httpx2, keyring, sqlite_utils, PIL, pytest, PySide6.QtWidgets, pytestqt"
 	touch $@
 
 system-deps:
@@ -82,15 +82,16 @@ dist-test: dist
 test: system-deps venv npm-deps check pytest dist-test
 
 # Benchmarks run in a venv with only the runtime dependencies: what a user installs, without test tools.
-# The project itself is not installed there: the benchmarks run the source tree (`python -m server` from
-# here), as a wheel would run, without an editable install's import hook at every interpreter start.
+# The project itself is not installed there: the benchmarks run the source tree (`python -m grok_mcp` with
+# server/ and desktop/ on PYTHONPATH), as a wheel would run, without an editable install's import hook at every
+# interpreter start.
 BENCH_VENV := build/venv-runtime
 
 # compileall: bytecode as an installed wheel has it (pip compiles at install). Where PYTHONDONTWRITEBYTECODE
 # is set, as on our CI image, every server start would otherwise compile our modules from source again.
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m compileall -q server desktop
-	$(BENCH_VENV)/bin/python -m bench
+	PYTHONPATH=$(CURDIR)/server:$(CURDIR)/desktop:$(CURDIR) $(BENCH_VENV)/bin/python -m bench
 
 $(BENCH_VENV)/.installed: pyproject.toml bench/requirements.py
 	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
@@ -107,7 +108,7 @@ screenshots: venv
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "Please install:$$missing"; exit 1; fi; \
 	fi
-	PYTHON=$(PY) sh desktop/xvfb_screenshots.sh docs/screenshots
+	PYTHON=$(PY) sh desktop/grok_mcp_desktop/xvfb_screenshots.sh docs/screenshots
 
 clean:
 	rm -rf build .coverage .coverage.* .pytest_cache

@@ -47,7 +47,7 @@ def free_port() -> int:
 def simulator(latency_ms: float = 0) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "simulate", "--port", str(port), "--latency-ms", str(latency_ms)],
+        [sys.executable, "-m", "grok_mcp", "simulate", "--port", str(port), "--latency-ms", str(latency_ms)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -70,7 +70,7 @@ def simulator(latency_ms: float = 0) -> Iterator[str]:
 def server_params(home: Path, base_url: str) -> StdioServerParameters:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XAI_", "GROK_MCP_"))}
     env.update(GROK_MCP_HOME=str(home), GROK_MCP_BASE_URL=base_url, XAI_API_KEY=KEY)
-    return StdioServerParameters(command=sys.executable, args=["-m", "server", "serve"], env=env, cwd=str(ROOT))
+    return StdioServerParameters(command=sys.executable, args=["-m", "grok_mcp", "serve"], env=env, cwd=str(ROOT))
 
 
 async def bench_overhead(home: Path) -> None:
@@ -159,7 +159,7 @@ async def bench_batch(home: Path) -> None:
             await session.initialize()
             tools = {tool.name for tool in (await session.list_tools()).tools}
             if "batch_chat" not in tools:
-                print("  batch_chat is not registered in server.app yet; skipped")
+                print("  batch_chat is not registered in grok_mcp.app yet; skipped")
                 return
             await session.call_tool("chat", {"prompt": "warm up", "model": "grok-4.3"})
             reported: list[float] = []
@@ -240,7 +240,7 @@ def bench_conversations(report_: Callable[..., None] = report) -> None:
         print("conversations page benchmark skipped: PySide6 is not installed (pip install -e '.[desktop]')")
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from desktop.bench_pages import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS, bench_conversations_page
+    from grok_mcp_desktop.bench_pages import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS, bench_conversations_page
 
     timings = bench_conversations_page()
     first_paint = timings["first_paint_ms"]

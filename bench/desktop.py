@@ -1,4 +1,4 @@
-"""Tray benchmarks: launch of `python -m desktop` to a healthy server child, and the idle tray's RSS and CPU.
+"""Tray benchmarks: launch of `python -m grok_mcp_desktop` to a healthy server child, and the idle tray's RSS and CPU.
 
 `bench_desktop(home, report)` is the entry point `make bench` calls (report has bench.__main__.report's
 signature); `python -m bench.desktop` runs it alone. Skipped, with a line saying so, without PySide6.
@@ -77,7 +77,7 @@ def bench_desktop(home: Path, report: Report) -> None:
     )
     started = time.perf_counter()
     tray = subprocess.Popen(
-        [sys.executable, "-m", "desktop"],
+        [sys.executable, "-m", "grok_mcp_desktop"],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from server.store import ImportedConversation, NewMessage, Store
+from grok_mcp.store import ImportedConversation, NewMessage, Store
 
 CONVERSATIONS = 100_000
 MESSAGES_PER_CONVERSATION = 10

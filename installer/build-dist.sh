@@ -16,8 +16,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 python=${PYTHON:-.venv/bin/python}
 dist=${DIST_DIR:-build/dist}
-version=$(sed -n 's/^__version__ = "\([^"]*\)"$/\1/p' server/__init__.py)
-[ -n "$version" ] || { echo "build-dist: no __version__ in server/__init__.py" >&2; exit 1; }
+version=$(sed -n 's/^__version__ = "\([^"]*\)"$/\1/p' server/grok_mcp/__init__.py)
+[ -n "$version" ] || { echo "build-dist: no __version__ in server/grok_mcp/__init__.py" >&2; exit 1; }
 
 # PyInstaller copies the xcb libraries Qt's xcb plugin links only if they are installed here; without
 # them the bundle would start on no X11 desktop that lacks them (and they are not in every base image).

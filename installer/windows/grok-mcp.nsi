@@ -1,12 +1,12 @@
 ; Grok MCP for Windows: a per-user installer (no administrator rights) for the PyInstaller one-folder bundle.
 ;
 ; Installs into %LOCALAPPDATA%\Programs\Grok MCP, adds a Start menu entry, optionally starts the tray at
-; login (HKCU Run, the same value the tray's own "Start at login" toggle writes: desktop/autostart.py),
+; login (HKCU Run, the same value the tray's own "Start at login" toggle writes: desktop/grok_mcp_desktop/autostart.py),
 ; and registers an uninstaller under HKCU that can also remove the Claude Desktop entry
 ; (`grok-mcp.exe clients remove claude-desktop`) before it deletes the program.
 ;
 ; Defines (makensis -D…):
-;   VERSION     the version, from server/__init__.py (required)
+;   VERSION     the version, from server/grok_mcp/__init__.py (required)
 ;   BUNDLE_DIR  the bundle folder, holding grok-mcp.exe, grok-mcp-desktop.exe and _internal\ (required)
 ;   OUT_FILE    the installer to write (required)
 ;   RESOURCES   the repository's resources\ folder (icons) (required)
@@ -17,7 +17,7 @@
 ; Linux check:    installer/windows/build-nsis.sh (makensis from Debian's nsis package)
 
 !ifndef VERSION
-  !error "Pass -DVERSION=x.y.z (server.__version__)"
+  !error "Pass -DVERSION=x.y.z (grok_mcp.__version__)"
 !endif
 !ifndef BUNDLE_DIR
   !error "Pass -DBUNDLE_DIR=path\to\the\bundle"

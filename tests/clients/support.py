@@ -5,8 +5,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from server.clients import ClientManager, HostEnv, ServerLaunch
-from server.clients.base import Platform
+from grok_mcp.clients import ClientManager, HostEnv, ServerLaunch
+from grok_mcp.clients.base import Platform
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VARIANTS = ("as-is", "crlf", "bom", "crlf+bom")

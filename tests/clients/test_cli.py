@@ -24,7 +24,7 @@ def _env(home: Path, tmp_path: Path) -> dict[str, str]:
 
 def clients_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli_clients", "clients", *args],
+        [sys.executable, "-m", "grok_mcp.cli_clients", "clients", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -58,7 +58,7 @@ def test_install_show_and_remove_round_trip_from_the_command_line(isolated_home:
 
     shown = json.loads(clients_cli(env, "show", "cursor", "--json").stdout)
     assert shown["status"] == "configured"
-    assert shown["entry"]["args"] == ["-m", "server", "serve"]
+    assert shown["entry"]["args"] == ["-m", "grok_mcp", "serve"]
 
     assert clients_cli(env, "remove", "cursor").returncode == 0
     assert config.read_bytes() == original

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from server.cli_clients import CLIENT_NAMES
-from server.clients import client_names
+from grok_mcp.cli_clients import CLIENT_NAMES
+from grok_mcp.clients import client_names
 
 
 def test_the_cli_knows_exactly_the_registered_clients_in_order() -> None:

@@ -13,8 +13,8 @@ from tests.support.processes import ROOT
 WRITER = """
 import sys
 from pathlib import Path
-from server.clients.jsonc import JsonFormat
-from server.clients.safe_edit import BackupStore, apply_change
+from grok_mcp.clients.jsonc import JsonFormat
+from grok_mcp.clients.safe_edit import BackupStore, apply_change
 
 target, prefix = Path(sys.argv[1]), sys.argv[2]
 fmt = JsonFormat(is_jsonc=False)
@@ -49,7 +49,7 @@ def test_two_installers_at_once_leave_one_valid_entry(isolated_home: Path, tmp_p
     config.write_text('{"mcpServers": {"other": {"command": "o"}}}', encoding="utf-8")
     installers = [
         subprocess.Popen(
-            [sys.executable, "-m", "server.cli_clients", "clients", "install", "cursor", *extra],
+            [sys.executable, "-m", "grok_mcp.cli_clients", "clients", "install", "cursor", *extra],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.clients import ClientManager, get_client
+from grok_mcp.clients.jsonc import parse
+from grok_mcp.clients.launch import server_launch
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from ruamel.yaml import YAML
 
-from server.clients import ClientManager, get_client
-from server.clients.jsonc import parse
-from server.clients.launch import server_launch
 from tests.clients.support import host_for
 from tests.support.processes import server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from server.clients import ClientManager, HttpEndpoint, Status, get_client
-from server.clients.errors import (
+from grok_mcp.clients import ClientManager, HttpEndpoint, Status, get_client
+from grok_mcp.clients.errors import (
     ConfigLockTimeoutError,
     ConfigReadOnlyError,
     ConfigShapeError,
@@ -19,7 +18,8 @@ from server.clients.errors import (
     UnknownClientError,
     UnsupportedModeError,
 )
-from server.clients.safe_edit import KEEP_BACKUPS, file_lock
+from grok_mcp.clients.safe_edit import KEEP_BACKUPS, file_lock
+
 from tests.clients.support import VARIANTS, fixture_bytes, manager_for
 
 JSON_CLIENTS = ["claude-desktop", "claude-code", "cursor", "windsurf", "cline", "lm-studio", "gemini-cli"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from server.clients.launch import local_http_url, server_launch
+from grok_mcp.clients.launch import local_http_url, server_launch
 
 
 def test_a_frozen_build_points_at_the_sibling_console_executable(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_a_frozen_windows_build_names_the_exe() -> None:
 def test_from_source_it_is_the_venv_python_unresolved_with_dash_m_server() -> None:
     launch = server_launch(is_frozen=False)
     assert launch.command == str(Path(sys.executable).absolute())
-    assert launch.args == ("-m", "server", "serve")
+    assert launch.args == ("-m", "grok_mcp", "serve")
 
 
 def test_the_local_http_url_is_loopback() -> None:

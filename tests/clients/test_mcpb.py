@@ -9,9 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from server.clients.launch import server_launch
-from server.clients.mcpb import build_bundle
+from grok_mcp.clients.launch import server_launch
+from grok_mcp.clients.mcpb import build_bundle
 
 
 def _validate(manifest: dict[str, object], folder: Path) -> None:
@@ -36,7 +35,7 @@ def test_a_source_checkout_gets_a_launcher_bundle_that_validates(tmp_path: Path)
 
     with zipfile.ZipFile(result.path) as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
-    assert manifest["server"]["mcp_config"]["args"] == ["-m", "server", "serve"]
+    assert manifest["server"]["mcp_config"]["args"] == ["-m", "grok_mcp", "serve"]
     assert manifest["server"]["mcp_config"]["env"] == {}
     _validate(manifest, tmp_path)
 
@@ -62,7 +61,7 @@ def test_a_frozen_build_folder_is_bundled_with_per_platform_commands(tmp_path: P
 
 
 def test_a_folder_without_the_executable_is_refused(tmp_path: Path) -> None:
-    from server.clients.errors import UnsupportedModeError
+    from grok_mcp.clients.errors import UnsupportedModeError
 
     with pytest.raises(UnsupportedModeError, match="no grok-mcp executable"):
         build_bundle(tmp_path / "grok.mcpb", server_launch(is_frozen=False), server_dir=tmp_path)

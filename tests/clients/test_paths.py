@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from grok_mcp.clients import client_names, get_client
+from grok_mcp.clients.base import HostEnv, Platform
 
-from server.clients import client_names, get_client
-from server.clients.base import HostEnv, Platform
 from tests.clients.support import host_for
 
 EXPECTED: dict[str, dict[Platform, str]] = {

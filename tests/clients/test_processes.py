@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from grok_mcp.clients import claude_desktop
+from grok_mcp.clients.base import Platform
+from grok_mcp.clients.processes import is_running, linux_process_names
 
-from server.clients import claude_desktop
-from server.clients.base import Platform
-from server.clients.processes import is_running, linux_process_names
 from tests.clients.support import manager_for
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp.config import Settings, load_settings
+from grok_mcp_desktop.supervisor import ServerSupervisor, SupervisorTimings
 from PySide6.QtWidgets import QApplication
 
-from desktop.supervisor import ServerSupervisor, SupervisorTimings
-from server.config import Settings, load_settings
 from tests.support.processes import free_port, server_env
 
 TEST_TOKEN = "desktop-test-token-" + "0" * 24

@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from grok_mcp.store import ImportedConversation, NewMessage, Store
+from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.worker import Worker
 from pytestqt.wait_signal import SignalBlocker
-
-from desktop.windows.store_access import StoreAccess
-from desktop.worker import Worker
-from server.store import ImportedConversation, NewMessage, Store
 
 
 @contextmanager

@@ -8,16 +8,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp import secrets
+from grok_mcp.config import Settings
+from grok_mcp.store import RequestRecord, Store
+from grok_mcp_desktop.app import TICKS_PER_USD, DesktopApp
+from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.supervisor import ServerState
+from grok_mcp_desktop.welcome import WelcomeDialog
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.app import TICKS_PER_USD, DesktopApp
-from desktop.autostart import Autostart
-from desktop.supervisor import ServerState
-from desktop.welcome import WelcomeDialog
-from server import secrets
-from server.config import Settings
-from server.store import RequestRecord, Store
 from tests.desktop.conftest import FAST
 from tests.support.keychain import KeychainSession
 from tests.support.processes import SERVER_COMMAND
@@ -176,7 +176,7 @@ def test_toggling_start_at_login_writes_the_autostart_entry(make_app: MakeApp, m
 def test_open_dashboard_shows_the_dashboard_window(
     qtbot: QtBot, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("desktop.windows.dashboard", reason="the dashboard window is built in parallel")
+    pytest.importorskip("grok_mcp_desktop.windows.dashboard", reason="the dashboard window is built in parallel")
     monkeypatch.setenv("XAI_API_KEY", "xai-dashboard-test-key-01")
     desktop = make_app()
     action = desktop.tray.action("dashboard")
@@ -190,8 +190,9 @@ def test_open_dashboard_shows_the_dashboard_window(
 def test_demo_mode_chosen_in_settings_restarts_the_server_on_the_simulator_and_sticks(
     qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp, isolated_home: Path
 ) -> None:
-    from desktop.windows.settings import SettingsPage
-    from server.config import load_settings
+    from grok_mcp.config import load_settings
+    from grok_mcp_desktop.windows.settings import SettingsPage
+
     from tests.support.processes import free_port
 
     secrets.store_api_key("xai-settings-demo-test-key-0000001")

@@ -7,9 +7,9 @@ import plistlib
 import shlex
 from pathlib import Path
 
-from desktop.autostart import LAUNCH_AGENT_LABEL, RUN_VALUE, Autostart
+from grok_mcp_desktop.autostart import LAUNCH_AGENT_LABEL, RUN_VALUE, Autostart
 
-COMMAND = ["/opt/Grok MCP/bin/python", "-m", "desktop"]
+COMMAND = ["/opt/Grok MCP/bin/python", "-m", "grok_mcp_desktop"]
 
 
 class DictRunKey:

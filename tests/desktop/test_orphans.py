@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from grok_mcp.config import Settings
+from grok_mcp_desktop.stop_signals import StopSignals, stop_signal_numbers
+from grok_mcp_desktop.supervisor import EXIT_WITH_PARENT_FLAG, ServerState, ServerSupervisor, SupervisorTimings
 from pytestqt.qtbot import QtBot
 
-from desktop.stop_signals import StopSignals, stop_signal_numbers
-from desktop.supervisor import EXIT_WITH_PARENT_FLAG, ServerState, ServerSupervisor, SupervisorTimings
-from server.config import Settings
 from tests.desktop.conftest import FAST
 from tests.support.processes import ROOT, SERVER_COMMAND, is_alive, wait_for_exit
 
@@ -32,8 +32,8 @@ TRAY_LIKE_PARENT = textwrap.dedent(
     """
     import dataclasses, sys
     from PySide6.QtCore import QCoreApplication
-    from desktop.supervisor import ServerState, ServerSupervisor
-    from server.config import load_settings
+    from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
+    from grok_mcp.config import load_settings
 
     app = QCoreApplication([])
     settings = dataclasses.replace(load_settings(), port=int(sys.argv[1]))

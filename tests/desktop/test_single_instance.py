@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grok_mcp_desktop.single_instance import SingleInstance, instance_name
 from pytestqt.qtbot import QtBot
 
-from desktop.single_instance import SingleInstance, instance_name
 from tests.support.processes import ROOT
 
 
@@ -37,7 +37,7 @@ def test_a_second_grok_mcp_desktop_exits_0_and_the_first_shows_its_window(qtbot:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     with qtbot.waitSignal(first.show_requested, timeout=10_000):
         second = subprocess.run(
-            [sys.executable, "-m", "desktop"],
+            [sys.executable, "-m", "grok_mcp_desktop"],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -12,16 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from grok_mcp.config import Settings
+from grok_mcp_desktop.supervisor import LOG_FILENAME, ServerState, ServerSupervisor, SupervisorTimings, exit_message
 from pytestqt.qtbot import QtBot
 
-from desktop.supervisor import (
-    LOG_FILENAME,
-    ServerState,
-    ServerSupervisor,
-    SupervisorTimings,
-    exit_message,
-)
-from server.config import Settings
 from tests.desktop.conftest import FAKE_SERVER, FAST, TEST_TOKEN
 from tests.support.processes import SERVER_COMMAND, http_server, is_alive
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from grok_mcp_desktop.icons import STATE_COLORS, IconSet
+from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
+from grok_mcp_desktop.tray import TrayController
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.icons import STATE_COLORS, IconSet
-from desktop.supervisor import ServerState, ServerSupervisor
-from desktop.tray import TrayController
 from tests.desktop.conftest import FAKE_SERVER, TEST_TOKEN
 
 MakeSupervisor = Callable[..., ServerSupervisor]

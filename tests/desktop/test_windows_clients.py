@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.clients import ClientManager, HostEnv, ServerLaunch
+from grok_mcp.clients.base import ClientSpec
+from grok_mcp.clients.jsonc import JsonFormat
+from grok_mcp.clients.launch import server_launch
+from grok_mcp.config import Settings
+from grok_mcp_desktop.app import DesktopApp
+from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.windows.clients import HTTP, ClientAction, ClientsPage, ConfigDialog
+from grok_mcp_desktop.worker import Worker
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.app import DesktopApp
-from desktop.autostart import Autostart
-from desktop.windows.clients import HTTP, ClientAction, ClientsPage, ConfigDialog
-from desktop.worker import Worker
-from server.clients import ClientManager, HostEnv, ServerLaunch
-from server.clients.base import ClientSpec
-from server.clients.jsonc import JsonFormat
-from server.clients.launch import server_launch
-from server.config import Settings
 from tests.desktop.conftest import FAST
 from tests.desktop.pages import signal_args
 from tests.support.processes import SERVER_COMMAND
@@ -319,6 +319,6 @@ def test_connect_clients_in_the_tray_opens_the_dashboard_on_the_clients_page(
 
 
 def test_the_stdio_entry_names_this_installations_server(setup: Setup) -> None:
-    # What Connect writes must start this Grok MCP: the venv's Python with `-m server serve` from source.
-    assert setup.launch == ServerLaunch(setup.launch.command, ("-m", "server", "serve"))
+    # What Connect writes must start this Grok MCP: the venv's Python with `-m grok_mcp serve` from source.
+    assert setup.launch == ServerLaunch(setup.launch.command, ("-m", "grok_mcp", "serve"))
     assert Path(setup.launch.command).exists()

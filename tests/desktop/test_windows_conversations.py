@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp.store import RequestRecord, Store
+from grok_mcp_desktop.windows.conversations import PAGE_SIZE, ConversationsPage
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from desktop.windows.conversations import PAGE_SIZE, ConversationsPage
-from server.store import RequestRecord, Store
 from tests.desktop.pages import seed_conversations, signal_args, store_access
 
 DB = "grok-mcp.db"
@@ -204,10 +204,9 @@ def test_an_unreadable_database_shows_what_went_wrong(qtbot: QtBot, tmp_path: Pa
 
 
 def test_search_hits_show_a_one_line_snippet_with_the_full_snippet_as_tooltip(qapp: object) -> None:
+    from grok_mcp.store import SearchHit
+    from grok_mcp_desktop.windows.conversations import SearchHitModel
     from PySide6.QtCore import Qt
-
-    from desktop.windows.conversations import SearchHitModel
-    from server.store import SearchHit
 
     hit = SearchHit(
         conversation_id="c1",

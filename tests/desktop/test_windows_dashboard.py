@@ -6,20 +6,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp.config import Settings
+from grok_mcp.store import Store
+from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.context import DesktopContext
+from grok_mcp_desktop.supervisor import ServerSupervisor, server_command
+from grok_mcp_desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
+from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.windows.theme import palette
+from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.autostart import Autostart
-from desktop.context import DesktopContext
-from desktop.supervisor import ServerSupervisor, server_command
-from desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
-from desktop.windows.store_access import StoreAccess
-from desktop.windows.theme import palette
-from desktop.worker import Worker
-from server.config import Settings
-from server.store import Store
 from tests.desktop.pages import seed_conversations, signal_args
 
 

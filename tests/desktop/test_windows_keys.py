@@ -6,14 +6,14 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from grok_mcp import secrets
+from grok_mcp_desktop.supervisor import server_command
+from grok_mcp_desktop.windows.cli import CliOutcome
+from grok_mcp_desktop.windows.keys import KEYCHAIN_HINT, KeysPage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from desktop.supervisor import server_command
-from desktop.windows.cli import CliOutcome
-from desktop.windows.keys import KEYCHAIN_HINT, KeysPage
-from server import secrets
 from tests.desktop.pages import signal_args
 from tests.support.keychain import KeychainSession
 from tests.support.simulator import TEST_KEY, RunningSimulator

@@ -9,23 +9,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp.config import Settings, load_settings
+from grok_mcp.store import RequestRecord, Store
+from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.supervisor import ServerSupervisor
+from grok_mcp_desktop.windows.chart import StackedBarChart
+from grok_mcp_desktop.windows.exports import USAGE_CSV_HEADER
+from grok_mcp_desktop.windows.logs import LogsPage
+from grok_mcp_desktop.windows.overview import OverviewPage
+from grok_mcp_desktop.windows.settings import SettingsPage
+from grok_mcp_desktop.windows.settings_file import read_values
+from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.windows.usage import UsagePage
+from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.autostart import Autostart
-from desktop.supervisor import ServerSupervisor
-from desktop.windows.chart import StackedBarChart
-from desktop.windows.exports import USAGE_CSV_HEADER
-from desktop.windows.logs import LogsPage
-from desktop.windows.overview import OverviewPage
-from desktop.windows.settings import SettingsPage
-from desktop.windows.settings_file import read_values
-from desktop.windows.store_access import StoreAccess
-from desktop.windows.usage import UsagePage
-from desktop.worker import Worker
-from server.config import Settings, load_settings
-from server.store import RequestRecord, Store
 from tests.desktop.pages import signal_args, store_access
 
 NOW = time.time()
@@ -275,7 +275,7 @@ def test_settings_shows_an_unreadable_file_plainly(
 
 
 def test_settings_lists_models_from_the_live_catalog(qtbot: QtBot, isolated_home: Path, tmp_path: Path) -> None:
-    from desktop.supervisor import server_command
+    from grok_mcp_desktop.supervisor import server_command
 
     worker = Worker()
     page = SettingsPage(isolated_home, worker, server_command())

@@ -1,4 +1,4 @@
-"""`python -m desktop.screenshots OUTDIR` renders one PNG per dashboard page from demo data."""
+"""`python -m grok_mcp_desktop.screenshots OUTDIR` renders one PNG per dashboard page from demo data."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grok_mcp_desktop.windows.dashboard import PAGE_NAMES
 from PySide6.QtGui import QImage
-
-from desktop.windows.dashboard import PAGE_NAMES
 
 
 def test_the_screenshot_script_writes_one_png_per_page(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-m", "desktop.screenshots", str(out)],
+        [sys.executable, "-m", "grok_mcp_desktop.screenshots", str(out)],
         env=env,
         capture_output=True,
         text=True,

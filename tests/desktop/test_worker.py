@@ -6,10 +6,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
-
-from desktop.worker import Worker
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from server import __version__
+from grok_mcp import __version__
 from tests.support.processes import ROOT
 
 DIST_DIR = Path(os.environ.get("GROK_MCP_DIST_DIR", str(ROOT / "build" / "dist")))
@@ -31,7 +31,7 @@ NSIS_EXE = DIST_DIR / "windows" / f"grok-mcp-{__version__}-setup.exe"
 INSTALL_DIR = "/opt/grok-mcp"
 XVFB_START_TIMEOUT_S = 15.0
 
-# Our own log records (desktop/app.py's and server/cli.py's formats) at levels that report no problem.
+# Our own log records (desktop/grok_mcp_desktop/app.py's and server/grok_mcp/cli.py's formats) at levels that report no problem.
 _OUR_QUIET_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO) ")
 # Lines other programs print that say nothing is wrong (reference/feasibility.md §1, §2).
 HARMLESS_LINES = (

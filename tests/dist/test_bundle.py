@@ -18,7 +18,7 @@ import httpx2
 import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from server import __version__
+from grok_mcp import __version__
 from tests.dist.conftest import Installation, unexpected_lines
 from tests.support.keychain import SECRET_SERVICE_BACKEND, KeychainSession
 from tests.support.processes import free_port, server_env

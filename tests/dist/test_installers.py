@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server import __version__
+from grok_mcp import __version__
 from tests.dist.conftest import DEB, INSTALL_DIR, NSIS_EXE, TARBALL, require
 from tests.support.processes import ROOT
 

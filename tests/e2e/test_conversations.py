@@ -10,10 +10,10 @@ from typing import Any
 
 import anyio
 import pytest
+from grok_mcp.store import Store
+from grok_mcp.store.conversations import NewMessage, new_conversation_id
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from server.store import Store
-from server.store.conversations import NewMessage, new_conversation_id
 from tests.support.processes import ROOT, SERVER_COMMAND, run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 

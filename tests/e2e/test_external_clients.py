@@ -144,7 +144,7 @@ def test_inspector_lists_and_calls_tools_over_stdio(tmp_path: Path) -> None:
         str(ROOT),
         sys.executable,
         "-m",
-        "server",
+        "grok_mcp",
         "serve",
         "--simulate",
     ]

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from grok_mcp.metrics import MAX_MODELS, Metrics, status_class
+from grok_mcp.store import RequestRecord, Store
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.metrics import MAX_MODELS, Metrics, status_class
-from server.store import RequestRecord, Store
 from tests.support.processes import http_server
 from tests.support.simulator import TEST_KEY, RunningSimulator
 

@@ -11,11 +11,11 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from grok_mcp.store import Store
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
-from server.store import Store
 from tests.support.processes import (
     ROOT,
     SERVER_COMMAND,

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from grok_mcp.grok import GrokClient
 
-from server.grok import GrokClient
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 

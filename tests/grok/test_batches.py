@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from grok_mcp.errors import InvalidRequestError, NotFoundError
+from grok_mcp.grok import GrokClient
 
-from server.errors import InvalidRequestError, NotFoundError
-from server.grok import GrokClient
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

@@ -7,17 +7,9 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from grok_mcp.errors import NotFoundError
+from grok_mcp.grok import ChatCompletion, GrokClient, ModelCatalog, ReasoningDelta, StreamDone, StreamEvent, TextDelta
 
-from server.errors import NotFoundError
-from server.grok import (
-    ChatCompletion,
-    GrokClient,
-    ModelCatalog,
-    ReasoningDelta,
-    StreamDone,
-    StreamEvent,
-    TextDelta,
-)
 from tests.grok.conftest import RecordingSleep
 from tests.support.simulator import TEST_KEY
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import anyio
 import pytest
+from grok_mcp.errors import ModelNotFoundError
+from grok_mcp.grok import GrokClient, ImageModel, LanguageModel, ModelCatalog, Usage, compute_cost_ticks
 
-from server.errors import ModelNotFoundError
-from server.grok import GrokClient, ImageModel, LanguageModel, ModelCatalog, Usage, compute_cost_ticks
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

@@ -6,8 +6,7 @@ import random
 from typing import Any
 
 import pytest
-
-from server.errors import (
+from grok_mcp.errors import (
     CreditsExhaustedError,
     GoneError,
     InvalidKeyError,
@@ -20,7 +19,8 @@ from server.errors import (
     UpstreamUnavailableError,
     XAIError,
 )
-from server.grok import GrokClient, ModelCatalog
+from grok_mcp.grok import GrokClient, ModelCatalog
+
 from tests.grok.conftest import ClientFactory, RecordingSleep
 from tests.support.simulator import RunningSimulator
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from grok_mcp.errors import InputError, UpstreamUnavailableError
+from grok_mcp.grok import GrokClient
 
-from server.errors import InputError, UpstreamUnavailableError
-from server.grok import GrokClient
 from tests.grok.conftest import PNG_BYTES, ClientFactory, ForeignHost, RecordingSleep
 
 pytestmark = pytest.mark.anyio

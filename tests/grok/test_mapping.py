@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from server.errors import (
+from grok_mcp.errors import (
     CreditsExhaustedError,
     InvalidKeyError,
     InvalidRequestError,
@@ -20,15 +19,8 @@ from server.errors import (
     UpstreamUnavailableError,
     XAIError,
 )
-from server.grok.errors import (
-    CallContext,
-    Failure,
-    error_in_body,
-    failure_from_body,
-    make_error,
-    status_for_code,
-)
-from server.grok.parsing import (
+from grok_mcp.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error, status_for_code
+from grok_mcp.grok.parsing import (
     parse_api_key_info,
     parse_chat_completion,
     parse_chat_usage,
@@ -37,8 +29,8 @@ from server.grok.parsing import (
     parse_responses_usage,
     parse_tokens,
 )
-from server.grok.stream import ChatStreamAssembler
-from server.grok.types import ReasoningDelta, TextDelta
+from grok_mcp.grok.stream import ChatStreamAssembler
+from grok_mcp.grok.types import ReasoningDelta, TextDelta
 
 CALL = UpstreamCall(endpoint="/v1/x", status=200, request_id="rid")
 CONTEXT = CallContext(endpoint="/v1/chat/completions", host="api.x.ai", model="grok-x", timeout_s=900)

@@ -7,9 +7,9 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from grok_mcp.errors import StreamInterruptedError, UpstreamUnavailableError
+from grok_mcp.grok import GrokClient, StreamDone, StreamEvent, TextDelta
 
-from server.errors import StreamInterruptedError, UpstreamUnavailableError
-from server.grok import GrokClient, StreamDone, StreamEvent, TextDelta
 from tests.grok.conftest import ClientFactory, ForeignHost, RecordingSleep
 
 pytestmark = pytest.mark.anyio

@@ -6,11 +6,11 @@ import email.utils
 from typing import Any
 
 import pytest
+from grok_mcp.errors import RateLimitedError, UpstreamUnavailableError
+from grok_mcp.grok import GrokClient, ModelCatalog, RetryBudget, RetryPolicy
+from grok_mcp.grok.errors import Failure
+from grok_mcp.grok.retry import parse_retry_after
 
-from server.errors import RateLimitedError, UpstreamUnavailableError
-from server.grok import GrokClient, ModelCatalog, RetryBudget, RetryPolicy
-from server.grok.errors import Failure
-from server.grok.retry import parse_retry_after
 from tests.grok.conftest import ClientFactory, RecordingSleep
 from tests.support.simulator import RunningSimulator
 

@@ -10,9 +10,9 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from grok_mcp.errors import XAIError
+from grok_mcp.grok import GrokClient, ModelCatalog
 
-from server.errors import XAIError
-from server.grok import GrokClient, ModelCatalog
 from tests.grok.conftest import ClientFactory
 from tests.support.simulator import RunningSimulator
 
@@ -126,8 +126,8 @@ async def test_a_canary_key_appears_in_no_error_and_no_log_record_across_the_fai
 async def test_debug_logs_name_method_path_status_and_request_id(
     client: GrokClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="server.grok")
+    caplog.set_level(logging.DEBUG, logger="grok_mcp.grok")
     info = await client.api_key_info()
 
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("server.grok")]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("grok_mcp.grok")]
     assert any("GET /v1/api-key → 200" in line and str(info.call.request_id) in line for line in lines)

@@ -6,14 +6,9 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from grok_mcp.errors import RateLimitedError, StreamInterruptedError, UpstreamTimeoutError, UpstreamUnavailableError
+from grok_mcp.grok import GrokClient, ModelCatalog, StreamDone, StreamEvent, TextDelta
 
-from server.errors import (
-    RateLimitedError,
-    StreamInterruptedError,
-    UpstreamTimeoutError,
-    UpstreamUnavailableError,
-)
-from server.grok import GrokClient, ModelCatalog, StreamDone, StreamEvent, TextDelta
 from tests.grok.conftest import ClientFactory, RecordingSleep
 from tests.support.simulator import RunningSimulator
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+from grok_mcp.store import Store
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from server.app import build_server
-from server.config import Settings
-from server.store import Store
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import anyio
 import pytest
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+from grok_mcp.tools import batch, jobs
 from mcp import Client
 
-from server.app import build_server
-from server.config import Settings
-from server.tools import batch, jobs
 from tests.server.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
@@ -23,7 +23,7 @@ MODEL = "grok-4.3"
 
 @pytest.fixture
 async def mcp(settings: Settings) -> AsyncIterator[Client]:
-    """The real server with the batch and job tools (registered here until server.app lists them)."""
+    """The real server with the batch and job tools (registered here until grok_mcp.app lists them)."""
     server = build_server(settings)
     names = {tool.name for tool in await server.list_tools()}
     if "batch_chat" not in names:

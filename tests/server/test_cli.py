@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.config import Settings
+from grok_mcp.console import run_console
+from grok_mcp.store import RequestRecord, Store
 
-from server.config import Settings
-from server.console import run_console
-from server.store import RequestRecord, Store
 from tests.support.processes import run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from server.config import DEFAULT_BASE_URL, data_dir, load_settings
-from server.errors import ConfigError
+from grok_mcp.config import DEFAULT_BASE_URL, data_dir, load_settings
+from grok_mcp.errors import ConfigError
 
 
 def test_defaults_apply_without_a_settings_file(isolated_home: Path) -> None:

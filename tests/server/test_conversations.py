@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+from grok_mcp.simulator.tokenizer import count_tokens
+from grok_mcp.simulator.usage import MESSAGE_OVERHEAD_TOKENS
+from grok_mcp.store import Store
+from grok_mcp.tools import conversations, resources
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
-from server.app import build_server
-from server.config import Settings
-from server.simulator.tokenizer import count_tokens
-from server.simulator.usage import MESSAGE_OVERHEAD_TOKENS
-from server.store import Store
-from server.tools import conversations, resources
 from tests.server.conftest import text_of
 from tests.support.simulator import RunningSimulator
 

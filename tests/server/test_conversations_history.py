@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from server.conversation_history import (
+from grok_mcp.conversation_history import (
     DEFAULT_ANSWER_RESERVE_TOKENS,
     HistoryMessage,
     answer_reserve,
@@ -14,8 +13,8 @@ from server.conversation_history import (
     title_from,
     transcript_markdown,
 )
-from server.errors import InputError
-from server.store.conversations import Conversation, Message
+from grok_mcp.errors import InputError
+from grok_mcp.store.conversations import Conversation, Message
 
 
 def msg(role: str, tokens: int, text: str | None = None) -> HistoryMessage:

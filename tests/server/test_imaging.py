@@ -7,10 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
+from grok_mcp.errors import InputError
+from grok_mcp.imaging import image_size, load_image_input, make_preview, sniff_image_type
 from PIL import Image
-
-from server.errors import InputError
-from server.imaging import image_size, load_image_input, make_preview, sniff_image_type
 
 
 def encoded(fmt: str, size: tuple[int, int] = (40, 30)) -> bytes:

@@ -11,10 +11,9 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import pytest
-
-from server.calls import JobEnding, JobRunner, running_as_job
-from server.calls import jobs as jobs_module
-from server.store import JobRecord, Store
+from grok_mcp.calls import JobEnding, JobRunner, running_as_job
+from grok_mcp.calls import jobs as jobs_module
+from grok_mcp.store import JobRecord, Store
 
 pytestmark = pytest.mark.anyio
 

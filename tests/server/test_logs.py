@@ -6,8 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-
-from server.logs import configure_logging, redaction_filter, register_secret
+from grok_mcp.logs import configure_logging, redaction_filter, register_secret
 
 
 @pytest.fixture(autouse=True)

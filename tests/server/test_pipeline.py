@@ -10,14 +10,14 @@ from typing import Any
 
 import anyio
 import pytest
+from grok_mcp.app import build_server, open_app_context
+from grok_mcp.calls.budget import period_starts
+from grok_mcp.config import Settings
+from grok_mcp.context import AppContext
+from grok_mcp.store import RequestRecord, Store
 from mcp import Client
 from mcp.types import CallToolResult
 
-from server.app import build_server, open_app_context
-from server.calls.budget import period_starts
-from server.config import Settings
-from server.context import AppContext
-from server.store import RequestRecord, Store
 from tests.server.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
 

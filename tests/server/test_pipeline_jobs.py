@@ -11,12 +11,12 @@ from typing import Any
 
 import anyio
 import pytest
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+from grok_mcp.store import JobRecord, Store
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
 
-from server.app import build_server
-from server.config import Settings
-from server.store import JobRecord, Store
 from tests.server.conftest import text_of
 from tests.support.processes import ROOT, SERVER_COMMAND, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
 from mcp import Client
 
-from server.app import build_server
-from server.config import Settings
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.anyio
@@ -53,7 +53,7 @@ async def test_prompts_and_answers_are_logged_only_after_opting_in(settings: Set
 
 
 async def test_debug_logs_where_each_calls_time_went(mcp: Client, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="server.tools.common"):
+    with caplog.at_level(logging.DEBUG, logger="grok_mcp.tools.common"):
         assert not (await mcp.call_tool("chat", {"prompt": "hi"})).is_error
     lines = [r.getMessage() for r in caplog.records if "timings" in r.getMessage()]
     assert len(lines) == 1
@@ -62,8 +62,8 @@ async def test_debug_logs_where_each_calls_time_went(mcp: Client, caplog: pytest
 
 
 def test_the_log_rotates_by_size(tmp_path: Path) -> None:
-    from server.request_log import RequestLog
-    from server.store import RequestRecord
+    from grok_mcp.request_log import RequestLog
+    from grok_mcp.store import RequestRecord
 
     log = RequestLog(tmp_path, with_content=True)
     record = RequestRecord(tool="chat", model="m", endpoint="/v1/chat/completions", status=200)
@@ -80,8 +80,8 @@ def test_the_log_rotates_by_size(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-import server.request_log as request_log
-from server.store import RequestRecord
+import grok_mcp.request_log as request_log
+from grok_mcp.store import RequestRecord
 
 request_log.MAX_BYTES = 20_000
 request_log.BACKUPS = 100

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from grok_mcp.errors import InputError
+from grok_mcp.grok import GrokClient, LanguageModel, ModelCatalog
+from grok_mcp.routing import RouteNeeds, auto_preference, choose_model
 
-from server.errors import InputError
-from server.grok import GrokClient, LanguageModel, ModelCatalog
-from server.routing import RouteNeeds, auto_preference, choose_model
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio

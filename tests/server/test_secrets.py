@@ -1,4 +1,4 @@
-"""server.secrets against a real gnome-keyring on a private D-Bus session (see tests/support/keychain.py)."""
+"""grok_mcp.secrets against a real gnome-keyring on a private D-Bus session (see tests/support/keychain.py)."""
 
 from __future__ import annotations
 
@@ -17,21 +17,15 @@ import anyio
 import keyring
 import keyring.errors
 import pytest
+from grok_mcp import secrets
+from grok_mcp.errors import InputError, KeychainError, KeychainLockedError, KeychainUnavailableError, NoApiKeyError
+from grok_mcp.grok.keys import key_ready
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.compat import properties
 
-from server import secrets
-from server.errors import (
-    InputError,
-    KeychainError,
-    KeychainLockedError,
-    KeychainUnavailableError,
-    NoApiKeyError,
-)
-from server.grok.keys import key_ready
 from tests.support.keychain import SECRET_SERVICE_BACKEND, KeychainSession
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -278,7 +272,7 @@ def test_the_provider_keeps_the_last_key_while_the_keychain_fails(
     assert provider() == KEY_A
     use_backend(fail.Keyring())
     clock.now += 2
-    with caplog.at_level(logging.WARNING, logger="server.secrets"):
+    with caplog.at_level(logging.WARNING, logger="grok_mcp.secrets"):
         assert provider() == KEY_A
     assert "Keeping the last xAI API key" in caplog.text
     assert KEY_A not in caplog.text
@@ -353,7 +347,7 @@ def test_rotating_while_xai_api_key_is_set_warns_that_the_variable_still_wins(
 ) -> None:
     secrets.store_api_key(KEY_A)
     monkeypatch.setenv("XAI_API_KEY", KEY_A)
-    with caplog.at_level(logging.WARNING, logger="server.secrets"):
+    with caplog.at_level(logging.WARNING, logger="grok_mcp.secrets"):
         secrets.rotate_api_key(KEY_B)
     assert "XAI_API_KEY is set" in caplog.text
     assert secrets.get_api_key({}) == KEY_B
@@ -622,7 +616,7 @@ print(json.dumps(results))
 
 
 def run_child(env: dict[str, str], canary: str) -> tuple[dict[str, dict[str, object]], str]:
-    """Run every server.secrets operation in a new process; the canary travels on stdin, never argv."""
+    """Run every grok_mcp.secrets operation in a new process; the canary travels on stdin, never argv."""
     child = subprocess.run(
         [sys.executable, "-c", _CHILD],
         input=canary,

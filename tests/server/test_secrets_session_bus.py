@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp import secrets
 
-from server import secrets
 from tests.support.processes import run_cli
 
 TEST_KEY = "xai-session-bus-test-key-0001"

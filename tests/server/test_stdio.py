@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from grok_mcp import startup
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+from grok_mcp.stdio import _PipeLines
 
-from server import startup
-from server.app import build_server
-from server.config import Settings
-from server.stdio import _PipeLines  # pyright: ignore[reportPrivateUsage]
 from tests.support.processes import ROOT, SERVER_COMMAND, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from server.errors import InputError
-from server.structured import check_answer, check_schema, failure, repair_messages
+from grok_mcp.errors import InputError
+from grok_mcp.structured import check_answer, check_schema, failure, repair_messages
 
 SCHEMA = {
     "type": "object",

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.config import Settings
 from mcp import Client
 from mcp.types import ImageContent
 from PIL import Image
 
-from server.config import Settings
 from tests.server.conftest import text_of
 from tests.support.simulator import RunningSimulator
 
@@ -74,7 +74,7 @@ async def test_analyze_image_refuses_an_image_over_the_size_limit(
 ) -> None:
     import dataclasses
 
-    from server.app import build_server
+    from grok_mcp.app import build_server
 
     small_limit = dataclasses.replace(settings, max_image_bytes=1000)
     big = tmp_path / "big.png"

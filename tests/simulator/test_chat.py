@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx2
 import jsonschema
+from grok_mcp.simulator.usage import MESSAGE_OVERHEAD_TOKENS
 
-from server.simulator.usage import MESSAGE_OVERHEAD_TOKENS
 from tests.simulator.helpers import chat
 from tests.support.simulator import RunningSimulator
 

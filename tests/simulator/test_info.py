@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx2
+from grok_mcp.simulator.tokenizer import tokenize
+from grok_mcp.simulator.usage import MESSAGE_OVERHEAD_TOKENS
 
-from server.simulator.tokenizer import tokenize
-from server.simulator.usage import MESSAGE_OVERHEAD_TOKENS
 from tests.simulator.helpers import chat
 from tests.support.simulator import TEST_KEY
 

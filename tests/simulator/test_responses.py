@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx2
 import jsonschema
+from grok_mcp.simulator.usage import SERVER_TOOL_CALL_TICKS
 
-from server.simulator.usage import SERVER_TOOL_CALL_TICKS
 from tests.simulator.helpers import sse_data, sse_events
 
 

@@ -12,7 +12,7 @@ import httpx2
 from tests.support.processes import ROOT, free_port
 
 _SERVE = (
-    "from server.simulator import SimulatorConfig, serve; serve('127.0.0.1', {port}, SimulatorConfig(latency_ms=1))"
+    "from grok_mcp.simulator import SimulatorConfig, serve; serve('127.0.0.1', {port}, SimulatorConfig(latency_ms=1))"
 )
 
 

@@ -6,8 +6,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from server.simulator.schema_fill import fill
+from grok_mcp.simulator.schema_fill import fill
 
 SCHEMAS: list[dict[str, Any]] = [
     {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from server.simulator.tokenizer import VOCABULARY_SIZE, count_tokens, split_tokens, tokenize, truncate
+from grok_mcp.simulator.tokenizer import VOCABULARY_SIZE, count_tokens, split_tokens, tokenize, truncate
 
 TEXTS = [
     "Hello world!",

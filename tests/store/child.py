@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from server.store import RequestRecord, Store
+from grok_mcp.store import RequestRecord, Store
 
 
 def _wait_for_go() -> None:

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from server.store import Store
+from grok_mcp.store import Store
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
 LINE_TIMEOUT_S = 60.0

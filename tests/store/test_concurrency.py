@@ -12,9 +12,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from grok_mcp.store import DatabaseBusyError, RequestRecord, Store
+from grok_mcp.store.ledger import percentile
 
-from server.store import DatabaseBusyError, RequestRecord, Store
-from server.store.ledger import percentile
 from tests.store.conftest import Child
 
 WAIT_S = 30.0
@@ -45,7 +45,7 @@ class _BusyLogged(logging.Handler):
 @pytest.fixture
 def busy_log() -> Iterator[_BusyLogged]:
     handler = _BusyLogged()
-    logger = logging.getLogger("server.store.db")
+    logger = logging.getLogger("grok_mcp.store.db")
     previous = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(handler)

@@ -7,11 +7,10 @@ import sqlite3
 from contextlib import closing
 
 import pytest
+from grok_mcp.store import SNIPPET_END, SNIPPET_START, ConversationNotFoundError, Store
+from grok_mcp.store.conversations import fts_query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from server.store import SNIPPET_END, SNIPPET_START, ConversationNotFoundError, Store
-from server.store.conversations import fts_query
 
 
 def _fts_matches(store: Store, word: str) -> int:

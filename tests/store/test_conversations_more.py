@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from server.store import ConversationNotFoundError, Store
-from server.store.conversations import NewMessage, new_conversation_id
+from grok_mcp.store import ConversationNotFoundError, Store
+from grok_mcp.store.conversations import NewMessage, new_conversation_id
 
 
 def test_a_turn_creates_its_conversation_with_every_message_and_token_count(store: Store) -> None:

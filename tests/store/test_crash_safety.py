@@ -9,8 +9,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from grok_mcp.store import Store
 
-from server.store import Store
 from tests.store.conftest import Child
 
 

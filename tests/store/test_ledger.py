@@ -7,9 +7,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from server.store import TOTAL_KEY, UNKNOWN_KEY, RequestRecord, Store, UsageCell, UsageGroup
-from server.store.ledger import percentile
+from grok_mcp.store import TOTAL_KEY, UNKNOWN_KEY, RequestRecord, Store, UsageCell, UsageGroup
+from grok_mcp.store.ledger import percentile
 
 DAY = 86_400.0
 

@@ -9,11 +9,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from grok_mcp.errors import DatabaseTooNewError, DatabaseUnusableError
+from grok_mcp.store import LATEST_SCHEMA_VERSION, Store
+from grok_mcp.store.db import ConnectionPool
+from grok_mcp.store.migrations import APPLICATION_ID, MIGRATIONS, migrate, stored_schema_version
 
-from server.errors import DatabaseTooNewError, DatabaseUnusableError
-from server.store import LATEST_SCHEMA_VERSION, Store
-from server.store.db import ConnectionPool
-from server.store.migrations import APPLICATION_ID, MIGRATIONS, migrate, stored_schema_version
 from tests.store.conftest import Child
 
 

@@ -7,11 +7,10 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
+import grok_mcp.store.db as db_module
 import pytest
-
-import server.store.db as db_module
-from server.errors import DatabaseUnusableError
-from server.store import RequestRecord, Store, StoreClosedError
+from grok_mcp.errors import DatabaseUnusableError
+from grok_mcp.store import RequestRecord, Store, StoreClosedError
 
 
 def _rec(request_id: str) -> RequestRecord:

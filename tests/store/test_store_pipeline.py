@@ -6,9 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from server.store import JobRecord, RequestRecord, Store
-from server.store.migrations import MIGRATIONS
+from grok_mcp.store import JobRecord, RequestRecord, Store
+from grok_mcp.store.migrations import MIGRATIONS
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from server.store import ImportedConversation, NewMessage, RequestRecord, Store
+from grok_mcp.store import ImportedConversation, NewMessage, RequestRecord, Store
 
 
 def _conversations(n: int, *, start: float = 1_700_000_000.0) -> list[ImportedConversation]:

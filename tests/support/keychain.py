@@ -24,11 +24,10 @@ import keyring.backend
 import keyring.core
 import pytest
 import secretstorage
+from grok_mcp import secrets
 from jeepney import Message
 from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
-
-from server import secrets
 
 APT_PACKAGES = ("dbus-daemon", "gnome-keyring")
 SECRET_SERVICE_NAME = "org.freedesktop.secrets"

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_COMMAND = [sys.executable, "-m", "server"]
+SERVER_COMMAND = [sys.executable, "-m", "grok_mcp"]
 
 
 def free_port() -> int:

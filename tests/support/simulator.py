@@ -15,9 +15,8 @@ from typing import Any
 import httpx2
 import pytest
 import uvicorn
+from grok_mcp.simulator import SimulatorConfig, create_app
 from starlette.types import ASGIApp as ASGIApplication
-
-from server.simulator import SimulatorConfig, create_app
 
 TEST_KEY = "xai-test-simulator-key-0001"
 _STARTUP_TIMEOUT_S = 10.0

@@ -1,4 +1,4 @@
-"""A real tray process (`python -m desktop`) in demo mode without a keychain, and its server child's health."""
+"""A real tray process (`python -m grok_mcp_desktop`) in demo mode without a keychain, and its server child's health."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ def launch_demo_tray(no_keychain_env: dict[str, str], home: Path) -> tuple[subpr
     log_path = home / "tray.log"
     with log_path.open("w", encoding="utf-8") as log:
         tray = subprocess.Popen(
-            [sys.executable, "-m", "desktop"], env=env, cwd=ROOT, stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "grok_mcp_desktop"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
         )
     return tray, port, log_path
 

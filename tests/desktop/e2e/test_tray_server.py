@@ -10,16 +10,16 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
+from grok_mcp import secrets
+from grok_mcp.config import Settings
+from grok_mcp_desktop.app import DesktopApp
+from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.supervisor import ServerState
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.app import DesktopApp
-from desktop.autostart import Autostart
-from desktop.supervisor import ServerState
-from server import secrets
-from server.config import Settings
 from tests.support.keychain import KeychainSession
 
 

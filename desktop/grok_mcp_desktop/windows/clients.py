@@ -1,0 +1,579 @@
+"""The Clients page: every MCP client's status, with Connect, Disconnect, Show config and Undo run on the worker."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grok_mcp.clients import ChangeOutcome, ClientManager, ClientReport, HttpEndpoint, Status
+from grok_mcp.clients.manager import HIDDEN_TOKEN
+from grok_mcp.errors import UserFacingError
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.worker import Task, Worker
+
+logger = logging.getLogger(__name__)
+
+STDIO = "stdio"
+HTTP = "http"
+HIDDEN_TOKEN_HERE = "<hidden: press Reveal token to show it>"  # noqa: S105 - a placeholder, not a token
+MODE_LABELS = {STDIO: "stdio", HTTP: "HTTP (tray)"}
+MODE_TIPS = {
+    STDIO: "The client starts its own Grok MCP; the key stays in the keychain.",
+    HTTP: "The client connects to the tray's server with its URL and bearer token.",
+}
+COLUMNS = ("Client", "Status", "Mode", "Config file", "")
+_CLIENT, _STATUS, _MODE, _PATH, _ACTIONS = range(len(COLUMNS))
+_STATUS_COLORS = {
+    Status.CONFIGURED: QColor(46, 160, 67),
+    Status.STALE: QColor(201, 138, 0),
+    Status.NOT_CONFIGURED: QColor(110, 110, 115),
+    Status.NOT_INSTALLED: QColor(110, 110, 115),
+}
+
+TokenSource = Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class ClientAction:
+    """What one Connect, Disconnect or Undo did: the outcome, or the error the user was shown."""
+
+    client: str
+    verb: str
+    """connect, disconnect or undo."""
+    outcome: ChangeOutcome | None = None
+    error: str | None = None
+
+    @property
+    def is_ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ClientRow:
+    """The widgets of one client's row (tests and keyboard users reach the buttons through it)."""
+
+    name: str
+    row: int
+    connect: QPushButton
+    disconnect: QPushButton
+    show_config: QPushButton
+    mode: QComboBox | None
+
+
+def display_path(path: Path, home: Path) -> str:
+    """`path` with the user's home written as `~`, as people recognise it."""
+    try:
+        return str(Path("~") / path.relative_to(home))
+    except ValueError:
+        return str(path)
+
+
+def status_text(report: ClientReport) -> str:
+    """The Status cell: the client's status, whether its config file is unreadable, and whether it runs."""
+    text = "stale" if report.status is Status.STALE else str(report.status)
+    if report.problem:
+        text += " (config file unreadable)"
+    if report.is_running:
+        text += " · running"
+    return text
+
+
+def _entry_mode(report: ClientReport) -> str:
+    entry = report.entry or {}
+    return HTTP if any(key in entry for key in ("url", "serverUrl", "httpUrl", "uri")) else STDIO
+
+
+class ConfigDialog(QDialog):
+    """A client's ready config fragment, read-only, with Copy; an HTTP token stays hidden until "Reveal token".
+
+    `reveal_requested(bool)` asks the page for the fragment with (True) or without (False) the real token.
+    """
+
+    reveal_requested = Signal(bool)
+
+    def __init__(self, report: ClientReport, snippet: str, *, mode: str, home: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"{report.display_name}: Grok MCP config")
+        self.setObjectName("clientConfigDialog")
+        self.client = report.name
+        self._hidden_snippet = snippet
+        self.is_revealed = False
+        layout = QVBoxLayout(self)
+        layout.setSpacing(SPACING)
+        where = QLabel(
+            f"Add this to <b>{html.escape(display_path(report.config_path, home))}</b> ({html.escape(report.format)}), "
+            "merging it with what is there — or press Connect on the Clients page to have it done safely.",
+            self,
+        )
+        where.setWordWrap(True)
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(where)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setAccessibleName("Config fragment")
+        self.text.setPlainText(snippet)
+        layout.addWidget(self.text, 1)
+        self.token_note = QLabel("", self)
+        self.token_note.setWordWrap(True)
+        layout.addWidget(self.token_note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.reveal_button = QPushButton("&Reveal token", self)
+        self.reveal_button.setCheckable(True)
+        self.copy_button = QPushButton("&Copy", self)
+        buttons.addButton(self.reveal_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.reveal_button.setVisible(mode == HTTP)  # after addButton, which shows it
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.reveal_button.toggled.connect(self._on_reveal_toggled)
+        self.copy_button.clicked.connect(self.copy)
+        if mode == HTTP:
+            self.token_note.setText("The bearer token is hidden. Press Reveal token to show (and copy) it.")
+        self.resize(640, 360)
+
+    def set_snippet(self, text: str, *, is_revealed: bool) -> None:
+        """Show `text`; with the real token only when the Reveal toggle is still pressed."""
+        if is_revealed and not self.reveal_button.isChecked():
+            return  # the user hid it again before the token arrived
+        self.is_revealed = is_revealed
+        self.text.setPlainText(text)
+        self.token_note.setText(
+            "The bearer token is shown: anyone with it can use your Grok MCP server. Keep it private."
+            if is_revealed
+            else "The bearer token is hidden. Press Reveal token to show (and copy) it."
+        )
+
+    def copy(self) -> None:
+        """Put the fragment as shown on the clipboard (with the token only when it is revealed)."""
+        QGuiApplication.clipboard().setText(self.text.toPlainText())
+
+    def _on_reveal_toggled(self, checked: bool) -> None:
+        if checked:
+            self.reveal_requested.emit(True)
+        else:
+            self.set_snippet(self._hidden_snippet, is_revealed=False)
+
+    def done(self, result: int) -> None:
+        self.text.clear()  # the token (if revealed) does not outlive the dialog
+        super().done(result)
+
+
+class ClientsPage(Page):
+    """Every MCP client with its status and config file; Connect, Disconnect, Show config and Undo per the user.
+
+    All `ClientManager` calls run on the worker, one at a time; a failure (a config file that does not parse:
+    its file and line) goes to the banner and changes nothing.
+    """
+
+    title = "Clients"
+
+    clients_loaded = Signal(object)
+    """The statuses were read: the list of ClientReport."""
+
+    action_finished = Signal(object)
+    """A Connect, Disconnect or Undo ended and the statuses were read again: its ClientAction."""
+
+    config_shown = Signal(object)
+    """Show config opened its dialog: the ConfigDialog."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        manager: ClientManager,
+        *,
+        http_url: str,
+        http_token: TokenSource,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._manager = manager
+        self._http_url = http_url
+        self._http_token = http_token
+        self._task: Task | None = None
+        self._reports: dict[str, ClientReport] = {}
+        self._changed: list[str] = []
+        self.rows: dict[str, ClientRow] = {}
+        self.dialog: ConfigDialog | None = None
+
+        intro = QLabel(
+            "Connect Grok MCP to the MCP clients on this computer. Only the <b>grok</b> entry is written: every "
+            "other server, setting and comment in the client's file stays as it is, and a backup is kept.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.body.addWidget(intro)
+
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setAccessibleName("MCP clients")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for column in (_CLIENT, _STATUS, _MODE, _ACTIONS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(_PATH, QHeaderView.ResizeMode.Stretch)
+        self.body.addWidget(self.table, 1)
+
+        self.restart_note = QLabel("", self)
+        self.restart_note.setObjectName("restartNote")
+        self.restart_note.setWordWrap(True)
+        self.restart_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.restart_note.setStyleSheet(
+            "QLabel#restartNote { background: rgba(201, 138, 0, 40); border-radius: 4px; padding: 6px; }"
+        )
+        self.restart_note.hide()
+        self.body.addWidget(self.restart_note)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(SPACING)
+        self.refresh_button = QPushButton("&Refresh", self)
+        self.undo_button = QPushButton("&Undo last change", self)
+        self.undo_button.setToolTip("Put back the config file from before the last Connect or Disconnect made here.")
+        self.status_label = QLabel("", self)
+        actions.addWidget(self.refresh_button)
+        actions.addWidget(self.undo_button)
+        actions.addWidget(self.status_label, 1)
+        self.body.addLayout(actions)
+
+        self.refresh_button.clicked.connect(self.refresh)
+        self.undo_button.clicked.connect(self.undo_last_change)
+        self._update_buttons()
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    @property
+    def is_busy(self) -> bool:
+        return self._task is not None
+
+    @property
+    def reports(self) -> dict[str, ClientReport]:
+        return dict(self._reports)
+
+    def activate(self) -> None:
+        if not self._reports and self._task is None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Read every client's status on the worker."""
+        self._submit("clients: read statuses", self._manager.reports, self._on_loaded, self._on_load_failed, "Reading…")
+
+    def _on_loaded(self, reports: list[ClientReport], after: ClientAction | None = None) -> None:
+        previous, self._reports = self._reports, {report.name: report for report in reports}
+        self._fill(reports, previous)
+        problems = [f"{r.display_name}: {r.problem}" for r in reports if r.problem]
+        if after is None or after.is_ok:
+            if problems:
+                self.banner.show_error("\n".join(problems))
+            else:
+                self.banner.clear_message()
+        self._update_buttons()
+        self.clients_loaded.emit(reports)
+        if after is not None:
+            self.action_finished.emit(after)
+
+    def _on_load_failed(self, error: Exception, after: ClientAction | None = None) -> None:
+        if not isinstance(error, UserFacingError):
+            logger.error("Reading the MCP clients failed", exc_info=error)
+        self.banner.show_error(f"Could not read the MCP clients' configuration: {error}")
+        self._update_buttons()
+        if after is not None:
+            self.action_finished.emit(after)
+
+    def _fill(self, reports: list[ClientReport], previous: dict[str, ClientReport]) -> None:
+        if [r.name for r in reports] != list(self.rows):
+            self._build_rows(reports)
+            previous = {}
+        home = self._manager.host.home
+        for report in reports:
+            row = self.rows[report.name]
+            status = QTableWidgetItem(status_text(report))
+            status.setForeground(QBrush(_STATUS_COLORS[report.status]))
+            status.setToolTip(report.problem or report.detail)
+            self.table.setItem(row.row, _STATUS, status)
+            path = QTableWidgetItem(display_path(report.config_path, home))
+            path.setToolTip("\n".join([str(report.config_path), *(f"also: {p}" for p in report.other_paths)]))
+            self.table.setItem(row.row, _PATH, path)
+            has_entry = report.status in (Status.CONFIGURED, Status.STALE)
+            row.connect.setText("Update" if has_entry else "Connect")
+            row.connect.setToolTip(
+                f"Write the grok entry into {report.config_path} again"
+                if has_entry
+                else f"Add the grok entry to {report.config_path}"
+            )
+            before = previous.get(report.name)
+            if row.mode is not None and has_entry and (before is None or before.entry != report.entry):
+                row.mode.setCurrentIndex(row.mode.findData(_entry_mode(report)))  # follow the file, not a stale pick
+
+    def _build_rows(self, reports: list[ClientReport]) -> None:
+        self.table.clearContents()
+        self.table.setRowCount(len(reports))
+        self.rows.clear()
+        for index, report in enumerate(reports):
+            name = QTableWidgetItem(report.display_name)
+            name.setToolTip(report.name)
+            self.table.setItem(index, _CLIENT, name)
+            mode: QComboBox | None = None
+            if report.supports_http:
+                mode = QComboBox(self.table)
+                for key, label in MODE_LABELS.items():
+                    mode.addItem(label, key)
+                    mode.setItemData(mode.count() - 1, MODE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+                mode.setToolTip("stdio: " + MODE_TIPS[STDIO] + "\nHTTP: " + MODE_TIPS[HTTP])
+                mode.setAccessibleName(f"{report.display_name} connection mode")
+                self.table.setCellWidget(index, _MODE, mode)
+            else:
+                only = QTableWidgetItem("stdio only")
+                only.setToolTip(f"{report.display_name} takes stdio entries only. " + MODE_TIPS[STDIO])
+                self.table.setItem(index, _MODE, only)
+            cell = QWidget(self.table)
+            buttons = QHBoxLayout(cell)
+            buttons.setContentsMargins(4, 0, 4, 0)
+            buttons.setSpacing(6)
+            connect = QPushButton("Connect", cell)
+            disconnect = QPushButton("Disconnect", cell)
+            show = QPushButton("Show config", cell)
+            for button, verb in ((connect, "Connect"), (disconnect, "Disconnect"), (show, "Show config for")):
+                button.setAccessibleName(f"{verb} {report.display_name}")
+                buttons.addWidget(button)
+            self.table.setCellWidget(index, _ACTIONS, cell)
+            client = report.name
+            connect.clicked.connect(lambda _=False, c=client: self.connect_client(c))
+            disconnect.clicked.connect(lambda _=False, c=client: self.disconnect_client(c))
+            show.clicked.connect(lambda _=False, c=client: self.show_config(c))
+            self.rows[client] = ClientRow(client, index, connect, disconnect, show, mode)
+        self.table.resizeRowsToContents()
+
+    def mode_of(self, client: str) -> str:
+        """The mode chosen for `client` (stdio unless it can take HTTP and the user picked that)."""
+        row = self.rows.get(client)
+        if row is None or row.mode is None:
+            return STDIO
+        return str(row.mode.currentData())
+
+    def set_mode(self, client: str, mode: str) -> None:
+        row = self.rows[client]
+        if row.mode is None:
+            raise ValueError(f"{client} takes stdio entries only")
+        row.mode.setCurrentIndex(row.mode.findData(mode))
+
+    # --- changing ------------------------------------------------------------------------------------
+
+    def _endpoint(self) -> HttpEndpoint:
+        """The tray's URL and token (runs on the worker: the token may come from the keychain)."""
+        token = self._http_token()
+        if not token:
+            raise UserFacingError(
+                "There is no local HTTP token yet. Start the server from the tray once, then connect again."
+            )
+        return HttpEndpoint(self._http_url, token)
+
+    def connect_client(self, client: str) -> None:
+        """Add (or update) the grok entry in `client`'s config, in the mode chosen in its row."""
+        is_http = self.mode_of(client) == HTTP
+        manager = self._manager
+
+        def install() -> ChangeOutcome:
+            return manager.install(client, http=self._endpoint() if is_http else None)
+
+        self._change(client, "connect", install, "Connecting…")
+
+    def disconnect_client(self, client: str) -> None:
+        """Remove the grok entry, and only it, from `client`'s config."""
+        manager = self._manager
+        self._change(client, "disconnect", lambda: manager.remove(client), "Disconnecting…")
+
+    def undo_last_change(self) -> None:
+        """Put back the file changed by the last Connect or Disconnect made on this page, from its backup."""
+        if not self._changed:
+            return
+        client = self._changed[-1]
+        manager = self._manager
+        self._change(client, "undo", lambda: manager.undo(client), "Undoing…")
+
+    def _change(self, client: str, verb: str, function: Callable[[], ChangeOutcome], doing: str) -> None:
+        def succeeded(outcome: ChangeOutcome) -> None:
+            if verb == "undo":
+                self._changed.pop()
+            elif outcome.action not in ("unchanged", "absent"):
+                self._changed.append(client)
+            self._show_outcome(verb, outcome)
+            self._reload(ClientAction(client, verb, outcome=outcome))
+
+        def failed(error: Exception) -> None:
+            message = str(error)
+            if not isinstance(error, UserFacingError):
+                logger.error("%s %s failed", verb.capitalize(), client, exc_info=error)
+                message = f"Could not {verb} {self._display(client)}: {error}"
+            self.banner.show_error(message)
+            self._reload(ClientAction(client, verb, error=message))
+
+        self._submit(f"clients: {verb} {client}", function, succeeded, failed, doing)
+
+    def _reload(self, after: ClientAction) -> None:
+        self._submit(
+            "clients: read statuses",
+            self._manager.reports,
+            lambda reports: self._on_loaded(reports, after),
+            lambda error: self._on_load_failed(error, after),
+            "Reading…",
+        )
+
+    def _show_outcome(self, verb: str, outcome: ChangeOutcome) -> None:
+        name = self._display(outcome.client)
+        path = html.escape(display_path(outcome.config_path, self._manager.host.home))
+        if outcome.action == "unchanged":
+            lines = [f"{html.escape(name)} already has this grok entry in {path}; nothing changed."]
+        elif outcome.action == "absent":
+            lines = [f"{html.escape(name)} has no grok entry in {path}; nothing to remove."]
+        else:
+            done = {"connect": "Connected", "disconnect": "Disconnected", "undo": "Restored the previous file of"}[verb]
+            lines = [f"{done} {html.escape(name)} ({path})."]
+            if outcome.restart_hint:
+                lines.append(f"<b>Next:</b> {html.escape(outcome.restart_hint)}")
+        lines += [f"<b>Warning:</b> {html.escape(warning)}" for warning in outcome.warnings]
+        self.restart_note.setText("<br>".join(lines))
+        self.restart_note.show()
+        self.banner.clear_message()
+
+    def _display(self, client: str) -> str:
+        report = self._reports.get(client)
+        return report.display_name if report is not None else client
+
+    # --- show config ---------------------------------------------------------------------------------
+
+    def show_config(self, client: str) -> None:
+        """Open a read-only dialog with `client`'s config fragment (token hidden) and a Copy button."""
+        report = self._reports.get(client)
+        if report is None:
+            return
+        mode = self.mode_of(client)
+        manager = self._manager
+
+        def hidden_snippet() -> str:
+            snippet = manager.snippet(client, self._endpoint() if mode == HTTP else None)
+            return snippet.replace(HIDDEN_TOKEN, HIDDEN_TOKEN_HERE)  # the CLI's wording names a CLI flag
+
+        def opened(snippet: str) -> None:
+            self._update_buttons()
+            if self.dialog is not None:
+                self.dialog.close()
+            dialog = ConfigDialog(report, snippet, mode=mode, home=manager.host.home, parent=self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.reveal_requested.connect(lambda _: self._reveal(dialog, client))
+            dialog.finished.connect(lambda _: self._forget_dialog(dialog))
+            self.dialog = dialog
+            dialog.show()
+            self.config_shown.emit(dialog)
+
+        self._submit(f"clients: snippet {client}", hidden_snippet, opened, self._on_simple_failure, "Preparing…")
+
+    def _reveal(self, dialog: ConfigDialog, client: str) -> None:
+        manager = self._manager
+
+        def revealed() -> str:
+            return manager.snippet(client, self._endpoint(), reveal_token=True)
+
+        def shown(snippet: str) -> None:
+            self._update_buttons()
+            if self.dialog is dialog:
+                dialog.set_snippet(snippet, is_revealed=True)
+
+        def failed(error: Exception) -> None:
+            self._on_simple_failure(error)
+            if self.dialog is dialog:
+                dialog.reveal_button.setChecked(False)
+
+        if self._task is not None:
+            dialog.reveal_button.setChecked(False)
+            return
+        self._submit(f"clients: reveal {client}", revealed, shown, failed, "Reading the token…")
+
+    def _forget_dialog(self, dialog: ConfigDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _on_simple_failure(self, error: Exception) -> None:
+        if not isinstance(error, UserFacingError):
+            logger.error("A Clients page task failed", exc_info=error)
+        self.banner.show_error(str(error))
+        self._update_buttons()
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    def _submit(
+        self,
+        name: str,
+        function: Callable[[], Any],
+        on_success: Callable[[Any], object],
+        on_failure: Callable[[Exception], object],
+        doing: str,
+    ) -> None:
+        if self._task is not None:
+            self.status_label.setText("Busy; try again in a moment.")
+            return
+
+        def succeeded(value: object) -> None:
+            self._task = None
+            self.status_label.setText("")
+            on_success(value)
+
+        def failed(error: Exception) -> None:
+            self._task = None
+            self.status_label.setText("")
+            on_failure(error)
+
+        self.status_label.setText(doing)
+        self._task = self._worker.submit(name, function, on_success=succeeded, on_failure=failed)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        idle = self._task is None
+        self.refresh_button.setEnabled(idle)
+        self.undo_button.setEnabled(idle and bool(self._changed))
+        if self._changed:
+            self.undo_button.setText(f"&Undo last change ({self._display(self._changed[-1])})")
+        else:
+            self.undo_button.setText("&Undo last change")
+        for client, row in self.rows.items():
+            report = self._reports.get(client)
+            has_entry = report is not None and report.status in (Status.CONFIGURED, Status.STALE)
+            row.connect.setEnabled(idle)
+            row.disconnect.setEnabled(idle and has_entry)
+            row.show_config.setEnabled(idle)
+            if row.mode is not None:
+                row.mode.setEnabled(idle)
+
+    def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self.dialog is not None:
+            self.dialog.close()

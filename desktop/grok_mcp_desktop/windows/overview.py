@@ -1,0 +1,186 @@
+"""The Overview page: the server's state and endpoint, today's and this month's usage, and recent errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grok_mcp.config import Settings
+from grok_mcp.store import RequestRecord, Store, UsageGroup
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QWidget,
+)
+
+from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
+from grok_mcp_desktop.windows.formatting import count, start_of_day, start_of_month, usd, when
+from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.windows.tables import Column, RecordTableModel
+from grok_mcp_desktop.windows.widgets import SPACING, Page, StatCard
+from grok_mcp_desktop.worker import Task
+
+REFRESH_INTERVAL_MS = 15_000
+RECENT_ERRORS = 20
+
+STATE_COLORS = {
+    ServerState.RUNNING: "#2e9e44",
+    ServerState.STARTING: "#c98a00",
+    ServerState.BACKING_OFF: "#c98a00",
+    ServerState.DEGRADED: "#d9640f",
+    ServerState.ERROR: "#d3302f",
+    ServerState.STOPPED: "#808080",
+}
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    """Totals for today and this month, and the newest failed calls."""
+
+    today: UsageGroup
+    month: UsageGroup
+    errors: list[RequestRecord]
+
+
+def load_overview(store: Store, *, now: float | None = None) -> OverviewData:
+    """Read the overview's figures; runs on the worker."""
+    today = store.usage_summary(since=start_of_day(now), group_by="model").total
+    month = store.usage_summary(since=start_of_month(now), group_by="model").total
+    return OverviewData(today, month, store.recent_errors(RECENT_ERRORS))
+
+
+ERROR_COLUMNS: list[Column[RequestRecord]] = [
+    Column("When", lambda r: r.ts, when),
+    Column("Tool", lambda r: r.tool),
+    Column("Model", lambda r: r.model, lambda m: m or "–"),
+    Column("Status", lambda r: r.status, lambda s: str(s) if s else "no response", is_numeric=True),
+    Column("Error", lambda r: r.error or ""),
+]
+
+
+def _budget_note(spent_ticks: int, budget_usd: float | None) -> str:
+    if budget_usd is None or budget_usd <= 0:
+        return ""
+    share = spent_ticks / 1e10 / budget_usd
+    return f"{share:.0%} of the ${budget_usd:,.2f} budget"
+
+
+class OverviewPage(Page):
+    """At a glance: is the server up, where clients reach it, what today and this month cost, what failed."""
+
+    title = "Overview"
+
+    overview_loaded = Signal(object)
+
+    def __init__(
+        self, supervisor: ServerSupervisor, store: StoreAccess, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._supervisor = supervisor
+        self._store = store
+        self._settings = settings
+        self._task: Task | None = None
+
+        status = QFormLayout()
+        status.setHorizontalSpacing(SPACING)
+        self.state_label = QLabel(self)
+        font = QFont(self.state_label.font())
+        font.setBold(True)
+        self.state_label.setFont(font)
+        self.simulated_label = QLabel("SIMULATED — demo mode: answers come from the built-in simulator", self)
+        self.simulated_label.setObjectName("simulatedBadge")
+        self.simulated_label.setStyleSheet(
+            "QLabel#simulatedBadge { background: rgba(201, 138, 0, 60); border-radius: 4px; padding: 2px 6px; }"
+        )
+        self.endpoint_label = QLabel(self)
+        self.endpoint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        status.addRow("Server:", self.state_label)
+        status.addRow("", self.simulated_label)
+        status.addRow("Endpoint:", self.endpoint_label)
+        status.addRow("Last problem:", self.error_label)
+        self.body.addLayout(status)
+
+        grid = QGridLayout()
+        grid.setSpacing(SPACING)
+        self.cards: dict[str, StatCard] = {}
+        for column, period in enumerate(("today", "month")):
+            caption = "today" if period == "today" else "this month"
+            for row, (key, label) in enumerate((("requests", "Requests"), ("tokens", "Tokens"), ("cost", "Cost"))):
+                card = StatCard(f"{label} {caption}", self)
+                self.cards[f"{key}_{period}"] = card
+                grid.addWidget(card, column, row)
+        self.body.addLayout(grid)
+
+        self.body.addWidget(QLabel("Recent errors", self))
+        self.errors = RecordTableModel(ERROR_COLUMNS, self)
+        view = QTableView(self)
+        view.setModel(self.errors)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setAlternatingRowColors(True)
+        view.setShowGrid(False)
+        view.setWordWrap(False)
+        view.verticalHeader().hide()
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.horizontalHeader().setStretchLastSection(True)
+        self.errors_view = view
+        self.body.addWidget(view, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_INTERVAL_MS)
+        self._timer.timeout.connect(self.refresh)
+        supervisor.state_changed.connect(self._on_state_changed)
+        self._on_state_changed(supervisor.state)
+
+    def _on_state_changed(self, state: ServerState) -> None:
+        supervisor = self._supervisor
+        color = STATE_COLORS.get(state, "#808080")
+        self.state_label.setText(f'<span style="color:{color}">●</span> {state.value.capitalize()}')
+        self.simulated_label.setVisible(supervisor.is_simulated)
+        self.endpoint_label.setText(supervisor.endpoint_url if state.is_up else f"{supervisor.endpoint_url} (not up)")
+        self.error_label.setText(supervisor.last_error or "none")
+        if state == ServerState.RUNNING and self.isVisible():
+            self.refresh()
+
+    def activate(self) -> None:
+        self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._timer.stop()  # no polling while nobody looks
+
+    def refresh(self) -> None:
+        """Reload the figures in the background."""
+        if self._task is not None:
+            return
+        self._task = self._store.query(
+            "overview", load_overview, on_success=self._on_loaded, on_failure=self._on_failed
+        )
+
+    def _on_failed(self, error: Exception) -> None:
+        self._task = None
+        self.banner.show_error(f"Could not read the usage ledger: {error}")
+
+    def _on_loaded(self, data: OverviewData) -> None:
+        self._task = None
+        self.banner.clear_message()
+        for period, group, budget in (
+            ("today", data.today, self._settings.daily_budget_usd),
+            ("month", data.month, self._settings.monthly_budget_usd),
+        ):
+            self.cards[f"requests_{period}"].set_value(count(group.requests))
+            self.cards[f"tokens_{period}"].set_value(count(group.prompt_tokens + group.completion_tokens))
+            note = _budget_note(group.cost_ticks, budget)
+            self.cards[f"cost_{period}"].set_value(usd(group.cost_ticks) + (f"  ({note})" if note else ""))
+        self.errors.set_records(data.errors)
+        self.overview_loaded.emit(data)

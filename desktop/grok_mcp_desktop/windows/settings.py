@@ -1,0 +1,269 @@
+"""The Settings page: default model, port, cache, budgets, content logging, start at login and demo mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from grok_mcp.config import Settings
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from grok_mcp_desktop.windows.cli import CliCall, CliOutcome
+from grok_mcp_desktop.windows.settings_file import SettingsValues, read_values, validation_errors, write_values
+from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.worker import Worker
+
+NO_BUDGET = 0.0
+
+
+class StartAtLogin(Protocol):
+    """Start-at-login control (grok_mcp_desktop.autostart provides it per OS)."""
+
+    def is_enabled(self) -> bool: ...
+
+    def set_enabled(self, enabled: bool) -> None: ...
+
+
+class SettingsPage(Page):
+    """Edits settings.toml in the data dir (comments and unknown keys kept); servers read it when they start."""
+
+    title = "Settings"
+
+    values_loaded = Signal(object)
+    saved = Signal(object)
+    """settings.toml was written: the SettingsValues."""
+
+    models_loaded = Signal(list)
+    models_finished = Signal()
+    """The model-list command ended (listed or failed)."""
+    save_failed = Signal(str)
+
+    def __init__(
+        self,
+        home: Path,
+        worker: Worker,
+        cli_command: list[str],
+        *,
+        environ: Mapping[str, str] | None = None,
+        autostart: StartAtLogin | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._environ = dict(environ) if environ is not None else None
+        self._home = home
+        self._worker = worker
+        self._cli_command = list(cli_command)
+        self._autostart = autostart
+        self._models_call: CliCall | None = None
+        self._is_loaded = False
+
+        server = QGroupBox("Server", self)
+        server_form = QFormLayout(server)
+        server_form.setHorizontalSpacing(SPACING)
+        self.model_box = QComboBox(server)
+        self.model_box.setEditable(True)
+        self.model_box.setAccessibleName("Default model")
+        model_edit = self.model_box.lineEdit()
+        if model_edit is not None:
+            model_edit.setPlaceholderText("xAI's default")
+        self.models_hint = QLabel("", server)
+        self.models_hint.setWordWrap(True)
+        self.port = QSpinBox(server)
+        self.port.setRange(1, 65535)
+        self.port.setAccessibleName("Port")
+        self.cache_ttl = QSpinBox(server)
+        self.cache_ttl.setRange(0, 7 * 24 * 3600)
+        self.cache_ttl.setSuffix(" s")
+        self.cache_ttl.setSpecialValueText("off")
+        self.cache_ttl.setAccessibleName("Response cache time")
+        server_form.addRow("Default &model:", self.model_box)
+        server_form.addRow("", self.models_hint)
+        server_form.addRow("&Port:", self.port)
+        server_form.addRow("Response &cache:", self.cache_ttl)
+        self.body.addWidget(server)
+
+        money = QGroupBox("Budgets", self)
+        money_form = QFormLayout(money)
+        money_form.setHorizontalSpacing(SPACING)
+        self.daily_budget = self._budget_box(money, "Daily budget")
+        self.monthly_budget = self._budget_box(money, "Monthly budget")
+        money_form.addRow("&Daily:", self.daily_budget)
+        money_form.addRow("M&onthly:", self.monthly_budget)
+        self.body.addWidget(money)
+
+        app = QGroupBox("Privacy and startup", self)
+        app_form = QFormLayout(app)
+        app_form.setHorizontalSpacing(SPACING)
+        self.log_content = QCheckBox("Keep the text of conversations (needed for search and transcripts)", app)
+        self.start_at_login = QCheckBox("Start Grok MCP when I log in", app)
+        self.demo_mode = QCheckBox("Demo mode: answer from the built-in simulator (marked as simulated)", app)
+        if autostart is None:
+            self.start_at_login.setEnabled(False)
+            self.start_at_login.setToolTip("Start at login is not available on this system.")
+        app_form.addRow(self.log_content)
+        app_form.addRow(self.start_at_login)
+        app_form.addRow(self.demo_mode)
+        self.body.addWidget(app)
+
+        self.save_button = QPushButton("&Save", self)
+        self.save_button.setDefault(True)
+        self.revert_button = QPushButton("Re&vert", self)
+        self.note = QLabel("Servers read these settings when they start; restart the server to apply them.", self)
+        self.note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.setSpacing(SPACING)
+        row.addWidget(self.note, 1)
+        row.addWidget(self.revert_button)
+        row.addWidget(self.save_button)
+        self.body.addLayout(row)
+        self.body.addStretch(1)
+
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.load)
+
+    def _budget_box(self, parent: QWidget, name: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(parent)
+        box.setRange(NO_BUDGET, 1_000_000)
+        box.setDecimals(2)
+        box.setPrefix("$")
+        box.setSpecialValueText("no budget")
+        box.setAccessibleName(name)
+        return box
+
+    # --- loading -------------------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        if not self._is_loaded:
+            self.load()
+        if self._models_call is None and self.model_box.count() == 0:
+            self.load_models()
+
+    def load(self) -> None:
+        """Read settings.toml (and the start-at-login state) in the background and show it."""
+        home, autostart = self._home, self._autostart
+
+        def read() -> tuple[SettingsValues, bool | None]:
+            return read_values(home), autostart.is_enabled() if autostart is not None else None
+
+        self._worker.submit("read settings", read, on_success=self._on_loaded, on_failure=self._on_load_failed)
+
+    def _on_load_failed(self, error: Exception) -> None:
+        self.banner.show_error(str(error))
+
+    def _on_loaded(self, result: tuple[SettingsValues, bool | None]) -> None:
+        values, starts_at_login = result
+        self._is_loaded = True
+        self.show_values(values)
+        if starts_at_login is not None:
+            self.start_at_login.setChecked(starts_at_login)
+        self.banner.clear_message()
+        self.values_loaded.emit(values)
+
+    def show_values(self, values: SettingsValues) -> None:
+        self.model_box.setCurrentText(values.default_model or "")
+        self.port.setValue(values.port)
+        self.cache_ttl.setValue(round(values.cache_ttl_s))
+        self.daily_budget.setValue(values.daily_budget_usd or NO_BUDGET)
+        self.monthly_budget.setValue(values.monthly_budget_usd or NO_BUDGET)
+        self.log_content.setChecked(values.log_content)
+        self.demo_mode.setChecked(values.demo_mode)
+
+    @property
+    def is_loading_models(self) -> bool:
+        return self._models_call is not None
+
+    def load_models(self) -> None:
+        """Fill the model list from the live catalog (`grok-mcp models --json`, in a child process)."""
+        arguments = ["models", "--json"] + (["--simulate"] if self.demo_mode.isChecked() else [])
+        call = CliCall(self._cli_command, arguments, environ=self._environ, parent=self)
+        call.finished.connect(self._on_models_finished)
+        self._models_call = call
+        self.models_hint.setText("Asking xAI for the current models…")
+        call.start()
+
+    def _on_models_finished(self, outcome: CliOutcome) -> None:
+        if self._models_call is not None:
+            self._models_call.deleteLater()
+        self._models_call = None
+        data: dict[str, Any] = outcome.data if isinstance(outcome.data, dict) else {}
+        if not outcome.is_ok or not data:
+            self.models_hint.setText(f"Could not list the models: {outcome.message} Type a model name instead.")
+            self.models_finished.emit()
+            return
+        chat = [str(m["id"]) for m in data.get("models", []) if isinstance(m, dict) and m.get("kind") == "chat"]
+        typed = self.model_box.currentText()
+        self.model_box.clear()
+        self.model_box.addItems(chat)
+        self.model_box.setCurrentText(typed)
+        default = data.get("default_chat_model")
+        simulated = " (simulated catalog)" if data.get("simulated") else ""
+        self.models_hint.setText(f"{len(chat)} chat models{simulated}; empty uses xAI's default ({default or '–'}).")
+        self.models_loaded.emit(chat)
+        self.models_finished.emit()
+
+    # --- saving --------------------------------------------------------------------------------------
+
+    def values(self) -> SettingsValues:
+        """The values as entered on the page."""
+        model = self.model_box.currentText().strip()
+        return SettingsValues(
+            default_model=model or None,
+            port=self.port.value(),
+            cache_ttl_s=float(self.cache_ttl.value()),
+            daily_budget_usd=self.daily_budget.value() or None,
+            monthly_budget_usd=self.monthly_budget.value() or None,
+            log_content=self.log_content.isChecked(),
+            demo_mode=self.demo_mode.isChecked(),
+        )
+
+    def save(self) -> None:
+        """Validate and write settings.toml (and start at login) in the background; problems show in the banner."""
+        values = self.values()
+        errors = validation_errors(values)
+        if errors:
+            self._on_save_failed(ValueError("\n".join(errors)))
+            return
+        home, autostart = self._home, self._autostart
+        wants_autostart = self.start_at_login.isChecked() if autostart is not None else None
+
+        def write() -> Settings:
+            settings = write_values(home, values)
+            if autostart is not None and wants_autostart is not None and autostart.is_enabled() != wants_autostart:
+                autostart.set_enabled(wants_autostart)
+            return settings
+
+        self.save_button.setEnabled(False)
+        self._worker.submit(
+            "write settings",
+            write,
+            on_success=lambda _: self._on_saved(values),
+            on_failure=self._on_save_failed,
+        )
+
+    def _on_saved(self, values: SettingsValues) -> None:
+        self.save_button.setEnabled(True)
+        self.banner.show_info("Saved. The server restarts to apply the changes.")
+        self.saved.emit(values)
+
+    def _on_save_failed(self, error: Exception) -> None:
+        self.save_button.setEnabled(True)
+        self.banner.show_error(f"Not saved: {error}")
+        self.save_failed.emit(str(error))
+
+    def shutdown(self) -> None:
+        if self._models_call is not None:
+            self._models_call.kill()
+            self._models_call = None

@@ -1,0 +1,219 @@
+"""The Usage page: cost and tokens by day and model as charts, latency percentiles, sortable tables, CSV export."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grok_mcp.store import Store, UsageCell, UsageGroup
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QWidget,
+)
+
+from grok_mcp_desktop.windows.chart import StackedBarChart
+from grok_mcp_desktop.windows.exports import usage_csv, write_text_atomically
+from grok_mcp_desktop.windows.formatting import TICKS_PER_USD, compact, count, milliseconds, start_of_day, usd
+from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.windows.tables import Column, RecordTableModel
+from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.worker import Task
+
+PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last 365 days", 365))
+
+
+@dataclass(frozen=True)
+class UsageData:
+    """What the page shows for one period: cells per day and model, and the per-model summary with latencies."""
+
+    since: float
+    cells: list[UsageCell]
+    by_model: list[UsageGroup]
+    total: UsageGroup
+
+
+def load_usage(store: Store, days: int, *, now: float | None = None) -> UsageData:
+    """Read a period's usage (the last `days` local days, today included); runs on the worker."""
+    since = start_of_day(now) - (days - 1) * 86_400
+    summary = store.usage_summary(since=since, group_by="model")
+    return UsageData(since, store.usage_by_day_and_model(since=since), summary.groups, summary.total)
+
+
+def chart_series(cells: list[UsageCell], metric: str) -> tuple[list[str], dict[str, list[float]]]:
+    """Days (oldest first) and, per model, one value per day: cost in USD (`cost`) or tokens (`tokens`)."""
+    days = sorted({cell.day for cell in cells})
+    position = {day: i for i, day in enumerate(days)}
+    series: dict[str, list[float]] = {}
+    for cell in cells:
+        values = series.setdefault(cell.model, [0.0] * len(days))
+        value = cell.cost_ticks / TICKS_PER_USD if metric == "cost" else cell.prompt_tokens + cell.completion_tokens
+        values[position[cell.day]] += value
+    return [day[5:] for day in days], series
+
+
+CELL_COLUMNS: list[Column[UsageCell]] = [
+    Column("Day", lambda c: c.day),
+    Column("Model", lambda c: c.model),
+    Column("Requests", lambda c: c.requests, count, is_numeric=True),
+    Column("Errors", lambda c: c.errors, count, is_numeric=True),
+    Column("Prompt tokens", lambda c: c.prompt_tokens, count, is_numeric=True),
+    Column("Completion tokens", lambda c: c.completion_tokens, count, is_numeric=True),
+    Column("Cost", lambda c: c.cost_ticks, usd, is_numeric=True),
+]
+
+MODEL_COLUMNS: list[Column[UsageGroup]] = [
+    Column("Model", lambda g: g.key),
+    Column("Requests", lambda g: g.requests, count, is_numeric=True),
+    Column("Errors", lambda g: g.errors, count, is_numeric=True),
+    Column("Tokens", lambda g: g.prompt_tokens + g.completion_tokens, count, is_numeric=True),
+    Column("Cost", lambda g: g.cost_ticks, usd, is_numeric=True),
+    Column("Latency p50", lambda g: g.latency_p50_ms, milliseconds, is_numeric=True),
+    Column("Latency p95", lambda g: g.latency_p95_ms, milliseconds, is_numeric=True),
+]
+
+
+def _usd_axis(value: float) -> str:
+    return f"${value:.2f}" if value < 10 else f"${compact(value)}"
+
+
+def _table(model: RecordTableModel[UsageCell] | RecordTableModel[UsageGroup], parent: QWidget) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class UsagePage(Page):
+    """Where the money and tokens went, per day and per model, for a chosen period."""
+
+    title = "Usage"
+
+    usage_loaded = Signal(object)
+    """The period's UsageData is on screen."""
+
+    exported = Signal(str)
+
+    def __init__(self, store: StoreAccess, *, exports_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._exports_dir = exports_dir
+        self._task: Task | None = None
+        self.data: UsageData | None = None
+
+        self.period = QComboBox(self)
+        for label, days in PERIODS:
+            self.period.addItem(label, days)
+        self.period.setCurrentIndex(1)
+        self.period.setAccessibleName("Period")
+        self.latency_label = QLabel("", self)
+        self.totals_label = QLabel("", self)
+        self.export_button = QPushButton("Export &CSV…", self)
+        self.refresh_button = QPushButton("&Refresh", self)
+        top = QHBoxLayout()
+        top.setSpacing(SPACING)
+        top.addWidget(self.period)
+        top.addWidget(self.totals_label, 1)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.export_button)
+        self.body.addLayout(top)
+        self.body.addWidget(self.latency_label)
+
+        charts = QHBoxLayout()
+        charts.setSpacing(SPACING)
+        self.cost_chart = StackedBarChart("Cost per day, by model", value_format=_usd_axis, parent=self)
+        self.token_chart = StackedBarChart("Tokens per day, by model", parent=self)
+        charts.addWidget(self.cost_chart)
+        charts.addWidget(self.token_chart)
+        self.body.addLayout(charts, 2)
+
+        self.by_model = RecordTableModel(MODEL_COLUMNS, self)
+        self.cells = RecordTableModel(CELL_COLUMNS, self)
+        tables = QSplitter(Qt.Orientation.Vertical, self)
+        tables.addWidget(_table(self.by_model, self))
+        tables.addWidget(_table(self.cells, self))
+        tables.setChildrenCollapsible(False)
+        self.body.addWidget(tables, 3)
+
+        self.period.currentIndexChanged.connect(lambda _: self.refresh())
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self._choose_export_path)
+
+    def activate(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load the chosen period's usage in the background."""
+        if self._task is not None:
+            self._task.cancel()
+        days = int(self.period.currentData())
+        self._task = self._store.query(
+            "usage",
+            lambda store: load_usage(store, days),
+            on_success=self._on_loaded,
+            on_failure=self._on_failed,
+        )
+
+    def _on_failed(self, error: Exception) -> None:
+        self._task = None
+        self.banner.show_error(f"Could not read the usage ledger: {error}")
+
+    def _on_loaded(self, data: UsageData) -> None:
+        self._task = None
+        self.data = data
+        self.banner.clear_message()
+        days, cost = chart_series(data.cells, "cost")
+        _, tokens = chart_series(data.cells, "tokens")
+        self.cost_chart.set_data(days, cost)
+        self.token_chart.set_data(days, tokens)
+        self.by_model.set_records(data.by_model)
+        self.cells.set_records(list(reversed(data.cells)))
+        total = data.total
+        self.totals_label.setText(
+            f"{count(total.requests)} requests · {count(total.prompt_tokens + total.completion_tokens)} tokens · "
+            f"{usd(total.cost_ticks)}"
+        )
+        self.latency_label.setText(
+            f"Latency over all models: p50 {milliseconds(total.latency_p50_ms)} · "
+            f"p95 {milliseconds(total.latency_p95_ms)}"
+        )
+        self.export_button.setEnabled(bool(data.cells))
+        self.usage_loaded.emit(data)
+
+    def _choose_export_path(self) -> None:
+        stamp = time.strftime("%Y-%m-%d")
+        suggested = self._exports_dir / f"grok-mcp-usage-{stamp}.csv"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export usage", str(suggested), "CSV (*.csv)")
+        if chosen:
+            self.export_csv(Path(chosen))
+
+    def export_csv(self, path: Path) -> Task | None:
+        """Write the shown period's usage per day and model to `path` as CSV, in the background."""
+        if self.data is None:
+            return None
+        text = usage_csv(self.data.cells)
+        return self._store.worker.submit(
+            "export usage",
+            lambda: write_text_atomically(path, text),
+            on_success=lambda _: self._on_exported(path),
+            on_failure=lambda error: self.banner.show_error(f"Could not write {path}: {error}"),
+        )
+
+    def _on_exported(self, path: Path) -> None:
+        self.banner.show_info(f"Exported to {path}")
+        self.exported.emit(str(path))

@@ -1,0 +1,220 @@
+"""`grok-mcp clients list|install|remove|show|snippet|undo|bundle`: MCP client setup from the command line.
+
+Exit codes: 0 done · 1 a config file could not be changed safely (it names the file and the line; nothing
+was changed) · 2 bad usage, an unknown client NAME (the message lists the valid ones) or `--http` for a
+client that cannot take it. Tokens are never printed unless `--reveal-token` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grok_mcp.config import load_settings
+from grok_mcp.errors import GrokMCPError
+from grok_mcp.logs import configure_logging, register_secret
+
+if TYPE_CHECKING:
+    from grok_mcp.clients import ClientManager, HttpEndpoint
+
+# The NAMEs of DESIGN.md §3, kept here so that building the command line does not import every client's
+# config-file machinery (tomlkit, ruamel.yaml): `grok-mcp serve` starts faster. A test checks it against
+# grok_mcp.clients' registry.
+CLIENT_NAMES = (
+    "claude-desktop",
+    "claude-code",
+    "cursor",
+    "vscode",
+    "vscode-insiders",
+    "windsurf",
+    "zed",
+    "cline",
+    "continue",
+    "lm-studio",
+    "gemini-cli",
+    "codex",
+    "goose",
+)
+
+AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+"""`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""
+
+EXIT_OK = 0
+
+
+def add_clients_parser(add: AddCommand) -> argparse.ArgumentParser:
+    """Add `clients` and its actions through build_parser's `add` helper."""
+    clients = add("clients", cmd_clients, "connect MCP clients (Claude Desktop, Cursor, VS Code …) to Grok MCP")
+    actions = clients.add_subparsers(dest="clients_action", required=True, metavar="ACTION")
+    names = list(CLIENT_NAMES)
+
+    def named(action: str, help_: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(action, help=help_, description=help_)
+        parser.add_argument("name", choices=names, metavar="NAME", help="one of: " + ", ".join(names))
+        return parser
+
+    listing = actions.add_parser("list", help="every client with its status and config file")
+    listing.add_argument("--json", action="store_true")
+    install = named("install", "add (or update) the grok entry in the client's config, keeping everything else")
+    install.add_argument("--http", action="store_true", help="connect to the tray's local HTTP server instead of stdio")
+    install.add_argument("--dry-run", action="store_true", help="show the change without writing it")
+    named("remove", "remove the grok entry, and only it")
+    show = named("show", "the client's status, config file and grok entry")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--reveal-token", action="store_true", help="print the HTTP bearer token instead of hiding it")
+    snippet = named("snippet", "print a config fragment to paste by hand")
+    snippet.add_argument("--http", action="store_true", help="an HTTP entry (URL and bearer token)")
+    snippet.add_argument("--reveal-token", action="store_true", help="put the real token in the fragment")
+    named("undo", "put back the client's config file from before Grok MCP's last change")
+    bundle = actions.add_parser("bundle", help="build a Claude Desktop extension (.mcpb) for Grok MCP")
+    bundle.add_argument("--output", type=Path, required=True, help="the .mcpb file to write")
+    bundle.add_argument(
+        "--server-dir", type=Path, default=None, help="a frozen build folder holding grok-mcp(.exe) to put inside"
+    )
+    return clients
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _manager() -> ClientManager:
+    from grok_mcp.clients import ClientManager, HostEnv
+    from grok_mcp.clients.launch import local_http_url, server_launch
+
+    settings = load_settings()
+    return ClientManager(
+        HostEnv.current(),
+        server_launch(),
+        settings.home / "client-backups",
+        http_url=local_http_url(settings.port),
+    )
+
+
+def _endpoint() -> HttpEndpoint:
+    from grok_mcp import secrets
+    from grok_mcp.clients import HttpEndpoint
+    from grok_mcp.clients.launch import local_http_url
+
+    settings = load_settings()
+    token = secrets.get_http_token()
+    assert token is not None
+    register_secret(token)
+    return HttpEndpoint(local_http_url(settings.port), token)
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    configure_logging("DEBUG" if getattr(args, "debug", False) else "WARNING")
+    action: str = args.clients_action
+    if action == "bundle":
+        from grok_mcp.clients.launch import server_launch
+        from grok_mcp.clients.mcpb import build_bundle
+
+        result = build_bundle(args.output, server_launch(), server_dir=args.server_dir)
+        _out(f"Wrote {result.path} ({result.kind}).")
+        _out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
+        return EXIT_OK
+    manager = _manager()
+    if action == "list":
+        reports = manager.reports()
+        if args.json:
+            _out(json.dumps([r.as_dict() for r in reports], indent=2))
+            return EXIT_OK
+        width = max(len(r.name) for r in reports)
+        for r in reports:
+            _out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
+        return EXIT_OK
+    name: str = args.name
+    if action == "show":
+        return _show(manager, name, as_json=args.json, reveal=args.reveal_token)
+    if action == "snippet":
+        endpoint = _endpoint() if args.http else None
+        _out(manager.snippet(name, endpoint, reveal_token=args.reveal_token).rstrip("\n"))
+        spec = manager.spec(name)
+        _err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
+        return EXIT_OK
+    if action == "install":
+        outcome = manager.install(name, http=_endpoint() if args.http else None, dry_run=args.dry_run)
+        for warning in outcome.warnings:
+            _err("Warning: " + warning)
+        if args.dry_run:
+            _out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
+            return EXIT_OK
+        if outcome.action == "unchanged":
+            _out(f"{outcome.config_path} already has this grok entry; nothing to change.")
+            return EXIT_OK
+        _out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
+        if outcome.backup is not None and outcome.backup.suffix == ".absent":
+            _out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
+        elif outcome.backup is not None:
+            _out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
+        _out("Next: " + outcome.restart_hint)
+        return EXIT_OK
+    if action == "remove":
+        outcome = manager.remove(name)
+        if outcome.action == "absent":
+            _out(f"{outcome.config_path} has no grok entry; nothing to remove.")
+            return EXIT_OK
+        _out(f"Removed grok from {outcome.config_path}. Next: {outcome.restart_hint}")
+        return EXIT_OK
+    if action == "undo":
+        outcome = manager.undo(name)
+        _out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
+        return EXIT_OK
+    raise AssertionError(action)
+
+
+def _show(manager: ClientManager, name: str, *, as_json: bool, reveal: bool) -> int:
+    report = manager.report(name)
+    data: dict[str, Any] = report.as_dict()
+    if reveal and report.entry is not None:
+        data["entry"] = manager.read_entry(manager.spec(name))
+    if as_json:
+        _out(json.dumps(data, indent=2))
+        return EXIT_OK
+    _out(f"{report.display_name} ({report.name}): {report.status}, {report.detail}")
+    _out(f"  config file: {report.config_path} ({report.format})")
+    for other in report.other_paths:
+        _out(f"  also found:  {other}")
+    if report.problem:
+        _out(f"  problem:     {report.problem}")
+    if report.is_running is not None:
+        _out(f"  running:     {'yes' if report.is_running else 'no'}")
+    if data["entry"] is not None:
+        _out("  entry:       " + json.dumps(data["entry"], ensure_ascii=False))
+    _out(f"  to reload:   {report.restart_hint}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run only the `clients` command (`python -m grok_mcp.cli_clients clients …`), with grok-mcp's exit codes."""
+    parser = argparse.ArgumentParser(prog="grok-mcp")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--debug", action="store_true")
+        p.set_defaults(handler=handler)
+        return p
+
+    add_clients_parser(add)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except GrokMCPError as exc:
+        _err(f"grok-mcp: {exc}")
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

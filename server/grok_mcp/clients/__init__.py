@@ -1,0 +1,21 @@
+"""MCP client setup: one module per client, safe config edits, and the Claude Desktop `.mcpb` bundle.
+
+The CLI (`grok_mcp.cli_clients`) and the tray's Clients page both go through `ClientManager`.
+"""
+
+from grok_mcp.clients.base import HostEnv, HttpEndpoint, ServerLaunch, Status
+from grok_mcp.clients.manager import ChangeOutcome, ClientManager, ClientReport
+from grok_mcp.clients.registry import all_clients, client_names, get_client
+
+__all__ = [
+    "ChangeOutcome",
+    "ClientManager",
+    "ClientReport",
+    "HostEnv",
+    "HttpEndpoint",
+    "ServerLaunch",
+    "Status",
+    "all_clients",
+    "client_names",
+    "get_client",
+]

@@ -1,0 +1,31 @@
+"""The command a client runs to start Grok MCP: the frozen `grok-mcp` executable, or this venv's Python."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from grok_mcp.clients.base import Platform, ServerLaunch, current_platform
+
+
+def server_launch(
+    *, executable: str | None = None, is_frozen: bool | None = None, platform: Platform | None = None
+) -> ServerLaunch:
+    """The absolute stdio command for this installation, with no secret in it.
+
+    A frozen build ships the console `grok-mcp` executable next to the one running now; from source it is
+    the venv's Python with `-m grok_mcp` (the venv path is kept as is, never resolved through its symlink).
+    """
+    executable = executable if executable is not None else sys.executable
+    is_frozen = bool(getattr(sys, "frozen", False)) if is_frozen is None else is_frozen
+    platform = platform or current_platform()
+    if is_frozen:
+        name = "grok-mcp.exe" if platform == "win32" else "grok-mcp"
+        folder = os.path.dirname(os.path.abspath(executable))
+        return ServerLaunch(os.path.join(folder, name), ("serve",))
+    return ServerLaunch(os.path.abspath(executable), ("-m", "grok_mcp", "serve"))
+
+
+def local_http_url(port: int) -> str:
+    """The tray's MCP endpoint on loopback."""
+    return f"http://127.0.0.1:{port}/mcp"

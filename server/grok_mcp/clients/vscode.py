@@ -1,0 +1,34 @@
+"""VS Code and VS Code Insiders: the user profile's `mcp.json` (JSONC) under `servers`."""
+
+from __future__ import annotations
+
+from grok_mcp.clients.base import ClientSpec, HostEnv, typed_http, typed_stdio, vscode_user_dir
+from grok_mcp.clients.jsonc import JsonFormat
+
+
+def restart_hint(host: HostEnv) -> str:
+    del host
+    return "In VS Code run the command “MCP: List Servers”, pick grok and choose Start (or Restart)."
+
+
+def _spec(name: str, display_name: str, product: str, executable: str) -> ClientSpec:
+    return ClientSpec(
+        name=name,
+        display_name=display_name,
+        format=JsonFormat(is_jsonc=True),
+        container="servers",
+        config_paths=lambda host: [vscode_user_dir(host, product) / "mcp.json"],
+        stdio_entry=typed_stdio,
+        restart_hint=restart_hint,
+        detect_paths=lambda host: [vscode_user_dir(host, product).parent],
+        executables=(executable,),
+        http_entry=typed_http,
+    )
+
+
+def spec() -> ClientSpec:
+    return _spec("vscode", "VS Code", "Code", "code")
+
+
+def insiders_spec() -> ClientSpec:
+    return _spec("vscode-insiders", "VS Code Insiders", "Code - Insiders", "code-insiders")

@@ -1,0 +1,170 @@
+"""Where Grok MCP keeps its files and how it is configured: the data dir, settings.toml and the environment.
+
+Precedence, lowest first: built-in defaults, `settings.toml` in the data dir, environment variables,
+command-line flags (applied by the caller with `dataclasses.replace`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import platformdirs
+
+from grok_mcp.errors import ConfigError
+
+APP_NAME = "grok-mcp"
+DEFAULT_BASE_URL = "https://api.x.ai/v1"
+DEFAULT_PORT = 8765
+DEFAULT_SIMULATOR_PORT = 8766
+DB_FILENAME = "grok-mcp.db"
+SETTINGS_FILENAME = "settings.toml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory: `GROK_MCP_HOME`, else the platform's user data dir for grok-mcp."""
+    env = os.environ if environ is None else environ
+    override = env.get("GROK_MCP_HOME")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a server process needs to know before it starts."""
+
+    home: Path
+    base_url: str = DEFAULT_BASE_URL
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    default_model: str | None = None
+    image_model: str | None = None
+    simulate: bool = False
+    debug: bool = False
+    catalog_ttl_s: float = 600.0
+    request_timeout_s: float = 900.0
+    connect_timeout_s: float = 10.0
+    max_attempts: int = 4
+    max_image_bytes: int = 10 * 1024 * 1024
+    cache_ttl_s: float = 0.0
+    job_threshold_s: float = 45.0  # a chat-like call still running after this becomes a job (job_result)
+    daily_budget_usd: float | None = None
+    monthly_budget_usd: float | None = None
+    log_content: bool = False
+    transport: str = "stdio"
+    client_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict[str, Any])
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / DB_FILENAME
+
+    @property
+    def settings_path(self) -> Path:
+        return self.home / SETTINGS_FILENAME
+
+    @property
+    def images_dir(self) -> Path:
+        return self.home / "images"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}). Fix or delete the file and start again.") from exc
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def _number(value: object, name: str, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{name} in {source} must be a number, not {value!r}.")
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} in {source} must be a number, not {value!r}.") from None
+
+
+def _port(value: object, source: str) -> int:
+    number = _number(value, "port", source)
+    if not number.is_integer() or not 1 <= number <= 65535:
+        raise ConfigError(f"port in {source} must be a whole number from 1 to 65535, not {value!r}.")
+    return int(number)
+
+
+def _table(toml: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = toml.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] in {source} must be a table.")
+    return cast(dict[str, Any], value)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, settings.toml and the environment.
+
+    Raises ConfigError when a value cannot be used; the message names the file or variable.
+    """
+    env = os.environ if environ is None else environ
+    home = data_dir(env)
+    path = home / SETTINGS_FILENAME
+    toml = _read_toml(path)
+    source = str(path)
+
+    server = _table(toml, "server", source)
+    models = _table(toml, "models", source)
+    cache = _table(toml, "cache", source)
+    budgets = _table(toml, "budgets", source)
+    logging_ = _table(toml, "logging", source)
+
+    settings = Settings(home=home)
+    values: dict[str, Any] = {}
+    if "port" in server:
+        values["port"] = _port(server["port"], source)
+    base_url = settings.base_url
+    if "base_url" in server:
+        base_url = str(server["base_url"])
+    if "default" in models:
+        values["default_model"] = str(models["default"]) or None
+    if "image" in models:
+        values["image_model"] = str(models["image"]) or None
+    if "job_threshold_seconds" in server:
+        values["job_threshold_s"] = _number(server["job_threshold_seconds"], "server.job_threshold_seconds", source)
+    if "ttl_seconds" in cache:
+        values["cache_ttl_s"] = _number(cache["ttl_seconds"], "cache.ttl_seconds", source)
+    if "daily_usd" in budgets:
+        values["daily_budget_usd"] = _number(budgets["daily_usd"], "budgets.daily_usd", source)
+    if "monthly_usd" in budgets:
+        values["monthly_budget_usd"] = _number(budgets["monthly_usd"], "budgets.monthly_usd", source)
+    if "content" in logging_:
+        values["log_content"] = bool(logging_["content"])
+
+    if env.get("GROK_MCP_BASE_URL"):
+        base_url = env["GROK_MCP_BASE_URL"]
+    if env.get("GROK_MCP_PORT"):
+        values["port"] = _port(env["GROK_MCP_PORT"], "GROK_MCP_PORT")
+    level = env.get("GROK_MCP_LOG_LEVEL", "").upper()
+    if level:
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"GROK_MCP_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
+        values["log_level"] = level
+    values["base_url"] = base_url.rstrip("/")
+    return Settings(home=home, **values)

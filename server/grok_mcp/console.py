@@ -1,0 +1,161 @@
+"""`grok-mcp chat`: an interactive console that calls the real tools through an in-process MCP client."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, cast
+
+import anyio
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from grok_mcp.app import build_server
+from grok_mcp.config import Settings
+
+HELP = """\
+Type a question to ask Grok (streamed), or a command:
+  /model ID             use this model for questions (/model alone: back to the default)
+  /image PATH|URL [Q]   ask about an image            /imagine PROMPT   generate an image
+  /search QUERY         search the web                /x QUERY          search X
+  /models               list models and prices        /tokens TEXT      count tokens
+  /usage [PERIOD]       usage and cost (today, 7d, 30d, month, all)
+  /tools                list the server's tools       /call TOOL JSON   call any tool with JSON arguments
+  /help                 this help                     /quit             leave (Ctrl+D works too)"""
+
+
+class Console:
+    """The read-eval-print loop; `write` is where output goes (stdout for a person)."""
+
+    def __init__(self, client: Client, write: Callable[[str], None], model: str | None) -> None:
+        self.client = client
+        self.write = write
+        self.model = model
+        self._shown = 0
+
+    async def call(self, tool: str, arguments: dict[str, Any], *, stream: bool = False) -> CallToolResult:
+        self._shown = 0
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            if stream and message and not message.startswith("Grok is thinking"):
+                self.write(message[self._shown :])
+                self._shown = len(message)
+
+        result = await self.client.call_tool(tool, arguments, progress_callback=on_progress if stream else None)
+        return result
+
+    def show(self, result: CallToolResult, *, streamed: bool = False) -> None:
+        text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+        if result.is_error:
+            self.write(f"\n✘ {text}\n")
+            return
+        if streamed and self._shown:
+            text = text[self._shown :]
+        self.write(text + "\n")
+        data: dict[str, Any] = dict(result.structured_content or {})
+        if "cost_usd" in data and "model" in data:
+            usage: dict[str, Any] = dict(data.get("usage") or {})
+            tokens = sum(int(usage.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "reasoning_tokens"))
+            self.write(f"  [{data['model']} · {tokens:,} tokens · ${float(data['cost_usd']):.5f}]\n")
+
+    def _with_model(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        if self.model:
+            arguments["model"] = self.model
+        return arguments
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith("/"):
+            result = await self.call("chat_stream", self._with_model({"prompt": line}), stream=True)
+            self.show(result, streamed=True)
+            return True
+        command, _, rest = line.partition(" ")
+        rest = rest.strip()
+        match command:
+            case "/quit" | "/exit":
+                return False
+            case "/help":
+                self.write(HELP + "\n")
+            case "/model":
+                self.model = rest or None
+                self.write(f"Model: {self.model or 'the default'}\n")
+            case "/models":
+                self.show(await self.call("list_models", {}))
+            case "/tokens":
+                self.show(await self.call("count_tokens", self._with_model({"text": rest})))
+            case "/usage":
+                self.show(await self.call("usage_summary", {"period": rest or "today", "group_by": "model"}))
+            case "/search":
+                self.show(await self.call("web_search", self._with_model({"query": rest})))
+            case "/x":
+                self.show(await self.call("x_search", self._with_model({"query": rest})))
+            case "/imagine":
+                self.show(await self.call("generate_image", {"prompt": rest}))
+            case "/image":
+                parts = shlex.split(rest) if rest else []
+                if not parts:
+                    self.write("Usage: /image PATH|URL [question]\n")
+                    return True
+                arguments: dict[str, Any] = {"images": [parts[0]]}
+                if len(parts) > 1:
+                    arguments["prompt"] = " ".join(parts[1:])
+                self.show(await self.call("analyze_image", self._with_model(arguments)))
+            case "/tools":
+                listing = await self.client.list_tools()
+                for tool in listing.tools:
+                    summary = (tool.description or "").strip().splitlines()[0] if tool.description else ""
+                    self.write(f"  {tool.name:22} {summary}\n")
+            case "/call":
+                name, _, raw = rest.partition(" ")
+                try:
+                    parsed: object = json.loads(raw) if raw.strip() else {}
+                except ValueError as exc:
+                    self.write(f"The arguments are not JSON: {exc}\n")
+                    return True
+                if not isinstance(parsed, dict):
+                    self.write("The arguments must be a JSON object.\n")
+                    return True
+                self.show(await self.call(name, cast(dict[str, Any], parsed)))
+            case _:
+                self.write(f"Unknown command {command}. /help lists them.\n")
+        return True
+
+
+async def _repl(
+    settings: Settings, model: str | None, read: Callable[[str], str], write: Callable[[str], None]
+) -> None:
+    server = build_server(settings)
+    async with Client(server) as client:
+        console = Console(client, write, model)
+        mode = " (demo mode: simulated answers)" if settings.simulate else ""
+        write(f"Grok MCP console{mode}. Type a question, or /help.\n")
+        while True:
+            try:
+                line = await anyio.to_thread.run_sync(read, "grok> ")
+            except EOFError:
+                write("\n")
+                return
+            if not await console.handle(line):
+                return
+
+
+def run_console(
+    settings: Settings,
+    *,
+    model: str | None = None,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] | None = None,
+) -> int:
+    """Run the console until /quit or end of input; returns the exit code."""
+
+    def out(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    anyio.run(_repl, settings, model, read, write or out)
+    return 0

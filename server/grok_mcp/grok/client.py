@@ -1,0 +1,776 @@
+"""The async xAI REST client: one connection pool per process, retries, streaming and typed results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import urllib.parse
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import httpx2
+
+from grok_mcp import __version__
+from grok_mcp.errors import InputError, InvalidKeyError, NoApiKeyError, UpstreamCall, UpstreamUnavailableError
+from grok_mcp.grok.batches import (
+    Batch,
+    BatchItemOutcome,
+    BatchRequestInfo,
+    Page,
+    batch_requests_payload,
+    parse_batch,
+    parse_batch_list,
+    parse_batch_requests,
+    parse_batch_results,
+)
+from grok_mcp.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error
+from grok_mcp.grok.keys import key_ready
+from grok_mcp.grok.parsing import (
+    JSON,
+    as_object,
+    as_optional_int,
+    as_str,
+    parse_api_key_info,
+    parse_chat_completion,
+    parse_image_generation,
+    parse_image_models,
+    parse_language_models,
+    parse_model_list,
+    parse_response,
+    parse_tokens,
+)
+from grok_mcp.grok.retry import RetryBudget, RetryPolicy, parse_retry_after
+from grok_mcp.grok.sse import DONE, MalformedEventError, is_event_stream, iter_json_events
+from grok_mcp.grok.stream import ChatStreamAssembler
+from grok_mcp.grok.types import (
+    ApiKeyInfo,
+    ChatCompletion,
+    ImageGeneration,
+    ImageModel,
+    LanguageModel,
+    ModelInfo,
+    ReasoningDelta,
+    ResponseResult,
+    StreamDone,
+    StreamEvent,
+    TextDelta,
+    Tokenization,
+)
+
+logger = logging.getLogger(__name__)
+
+POOL_TIMEOUT_S = 60.0
+MAX_CONNECTIONS = 100
+MAX_KEEPALIVE_CONNECTIONS = 20
+_SIMULATED_HEADER = "x-simulated"
+
+
+@dataclass
+class _StreamEnd:
+    """How an event stream ended: None while it ended well."""
+
+    failure: Failure | None = None
+
+
+@dataclass
+class _Attempts:
+    """Bookkeeping of one logical call across its attempts."""
+
+    method: str
+    endpoint: str
+    started: float
+    count: int = 0
+    ttft_ms: float | None = None
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000.0
+
+
+class GrokClient:
+    """Talks to xAI's REST API (or the simulator) over one pooled httpx2.AsyncClient.
+
+    `api_key` is called before every attempt, so a key rotated in the keychain is picked up without
+    a restart. The key is sent only to the origin of `base_url` and never appears in a log record or
+    an exception. Use it as an async context manager, or call `aclose()`.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: Callable[[], str],
+        timeout_s: float = 900,
+        connect_timeout_s: float = 10,
+        max_attempts: int = 4,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        random: Callable[[], float] = random.random,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        user_agent: str = f"grok-mcp/{__version__}",
+        retry_budget: RetryBudget | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        try:
+            base = httpx2.URL(self._base_url)
+        except httpx2.InvalidURL:
+            raise ValueError(f"base_url {base_url!r} is not a URL") from None
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError(f"base_url {base_url!r} must be an http(s) URL")
+        self._base_origin = (base.scheme, base.host, base.port)
+        self._base_path = base.path.rstrip("/")
+        self._host = base.host
+        self._api_key = api_key
+        self._timeout_s = timeout_s
+        self._connect_timeout_s = connect_timeout_s
+        self._policy = RetryPolicy(max_attempts=max(1, max_attempts))
+        self._budget = retry_budget or RetryBudget()
+        self._sleep = sleep
+        self._random = random
+        self._simulated = False
+        self._user_agent = user_agent
+        self._transport = transport
+        self._pool: httpx2.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        """The one connection pool, made on first use: building its TLS context takes ~40 ms, which a
+        server should not spend before it answers `initialize`."""
+        if self._pool is None:
+            self._pool = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self._timeout_s, connect=self._connect_timeout_s, pool=POOL_TIMEOUT_S),
+                limits=httpx2.Limits(
+                    max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+                ),
+                headers={"User-Agent": self._user_agent, "Accept": "application/json"},
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._pool
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    @property
+    def simulated(self) -> bool:
+        """True once any reply carried `x-simulated: true` (the simulator, not xAI, answered)."""
+        return self._simulated
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    # ----------------------------------------------------------------------------------------- calls
+
+    async def chat(self, body: dict[str, Any]) -> ChatCompletion:
+        """POST /chat/completions without streaming and return the first choice.
+
+        Raises an XAIError subclass (see grok_mcp.errors) when xAI refuses or fails the call, after
+        retrying what can be retried; NoApiKeyError or InvalidKeyError when the key is unusable.
+        """
+        payload = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+        data, call = await self._request_json("POST", "chat/completions", json_body=payload, expect="choices")
+        return parse_chat_completion(data, call)
+
+    async def chat_stream(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent]:
+        """Stream /chat/completions: TextDelta and ReasoningDelta as they come, then one StreamDone.
+
+        Always asks for `stream_options.include_usage` so the final completion carries usage and cost.
+        Failures before any content are retried like other calls; once content has been yielded a
+        failure raises StreamInterruptedError and is never retried. Also raises the XAIError subclasses
+        of `chat`. Close the generator (`contextlib.aclosing`) if you stop reading early.
+        """
+        payload = dict(body)
+        payload["stream"] = True
+        payload["stream_options"] = {**as_object(body.get("stream_options")), "include_usage": True}
+        context = self._context("chat/completions", body)
+        attempts = _Attempts(method="POST", endpoint=context.endpoint, started=time.perf_counter())
+        self._budget.record_call()
+        while True:
+            attempts.count += 1
+            assembler = ChatStreamAssembler()
+            failure: Failure
+            await key_ready(self._api_key)
+            try:
+                response = await self._http.send(self._build("POST", "chat/completions", payload), stream=True)
+            except httpx2.RequestError as exc:
+                failure = self._transport_failure(exc, after_headers=False)
+            else:
+                try:
+                    self._observe(response)
+                    request_id = response.headers.get("x-request-id")
+                    if response.status_code != 200 or not is_event_stream(response):
+                        outcome = await self._read_reply(response, expect="choices")
+                        if isinstance(outcome, Failure):
+                            failure = outcome
+                        else:
+                            # A server that ignored `stream` sent a whole completion: pass it on as one delta.
+                            completion = parse_chat_completion(outcome, self._call(attempts, 200, request_id, outcome))
+                            if completion.text:
+                                yield TextDelta(completion.text)
+                            yield StreamDone(completion)
+                            return
+                    else:
+                        end = _StreamEnd()
+                        async with aclosing(self._relay(response, assembler, attempts, end)) as deltas:
+                            async for delta in deltas:
+                                yield delta
+                        if end.failure is None:
+                            usage = assembler.usage
+                            call = self._call(
+                                attempts,
+                                200,
+                                request_id or assembler.id,
+                                None,
+                                cost_ticks=usage.cost_ticks if usage else None,
+                            )
+                            self._log_success("POST", call)
+                            yield StreamDone(assembler.completion(call))
+                            return
+                        failure = replace(end.failure, request_id=end.failure.request_id or request_id)
+                finally:
+                    await response.aclose()
+            delay = self._next_delay(failure, attempts, idempotent=False, context=context)
+            await self._sleep(delay)
+
+    async def _relay(
+        self, response: httpx2.Response, assembler: ChatStreamAssembler, attempts: _Attempts, end: _StreamEnd
+    ) -> AsyncGenerator[TextDelta | ReasoningDelta]:
+        """Yield the deltas of an event stream as they arrive; record in `end` how the stream ended."""
+        finished = False
+        try:
+            async with aclosing(iter_json_events(response)) as events:
+                async for event in events:
+                    if event == DONE:
+                        finished = True
+                        break
+                    chunk = as_object(event)
+                    found = error_in_body(chunk)
+                    if found is not None and "choices" not in chunk:
+                        code, message, implied = found
+                        end.failure = Failure(
+                            status=200,
+                            implied_status=implied or 503,
+                            code=code,
+                            upstream_message=message,
+                            mid_stream=assembler.has_content,
+                        )
+                        return
+                    had_content = assembler.has_content
+                    deltas = assembler.feed(chunk)
+                    if not had_content and assembler.has_content:
+                        attempts.ttft_ms = attempts.elapsed_ms()
+                    for delta in deltas:
+                        yield delta
+        except httpx2.RequestError as exc:
+            if assembler.finish_reason is None:
+                end.failure = self._transport_failure(exc, after_headers=True, mid_stream=assembler.has_content)
+                return
+            # The answer was complete; only the usage chunk or [DONE] was lost.
+            logger.warning(
+                "%s: the stream broke after the answer finished (%s); usage may be lost",
+                attempts.endpoint,
+                type(exc).__name__,
+            )
+        except MalformedEventError as exc:
+            end.failure = Failure(status=200, transport="protocol", reason=str(exc), mid_stream=assembler.has_content)
+            return
+        if not finished and assembler.finish_reason is None:
+            end.failure = Failure(
+                status=200,
+                transport="broken",
+                reason="the stream ended before the answer was complete",
+                mid_stream=assembler.has_content,
+            )
+
+    async def responses(self, body: dict[str, Any]) -> ResponseResult:
+        """POST /responses (the Responses API, which runs server-side tools such as web_search).
+
+        Raises the XAIError subclasses of `chat`.
+        """
+        payload = {k: v for k, v in body.items() if k != "stream"}
+        data, call = await self._request_json("POST", "responses", json_body=payload, expect="output")
+        return parse_response(data, call)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """GET /models: every model the key can see (chat, image, video). Raises XAIError subclasses."""
+        data, _ = await self._request_json("GET", "models", expect="data", idempotent=True)
+        return parse_model_list(data)
+
+    async def language_models(self) -> list[LanguageModel]:
+        """GET /language-models: chat models with aliases and prices. Raises XAIError subclasses."""
+        data, _ = await self._request_json("GET", "language-models", expect="models", idempotent=True)
+        return parse_language_models(data)
+
+    async def image_generation_models(self) -> list[ImageModel]:
+        """GET /image-generation-models: image models and prices. Raises XAIError subclasses."""
+        data, _ = await self._request_json("GET", "image-generation-models", expect="models", idempotent=True)
+        return parse_image_models(data)
+
+    async def generate_images(self, body: dict[str, Any]) -> ImageGeneration:
+        """POST /images/generations. Raises the XAIError subclasses of `chat`."""
+        data, call = await self._request_json("POST", "images/generations", json_body=body, expect="data")
+        return parse_image_generation(data, as_str(body.get("model")), call)
+
+    async def tokenize(self, model: str, text: str) -> Tokenization:
+        """POST /tokenize-text. Raises XAIError subclasses (ModelNotFoundError for an unknown model)."""
+        data, call = await self._request_json(
+            "POST",
+            "tokenize-text",
+            json_body={"model": model, "text": text},
+            expect="token_ids",
+            idempotent=True,
+        )
+        return Tokenization(tokens=parse_tokens(data), call=call)
+
+    async def api_key_info(self) -> ApiKeyInfo:
+        """GET /api-key: what xAI knows about the calling key. Raises XAIError subclasses."""
+        data, call = await self._request_json("GET", "api-key", expect="api_key_id", idempotent=True)
+        return parse_api_key_info(data, call)
+
+    async def deferred_start(self, body: dict[str, Any]) -> str:
+        """Start a deferred chat completion and return its request id. Raises XAIError subclasses."""
+        payload = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+        payload["deferred"] = True
+        data, call = await self._request_json("POST", "chat/completions", json_body=payload, expect="request_id")
+        request_id = as_str(data.get("request_id"))
+        if not request_id:
+            failure = Failure(status=call.status, transport="protocol", reason="no request_id in the reply")
+            raise make_error(failure, call, self._context("chat/completions", body)) from None
+        return request_id
+
+    async def deferred_result(self, request_id: str) -> ChatCompletion | None:
+        """The deferred completion, or None while xAI is still working on it (HTTP 202).
+
+        xAI hands a result out exactly once within 24 h. Raises NotFoundError for an unknown, already
+        fetched or expired id, and the other XAIError subclasses of `chat`.
+        """
+        path = f"chat/deferred-completion/{urllib.parse.quote(request_id, safe='')}"
+        data, call = await self._request_json(
+            "GET",
+            path,
+            expect="choices",
+            endpoint=f"{self._base_path}/chat/deferred-completion",
+            allow_202=True,
+        )
+        if call.status == 202:
+            return None
+        return parse_chat_completion(data, call)
+
+    # ------------------------------------------------------------------------------------ batches
+
+    async def create_batch(self, name: str) -> Batch:
+        """POST /batches: a new, empty batch named `name`. Raises XAIError subclasses."""
+        data, _ = await self._request_json("POST", "batches", json_body={"name": name}, expect="batch_id")
+        return parse_batch(data)
+
+    async def add_batch_requests(self, batch_id: str, requests: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """POST /batches/{id}/requests: add (batch_request_id, chat completion body) pairs.
+
+        Raises XAIError subclasses (NotFoundError for an unknown batch, InvalidRequestError for a bad body).
+        """
+        await self._request_json(
+            "POST",
+            f"batches/{_segment(batch_id)}/requests",
+            json_body=batch_requests_payload(requests),
+            expect="batch_requests",
+            endpoint=f"{self._base_path}/batches/requests",
+            allow_null=True,
+        )
+
+    async def get_batch(self, batch_id: str) -> Batch:
+        """GET /batches/{id}: the batch and its request counts. Raises XAIError subclasses (NotFoundError)."""
+        data, _ = await self._request_json(
+            "GET", f"batches/{_segment(batch_id)}", expect="batch_id", idempotent=True, endpoint=self._batches_path
+        )
+        return parse_batch(data)
+
+    async def list_batch_requests(
+        self, batch_id: str, *, limit: int = 100, pagination_token: str | None = None
+    ) -> Page[BatchRequestInfo]:
+        """GET /batches/{id}/requests: one page of the batch's requests and their states. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "GET",
+            f"batches/{_segment(batch_id)}/requests{_page_query(limit, pagination_token)}",
+            expect="batch_request_metadata",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/requests",
+        )
+        return parse_batch_requests(data)
+
+    async def batch_results(
+        self, batch_id: str, *, limit: int = 100, pagination_token: str | None = None
+    ) -> Page[BatchItemOutcome]:
+        """GET /batches/{id}/results: one page of finished requests' completions or errors.
+
+        Raises XAIError subclasses (NotFoundError for an unknown batch).
+        """
+        data, call = await self._request_json(
+            "GET",
+            f"batches/{_segment(batch_id)}/results{_page_query(limit, pagination_token)}",
+            expect="results",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/results",
+        )
+        return parse_batch_results(data, call)
+
+    async def cancel_batch(self, batch_id: str) -> Batch:
+        """POST /batches/{id}:cancel: stop the batch's pending requests. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "POST",
+            f"batches/{_segment(batch_id)}:cancel",
+            expect="batch_id",
+            idempotent=True,
+            endpoint=f"{self._base_path}/batches/cancel",
+        )
+        return parse_batch(data)
+
+    async def list_batches(self, *, limit: int = 100, pagination_token: str | None = None) -> Page[Batch]:
+        """GET /batches: one page of the team's batches. Raises XAIError subclasses."""
+        data, _ = await self._request_json(
+            "GET",
+            f"batches{_page_query(limit, pagination_token)}",
+            expect="batches",
+            idempotent=True,
+            endpoint=self._batches_path,
+        )
+        return parse_batch_list(data)
+
+    @property
+    def _batches_path(self) -> str:
+        return f"{self._base_path}/batches"
+
+    async def fetch_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
+        """Download `url` (an image, typically) and return its bytes and content type.
+
+        The API key is sent only when `url` has the same origin as the base URL. Redirects are followed
+        (without the key once they leave that origin). Raises InputError for a URL that is not http(s),
+        a reply larger than `max_bytes` (checked while reading) or a 4xx status, and
+        UpstreamUnavailableError when the host cannot be reached or keeps failing after retries.
+        """
+        try:
+            target = httpx2.URL(url)
+        except httpx2.InvalidURL:
+            raise InputError("The image address is not a valid URL.") from None
+        if target.scheme not in ("http", "https") or not target.host:
+            raise InputError("Only http and https image URLs can be downloaded.")
+        host = target.host
+        attempts = _Attempts(method="GET", endpoint=host, started=time.perf_counter())
+        while True:
+            attempts.count += 1
+            headers = {"Accept": "*/*"}
+            if (target.scheme, target.host, target.port) == self._base_origin:
+                await key_ready(self._api_key)
+                headers["Authorization"] = f"Bearer {self._key()}"
+            failure: Failure
+            try:
+                request = self._http.build_request("GET", target, headers=headers)
+                response = await self._http.send(request, stream=True, follow_redirects=True)
+            except httpx2.RequestError as exc:
+                failure = self._transport_failure(exc, after_headers=False)
+            else:
+                try:
+                    if response.status_code >= 400:
+                        failure = Failure(
+                            status=response.status_code,
+                            retry_after=parse_retry_after(response.headers.get("retry-after")),
+                        )
+                        if response.status_code < 500 and response.status_code not in (408, 429):
+                            raise InputError(
+                                f"Could not download the image from {host}: it answered HTTP "
+                                f"{response.status_code}. Check the URL."
+                            )
+                    else:
+                        declared = as_optional_int(response.headers.get("content-length"))
+                        if declared is not None and declared > max_bytes:
+                            raise InputError(_too_big(host, max_bytes))
+                        chunks: list[bytes] = []
+                        size = 0
+                        try:
+                            async for chunk in response.aiter_bytes():
+                                size += len(chunk)
+                                if size > max_bytes:
+                                    raise InputError(_too_big(host, max_bytes))
+                                chunks.append(chunk)
+                        except httpx2.RequestError as exc:
+                            failure = self._transport_failure(exc, after_headers=True)
+                        else:
+                            logger.debug(
+                                "GET %s → %s, %d bytes in %.0f ms",
+                                host,
+                                response.status_code,
+                                size,
+                                attempts.elapsed_ms(),
+                            )
+                            return b"".join(chunks), response.headers.get("content-type")
+                finally:
+                    await response.aclose()
+            delay = (
+                self._policy.delay(failure, attempts.count, self._random)
+                if self._policy.is_retryable(failure, idempotent=True)
+                else None
+            )
+            if delay is None:
+                what = f"HTTP {failure.status}" if failure.status else failure.reason or failure.transport
+                raise UpstreamUnavailableError(
+                    f"Could not download the image from {host} ({what}) after {attempts.count} "
+                    f"attempt{'s' if attempts.count != 1 else ''}. Try again later.",
+                    status=failure.status,
+                    call=self._call(attempts, failure.status, None, None),
+                    retry_after=failure.retry_after,
+                ) from None
+            await self._sleep(delay)
+
+    # ------------------------------------------------------------------------------------- machinery
+
+    def _key(self) -> str:
+        key = self._api_key().strip()
+        if not key:
+            raise NoApiKeyError()
+        if not all("!" <= ch <= "~" for ch in key):
+            # Never echo the key: a header error from the HTTP stack would quote it in full.
+            raise InvalidKeyError(
+                "The stored xAI API key contains spaces or characters that cannot be sent. "
+                "Store it again with `grok-mcp keys set`."
+            )
+        return key
+
+    def _build(self, method: str, path: str, json_body: JSON | None) -> httpx2.Request:
+        headers = {"Authorization": f"Bearer {self._key()}"}
+        url = f"{self._base_url}/{path}"
+        if json_body is None:
+            return self._http.build_request(method, url, headers=headers)
+        headers["Content-Type"] = "application/json"
+        content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return self._http.build_request(method, url, headers=headers, content=content)
+
+    def _context(self, path: str, body: dict[str, Any] | None) -> CallContext:
+        body = body or {}
+        return CallContext(
+            endpoint=f"{self._base_path}/{path}",
+            host=self._host,
+            model=as_str(body.get("model")),
+            uses_live_search="search_parameters" in body,
+            timeout_s=self._timeout_s,
+            connect_timeout_s=self._connect_timeout_s,
+        )
+
+    def _observe(self, response: httpx2.Response) -> None:
+        if response.headers.get(_SIMULATED_HEADER, "").strip().lower() == "true":
+            self._simulated = True
+
+    def _call(
+        self,
+        attempts: _Attempts,
+        status: int | None,
+        request_id: str | None,
+        body: JSON | None,
+        *,
+        cost_ticks: int | None = None,
+    ) -> UpstreamCall:
+        if body is not None:
+            request_id = request_id or as_str(body.get("id"))
+            if cost_ticks is None:
+                cost_ticks = as_optional_int(as_object(body.get("usage")).get("cost_in_usd_ticks"))
+        return UpstreamCall(
+            endpoint=attempts.endpoint,
+            status=status,
+            request_id=request_id,
+            latency_ms=round(attempts.elapsed_ms(), 1),
+            ttft_ms=None if attempts.ttft_ms is None else round(attempts.ttft_ms, 1),
+            attempts=attempts.count,
+            cost_ticks=cost_ticks or 0,
+        )
+
+    def _transport_failure(self, exc: httpx2.RequestError, *, after_headers: bool, mid_stream: bool = False) -> Failure:
+        reason = _describe(exc)
+        if isinstance(exc, httpx2.ConnectTimeout):
+            kind = "connect_timeout"
+        elif isinstance(exc, httpx2.PoolTimeout):
+            kind = "pool_timeout"
+        elif isinstance(exc, httpx2.WriteTimeout):
+            kind = "write_timeout"
+        elif isinstance(exc, httpx2.TimeoutException):
+            kind = "read_timeout"
+        elif isinstance(exc, httpx2.ConnectError):
+            kind = "connect"
+        elif isinstance(
+            exc, httpx2.SSEError | httpx2.DecodingError | httpx2.UnsupportedProtocol | httpx2.TooManyRedirects
+        ):
+            kind = "protocol"
+        elif after_headers:
+            kind = "broken"
+        else:
+            kind = "dropped"
+        return Failure(transport=kind, reason=reason, mid_stream=mid_stream)
+
+    async def _read_reply(
+        self, response: httpx2.Response, *, expect: str, allow_202: bool = False, allow_null: bool = False
+    ) -> JSON | Failure:
+        """The JSON body of a successful reply, or the Failure it describes (error status or body, junk)."""
+        request_id = response.headers.get("x-request-id")
+        try:
+            content = await response.aread()
+        except httpx2.RequestError as exc:
+            return replace(self._transport_failure(exc, after_headers=True), status=response.status_code)
+        status = response.status_code
+        if status >= 300:
+            return failure_from_body(
+                status,
+                content,
+                response.headers.get("content-type"),
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                request_id=request_id,
+            )
+        if status == 202 and allow_202:
+            return {}
+        try:
+            body: object = json.loads(content)
+        except ValueError:
+            return Failure(status=status, transport="protocol", reason="the reply is not JSON", request_id=request_id)
+        if body is None and allow_null:
+            return {}  # the Batch API answers `null` when requests were added
+        if not isinstance(body, dict):
+            return Failure(status=status, transport="protocol", reason="the reply is not a JSON object")
+        data: JSON = body  # pyright: ignore[reportUnknownVariableType]
+        found = error_in_body(data)
+        if found is not None and expect not in data:
+            # xAI sometimes reports an error with HTTP 200.
+            failure = failure_from_body(
+                status, content, response.headers.get("content-type"), retry_after=None, request_id=request_id
+            )
+            return replace(failure, implied_status=found[2] or 500)
+        return data
+
+    async def _request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: str,
+        json_body: JSON | None = None,
+        idempotent: bool = False,
+        endpoint: str | None = None,
+        allow_202: bool = False,
+        allow_null: bool = False,
+    ) -> tuple[JSON, UpstreamCall]:
+        context = self._context(path, json_body)
+        if endpoint is not None:
+            context = replace(context, endpoint=endpoint)
+        attempts = _Attempts(method=method, endpoint=context.endpoint, started=time.perf_counter())
+        self._budget.record_call()
+        while True:
+            attempts.count += 1
+            outcome: JSON | Failure
+            status: int | None = None
+            await key_ready(self._api_key)
+            try:
+                response = await self._http.send(self._build(method, path, json_body), stream=True)
+            except httpx2.RequestError as exc:
+                outcome = self._transport_failure(exc, after_headers=False)
+            else:
+                try:
+                    self._observe(response)
+                    status = response.status_code
+                    outcome = await self._read_reply(
+                        response, expect=expect, allow_202=allow_202, allow_null=allow_null
+                    )
+                finally:
+                    await response.aclose()
+                if not isinstance(outcome, Failure):
+                    call = self._call(attempts, status, response.headers.get("x-request-id"), outcome)
+                    self._log_success(method, call)
+                    return outcome, call
+            delay = self._next_delay(outcome, attempts, idempotent=idempotent, context=context)
+            await self._sleep(delay)
+
+    def _next_delay(self, failure: Failure, attempts: _Attempts, *, idempotent: bool, context: CallContext) -> float:
+        """Seconds to wait before trying again; raises the final XAIError when the call is over."""
+        delay = (
+            self._policy.delay(failure, attempts.count, self._random)
+            if self._policy.is_retryable(failure, idempotent=idempotent)
+            else None
+        )
+        what = failure.status if failure.transport is None else failure.transport
+        if delay is not None and not self._budget.try_spend():
+            logger.info(
+                "%s %s → %s; the retry budget is spent, not retrying",
+                attempts.method,
+                attempts.endpoint,
+                what,
+            )
+            delay = None
+        if delay is None:
+            call = self._call(attempts, failure.status, failure.request_id, None, cost_ticks=failure.cost_ticks)
+            logger.debug(
+                "%s %s → %s after %d attempt(s) in %.0f ms (request id %s)",
+                attempts.method,
+                attempts.endpoint,
+                what,
+                attempts.count,
+                call.latency_ms,
+                call.request_id,
+            )
+            raise make_error(failure, call, context) from None
+        logger.info(
+            "%s %s → %s (attempt %d of %d); retrying in %.2f s",
+            attempts.method,
+            attempts.endpoint,
+            what,
+            attempts.count,
+            self._policy.max_attempts,
+            delay,
+        )
+        return delay
+
+    def _log_success(self, method: str, call: UpstreamCall) -> None:
+        logger.debug(
+            "%s %s → %s in %.0f ms%s (request id %s, attempt %d)",
+            method,
+            call.endpoint,
+            call.status,
+            call.latency_ms,
+            "" if call.ttft_ms is None else f", first token at {call.ttft_ms:.0f} ms",
+            call.request_id,
+            call.attempts,
+        )
+
+
+def _describe(exc: httpx2.RequestError) -> str:
+    """A short, secret-free description of a transport error: its type and first line, never the request."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text[:200]}" if text else name
+
+
+def _segment(value: str) -> str:
+    """`value` quoted as one URL path segment."""
+    return urllib.parse.quote(value, safe="")
+
+
+def _page_query(limit: int, pagination_token: str | None) -> str:
+    query = {"limit": str(limit)}
+    if pagination_token:
+        query["pagination_token"] = pagination_token
+    return "?" + urllib.parse.urlencode(query)
+
+
+def _too_big(host: str, max_bytes: int) -> str:
+    return f"The image from {host} is larger than {max_bytes / 1_048_576:.1f} MB; use a smaller image."

@@ -1,0 +1,367 @@
+"""Maps what xAI sent back (status, error body, broken connection) onto the error tree of `grok_mcp.errors`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from grok_mcp.errors import (
+    CreditsExhaustedError,
+    GoneError,
+    InvalidKeyError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    StreamInterruptedError,
+    UpstreamCall,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+    XAIError,
+)
+
+TransportKind = Literal[
+    "connect",  # no TCP/TLS connection could be made
+    "connect_timeout",  # the connection was not made within the connect timeout
+    "dropped",  # the connection closed before any response arrived
+    "read_timeout",  # no bytes within the read timeout
+    "write_timeout",  # the request could not be sent within the timeout
+    "pool_timeout",  # no free connection in our own pool
+    "broken",  # the connection broke while the body was being read
+    "protocol",  # the reply could not be read (bad JSON, malformed stream, bad URL)
+]
+
+CONSOLE_URL = "https://console.x.ai"
+_MAX_UPSTREAM_CHARS = 500
+
+# gRPC status descriptions xAI puts in `code`, for errors that arrive with HTTP 200 or mid-stream.
+_CODE_TO_STATUS = {
+    "client specified an invalid argument": 400,
+    "the request does not have valid authentication credentials for the operation": 401,
+    "the caller does not have permission to execute the specified operation": 403,
+    "some requested entity was not found": 404,
+    "some resource has been exhausted": 429,
+    "internal error": 500,
+    "the service is currently unavailable": 503,
+    "the operation was cancelled": 499,
+    "the deadline expired before the operation could complete": 504,
+    "invalid-argument": 400,
+    "invalid_argument": 400,
+    "unauthenticated": 401,
+    "permission_denied": 403,
+    "not_found": 404,
+    "resource_exhausted": 429,
+    "internal": 500,
+    "unavailable": 503,
+    "deadline_exceeded": 504,
+}
+_GRPC_NUMBER_TO_STATUS = {3: 400, 5: 404, 7: 403, 8: 429, 13: 500, 14: 503, 16: 401, 4: 504}
+
+_CREDITS = re.compile(r"credit|spending limit|licen[cs]e|billing|insufficient (funds|balance)", re.I)
+_BAD_KEY = re.compile(r"api key|api-key|apikey|authentication|bearer", re.I)
+_REDACTED_KEY = re.compile(r"\b[\w-]{1,8}\*{3}[\w-]{1,8}\b")
+_MODEL_MISSING = re.compile(r"model not found|model .{0,80}(does not exist|deprecated|no longer)", re.I)
+_GRAMMAR = re.compile(r"grammar is too complex", re.I)
+_LIVE_SEARCH = re.compile(r"live search|search_parameters", re.I)
+_HTML_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt, before it becomes an exception: what xAI or the connection said."""
+
+    status: int | None = None
+    implied_status: int | None = None  # what an error sent with HTTP 200 (or mid-stream) stands for
+    code: str | None = None
+    upstream_message: str | None = None
+    retry_after: float | None = None
+    transport: TransportKind | None = None
+    reason: str | None = None
+    request_id: str | None = None
+    cost_ticks: int | None = None
+    mid_stream: bool = False
+
+    @property
+    def effective_status(self) -> int | None:
+        return self.implied_status or self.status
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What the request was about, so a message can name it: the model, Live Search, the timeout."""
+
+    endpoint: str
+    host: str = "xAI"
+    model: str | None = None
+    uses_live_search: bool = False
+    timeout_s: float | None = None
+    connect_timeout_s: float | None = None
+
+
+def status_for_code(code: object) -> int | None:
+    """The HTTP status an error body's `code` stands for (gRPC descriptions, names or numbers)."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code if code >= 100 else _GRPC_NUMBER_TO_STATUS.get(code)
+    if isinstance(code, str):
+        text = code.strip()
+        if text.isdigit():
+            return status_for_code(int(text))
+        return _CODE_TO_STATUS.get(text.lower().rstrip("."))
+    return None
+
+
+def error_in_body(body: object) -> tuple[str | None, str, int | None] | None:
+    """(code, message, HTTP status it implies) when a JSON body is an xAI error object, else None.
+
+    Knows the flat inference shape `{"code", "error"}`, OpenAI's `{"error": {"code", "message"}}`,
+    the Responses stream's `{"type": "error", …}` and the management API's `{"code": int, "message"}`.
+    """
+    if not isinstance(body, dict):
+        return None
+    obj: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+    error = obj.get("error")
+    if isinstance(error, str) and error:
+        return _text(obj.get("code")), error, status_for_code(obj.get("code")) or _status_of(obj)
+    if isinstance(error, dict) and error:
+        inner: dict[str, Any] = error  # pyright: ignore[reportUnknownVariableType]
+        message = inner.get("message") or inner.get("error") or json.dumps(inner)[:_MAX_UPSTREAM_CHARS]
+        code = inner.get("code", obj.get("code"))
+        return _text(code), str(message), _status_of(obj) or status_for_code(code)
+    if obj.get("type") == "error" and isinstance(obj.get("message"), str):
+        return (
+            _text(obj.get("code")),
+            str(obj["message"]),
+            _status_of(obj) or status_for_code(obj.get("code")),
+        )
+    if isinstance(obj.get("code"), int) and isinstance(obj.get("message"), str) and "choices" not in obj:
+        return str(obj["code"]), str(obj["message"]), status_for_code(obj["code"])
+    return None
+
+
+def _status_of(obj: dict[str, Any]) -> int | None:
+    status = obj.get("status")
+    return status if isinstance(status, int) and not isinstance(status, bool) and status >= 400 else None
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    return str(value)
+
+
+def failure_from_body(
+    status: int,
+    content: bytes,
+    content_type: str | None,
+    *,
+    retry_after: float | None,
+    request_id: str | None,
+) -> Failure:
+    """The Failure an HTTP error reply describes: JSON error object, text/plain (422), or an HTML page."""
+    text = content.decode("utf-8", errors="replace").strip()
+    mime = (content_type or "").split(";")[0].strip().lower()
+    code: str | None = None
+    message: str | None = None
+    cost: int | None = None
+    parsed: object = None
+    if text.startswith(("{", "[")):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+    found = error_in_body(parsed)
+    if found is not None:
+        code, message, _ = found
+        body: dict[str, Any] = parsed  # pyright: ignore[reportAssignmentType]
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            ticks = usage.get("cost_in_usd_ticks")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            cost = ticks if isinstance(ticks, int) and not isinstance(ticks, bool) else None
+        if request_id is None and isinstance(body.get("id"), str):
+            request_id = body["id"]
+    elif mime == "text/html" or text.lower().startswith(("<!doctype", "<html")):
+        title = _HTML_TITLE.search(text)
+        message = f"an error page from xAI's edge ({_clip(title.group(1).strip()) if title else 'HTML'})"
+    elif text:
+        message = text
+    return Failure(
+        status=status,
+        code=code,
+        upstream_message=_clip(message) if message else None,
+        retry_after=retry_after,
+        request_id=request_id,
+        cost_ticks=cost,
+    )
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_UPSTREAM_CHARS else text[: _MAX_UPSTREAM_CHARS - 1] + "…"
+
+
+def is_credits_message(message: str | None) -> bool:
+    """True when a 429/403 text speaks of credits, licences or spending limits (retrying will not help)."""
+    return bool(message and _CREDITS.search(message))
+
+
+def error_class(failure: Failure) -> type[XAIError]:
+    """Which XAIError subclass a failed attempt is."""
+    message = failure.upstream_message or ""
+    if failure.transport is not None:
+        if failure.transport in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
+            return StreamInterruptedError if failure.mid_stream else UpstreamTimeoutError
+        return StreamInterruptedError if failure.mid_stream else UpstreamUnavailableError
+    if failure.mid_stream:
+        return StreamInterruptedError
+    status = failure.effective_status or 0
+    if status == 400:
+        if _BAD_KEY.search(message) and ("incorrect" in message.lower() or "invalid" in message.lower()):
+            return InvalidKeyError
+        if _MODEL_MISSING.search(message):
+            return ModelNotFoundError
+        return InvalidRequestError
+    if status == 401:
+        return InvalidKeyError
+    if status == 403:
+        return CreditsExhaustedError if is_credits_message(message) else PermissionDeniedError
+    if status == 404:
+        return ModelNotFoundError if _MODEL_MISSING.search(message) else NotFoundError
+    if status == 410:
+        return GoneError
+    if status == 429:
+        return CreditsExhaustedError if is_credits_message(message) else RateLimitedError
+    if status == 503 and _GRAMMAR.search(message):
+        return InvalidRequestError
+    if status == 408 or status >= 500:
+        return UpstreamUnavailableError
+    return InvalidRequestError
+
+
+def make_error(failure: Failure, call: UpstreamCall, context: CallContext) -> XAIError:
+    """The exception for a call that failed for good after `call.attempts` attempts.
+
+    The message says what happened and what to do; it quotes xAI's own text (which xAI already
+    redacts) and never sees the API key.
+    """
+    cls = error_class(failure)
+    message = _message(cls, failure, call.attempts, context)
+    return cls(
+        message,
+        status=failure.status,
+        code=failure.code,
+        upstream_message=failure.upstream_message,
+        call=call,
+        retry_after=failure.retry_after,
+    )
+
+
+def _says(failure: Failure) -> str:
+    return f" xAI said: {failure.upstream_message}" if failure.upstream_message else ""
+
+
+def _retried(attempts: int) -> str:
+    retries = attempts - 1
+    if retries <= 0:
+        return ""
+    return f" Grok MCP retried {retries} time{'s' if retries != 1 else ''}."
+
+
+def _message(cls: type[XAIError], failure: Failure, attempts: int, context: CallContext) -> str:
+    upstream = failure.upstream_message or ""
+    status = f" ({failure.effective_status})" if failure.effective_status else ""
+    if cls is InvalidKeyError:
+        hint = _REDACTED_KEY.search(upstream)
+        which = f" ({hint.group(0)})" if hint else ""
+        return (
+            f"xAI rejected the API key{which}. Check it at {CONSOLE_URL} and store the right one "
+            "with `grok-mcp keys set`."
+        )
+    if cls is CreditsExhaustedError:
+        return (
+            "Your xAI team has no credits left or reached its spending limit; retrying will not help. "
+            f"Add credits or raise the limit under Billing at {CONSOLE_URL}.{_says(failure)}"
+        )
+    if cls is PermissionDeniedError:
+        return (
+            "xAI refused this request for this API key or team (403). Check the key's permissions "
+            f"and that the key and team are not blocked at {CONSOLE_URL}.{_says(failure)}"
+        )
+    if cls is RateLimitedError:
+        wait = (
+            f" xAI asked to wait {failure.retry_after:g} s."
+            if failure.retry_after is not None
+            else " Wait a minute before trying again."
+        )
+        return (
+            f"xAI is rate-limiting this key (429).{_retried(attempts)}"
+            f"{wait} Lower the concurrency (fewer parallel requests) if it keeps happening.{_says(failure)}"
+        )
+    if cls is ModelNotFoundError:
+        named = f" {context.model!r}" if context.model else ""
+        return (
+            f"xAI does not offer the model{named} to this key, or it was retired. "
+            f"Call `list_models` to see the models you can use.{_says(failure)}"
+        )
+    if cls is GoneError:
+        if context.uses_live_search or _LIVE_SEARCH.search(upstream):
+            return (
+                "xAI removed Live Search (`search_parameters`); it was replaced by the server-side "
+                "web_search and x_search tools. Use the `web_search` or `x_search` tool instead."
+                f"{_says(failure)}"
+            )
+        return f"xAI removed this feature (410).{_says(failure)}"
+    if cls is NotFoundError:
+        return f"xAI found nothing at {context.endpoint} (404).{_says(failure)}"
+    if cls is InvalidRequestError:
+        if _GRAMMAR.search(upstream):
+            return (
+                f"xAI could not use the JSON schema{status}: it is too complex. Simplify the schema "
+                f"(fewer nested objects, enums or optional fields) and try again.{_says(failure)}"
+            )
+        if failure.status == 422:
+            return f"xAI could not read the request (422): a field has the wrong name, type or value.{_says(failure)}"
+        return f"xAI rejected the request{status}.{_says(failure)}"
+    if cls is StreamInterruptedError:
+        if failure.transport in ("read_timeout", "connect_timeout"):
+            what = f"xAI went silent for {context.timeout_s:g} s" if context.timeout_s else "xAI went silent"
+        elif failure.transport is not None:
+            what = f"the connection broke ({failure.reason or failure.transport})"
+        else:
+            what = "xAI sent an error"
+        return f"The answer from xAI broke off midway: {what}. What arrived is incomplete; try again.{_says(failure)}"
+    if cls is UpstreamTimeoutError:
+        if failure.transport == "pool_timeout":
+            return (
+                "Too many requests to xAI are already running in this process; no connection became "
+                "free in time. Lower the concurrency and try again."
+            )
+        if failure.transport == "connect_timeout":
+            limit = f" within {context.connect_timeout_s:g} s" if context.connect_timeout_s else ""
+            return (
+                f"Could not connect to {context.host}{limit}.{_retried(attempts)} Check your internet "
+                "connection, proxy or GROK_MCP_BASE_URL, and try again."
+            )
+        limit = f" within {context.timeout_s:g} s" if context.timeout_s else ""
+        return (
+            f"xAI sent no answer{limit}. Long reasoning can take minutes: try streaming, a lower "
+            "reasoning effort, or a shorter prompt."
+        )
+    # UpstreamUnavailableError
+    if failure.transport in ("connect", "dropped"):
+        return (
+            f"Could not reach {context.host} ({failure.reason or 'connection failed'}).{_retried(attempts)} "
+            "Check your internet connection, proxy or GROK_MCP_BASE_URL, and try again."
+        )
+    if failure.transport == "protocol":
+        return f"xAI sent a reply Grok MCP could not read ({failure.reason or 'malformed'}).{_retried(attempts)}"
+    if failure.transport == "broken":
+        return (
+            f"The connection to xAI broke while its reply was arriving ({failure.reason or 'closed'})."
+            f"{_retried(attempts)} Try again."
+        )
+    return f"xAI is having trouble{status}.{_retried(attempts)} Try again in a few minutes.{_says(failure)}"

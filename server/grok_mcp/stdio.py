@@ -1,0 +1,173 @@
+"""stdio hosting: MCP on stdin/stdout for clients that start the server themselves (Claude Desktop, Codex …).
+
+stdout carries nothing but protocol. SIGTERM or SIGINT stops new calls, lets running ones finish
+(up to 30 s) and then exits.
+
+When stdin and stdout are pipes or sockets (as every MCP client starts us) on POSIX, the protocol runs on
+the event loop's own non-blocking pipe transports. The SDK's default reads and writes through worker
+threads: three thread round trips per request and answer, a quarter of a millisecond of every call. Like
+the SDK, it first moves the wire to private descriptors and points fd 0 at the null device and fd 1 at
+stderr, so stray output from a library or a child process never reaches the client. Anything else (a
+terminal, a file, Windows, another event loop) keeps the SDK's transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+import sys
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager, suppress
+from typing import IO, Any
+
+import anyio
+from mcp.server.lowlevel import Server
+from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
+
+from grok_mcp.app import build_server, open_app_context
+from grok_mcp.config import Settings
+from grok_mcp.shutdown import drain_on_signal
+
+logger = logging.getLogger(__name__)
+
+MAX_LINE_BYTES = 256 * 1024 * 1024
+"""The longest protocol line read; a longer one is dropped (the client gets a parse error), not buffered."""
+
+
+async def run_stdio(settings: Settings) -> None:
+    """Serve MCP over stdio until the client closes stdin or a stop signal arrives."""
+    async with open_app_context(settings) as context:
+        server = build_server(settings, context=context)
+        async with anyio.create_task_group() as tg:
+            if sys.platform != "win32":
+                tg.start_soon(drain_on_signal, context, tg.cancel_scope.cancel)
+            await serve_stdio(server)
+            tg.cancel_scope.cancel()
+
+
+async def serve_stdio(server: MCPServer[Any]) -> None:
+    """Run `server` on this process's stdin and stdout until stdin closes."""
+    # MCPServer has no public way to run its protocol server on streams we open; without it (a later SDK),
+    # the SDK's own stdio transport serves, only slower.
+    lowlevel: Server[Any] | None = getattr(server, "_lowlevel_server", None)
+    if lowlevel is None or not _pipes_usable():
+        await server.run_stdio_async()
+        return
+    logger.debug("MCP over stdio on the event loop's pipe transports")
+    async with _claimed_wire() as (stdin, stdout), stdio_server(stdin, stdout) as (read, write):
+        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+
+
+def _pipes_usable() -> bool:
+    """Whether both standard streams are pipes or sockets we can drive from the asyncio event loop."""
+    if sys.platform == "win32":
+        return False
+    try:
+        asyncio.get_running_loop()  # anyio may run on another event loop
+    except RuntimeError:
+        return False
+    try:
+        modes = [os.fstat(fd).st_mode for fd in (0, 1)]
+    except OSError:
+        return False
+    return all(stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) for mode in modes)
+
+
+class _PipeLines(anyio.AsyncFile[str]):
+    """Protocol lines from a pipe, read by the event loop (no worker thread), decoded as UTF-8."""
+
+    def __init__(self, fp: IO[str], reader: asyncio.StreamReader) -> None:
+        super().__init__(fp)
+        self._reader = reader
+
+    async def readline(self) -> str:
+        """The next line with its newline; "" at the end of input."""
+        while True:
+            try:
+                return (await self._reader.readuntil(b"\n")).decode("utf-8", errors="replace")
+            except asyncio.IncompleteReadError as exc:  # the last line had no newline, or the pipe closed
+                return exc.partial.decode("utf-8", errors="replace")
+            except asyncio.LimitOverrunError:
+                logger.warning("Dropped a protocol line longer than %d bytes", MAX_LINE_BYTES)
+                await self._skip_line()
+                return "\n"  # not JSON: the SDK answers it as a parse error
+
+    async def _skip_line(self) -> None:
+        while True:
+            try:
+                await self._reader.readuntil(b"\n")
+                return
+            except asyncio.LimitOverrunError as exc:
+                await self._reader.readexactly(exc.consumed)
+            except asyncio.IncompleteReadError:
+                return
+
+
+class _PipeWriter(anyio.AsyncFile[str]):
+    """Protocol lines to a pipe through the event loop's transport; `flush` waits while the pipe is full."""
+
+    def __init__(self, fp: IO[str], writer: asyncio.StreamWriter) -> None:
+        super().__init__(fp)
+        self._writer = writer
+
+    async def write(self, b: str) -> int:
+        self._writer.write(b.encode("utf-8"))
+        return len(b)
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+@asynccontextmanager
+async def _claimed_wire() -> AsyncGenerator[tuple[_PipeLines, _PipeWriter]]:
+    """The wire on private copies of fd 0 and 1, with fd 0 reading the null device and fd 1 going to stderr.
+
+    Both descriptors are restored on exit, as the SDK's own transport does.
+    """
+    import fcntl
+
+    wire_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    wire_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    saved_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    saved_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        os.dup2(null, 0)
+        os.dup2(2, 1)
+    finally:
+        os.close(null)
+    in_file = os.fdopen(wire_in, "r", encoding="utf-8", errors="replace")
+    out_file = os.fdopen(wire_out, "w", encoding="utf-8")
+    loop = asyncio.get_running_loop()
+    transport: asyncio.BaseTransport | None = None
+    writer: asyncio.StreamWriter | None = None
+    try:
+        reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), in_file)
+        out_transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
+        writer = asyncio.StreamWriter(out_transport, protocol, None, loop)
+        yield _PipeLines(in_file, reader), _PipeWriter(out_file, writer)
+    finally:
+        if writer is not None:
+            await _flushed(writer)
+            writer.close()
+        else:
+            out_file.close()  # no transport took it over
+        if transport is not None:
+            transport.close()
+        else:
+            in_file.close()
+        for saved, fd in ((saved_in, 0), (saved_out, 1)):
+            with suppress(OSError):
+                os.dup2(saved, fd)
+            os.close(saved)
+
+
+async def _flushed(writer: asyncio.StreamWriter, *, timeout_s: float = 5.0) -> None:
+    """Wait (a little) until the last answers have left for the pipe; a client that is gone is not waited for."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(timeout_s), suppress(OSError, RuntimeError):
+        writer.transport.set_write_buffer_limits(high=0)  # so drain() waits for every buffered byte
+        await writer.drain()

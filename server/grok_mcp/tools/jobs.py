@@ -1,0 +1,199 @@
+"""The `job_result` tool: the status and, when ready, the result of work that outlives one tool call.
+
+A job id is `<kind>:<reference>`; each kind has one fetcher below. Today: `batch:<xAI batch id>`
+(batch_chat with mode "batch_api"), `chat:<uuid>` (a chat-like call that outlived the job threshold) and
+`task:<uuid>` (a tool call a client ran as an MCP task, grok_mcp.mcp_tasks), the last two with their
+results in the store's jobs table. Another kind plugs in by adding its fetcher to `JOB_KINDS` and, if it
+needs them, optional fields to `JobResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, cast
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from grok_mcp.calls import is_stale
+from grok_mcp.context import AppContext
+from grok_mcp.errors import InputError
+from grok_mcp.tools.batch import (
+    BATCH_JOB_KIND,
+    BatchItemResult,
+    BatchJobReport,
+    BatchTotals,
+    batch_job_report,
+    results_text,
+)
+from grok_mcp.tools.common import CALL_JOB_KIND, SIMULATED_NOTE, ToolCall, tool_call, tool_result
+
+JobStatus = Literal["pending", "done", "failed", "cancelled"]
+
+TASK_JOB_KIND = "task"
+"""Job ids of tool calls run as MCP tasks (the task id is the job id): `task:<uuid>`."""
+
+
+@dataclass(frozen=True)
+class CallJobReport:
+    """Where a chat-like call running as a job stands; `text` and `answer` are its result once done."""
+
+    status: JobStatus
+    message: str
+    tool: str
+    text: str | None = None
+    answer: dict[str, Any] | None = None
+
+
+JobFetcher = Callable[[ToolCall, str], Awaitable[BatchJobReport | CallJobReport]]
+"""Fetches where a job stands from its reference (the part of the job id after `<kind>:`)."""
+
+
+async def call_job_report(call: ToolCall, reference: str) -> CallJobReport:
+    """Where the chat-like call job `chat:<reference>` stands, from the store (any process may have run it).
+
+    Raises InputError for a job id the store does not know.
+    """
+    return await stored_job_report(call, f"{CALL_JOB_KIND}:{reference}")
+
+
+async def task_job_report(call: ToolCall, reference: str) -> CallJobReport:
+    """Where the MCP task `task:<reference>` stands, from the store (any process may have run it).
+
+    Raises InputError for a job id the store does not know.
+    """
+    return await stored_job_report(call, f"{TASK_JOB_KIND}:{reference}")
+
+
+async def stored_job_report(call: ToolCall, job_id: str) -> CallJobReport:
+    """Where a job kept in the store's jobs table stands. Raises InputError for a job id the store does not know."""
+    app = call.app
+    job = await anyio.to_thread.run_sync(app.store.get_job, job_id)
+    if job is None:
+        raise InputError(
+            f"No job has the id {job_id!r} in this Grok MCP's data folder. Job ids come from a chat-like call "
+            "that ran long or a tool call run as an MCP task; finished jobs are kept for a week."
+        )
+    now = app.pipeline.now()
+    if job.status == "running":
+        if is_stale(job, now=now):
+            return CallJobReport(
+                "failed",
+                f"Job {job_id} ({job.tool}) was lost: the Grok MCP server process running it "
+                f"(pid {job.owner_pid}) stopped before it finished. Ask again.",
+                job.tool,
+            )
+        return CallJobReport(
+            "pending",
+            f"Job {job_id} ({job.tool}) is still running ({now - job.created_at:.0f} s so far). Call job_result "
+            "again in a little while.",
+            job.tool,
+        )
+    if job.status == "done" and job.result_json is not None:
+        stored = cast(dict[str, Any], json.loads(job.result_json))
+        structured = stored.get("structured")
+        return CallJobReport(
+            "done",
+            f"Job {job_id} ({job.tool}) is done.",
+            job.tool,
+            text=str(stored.get("text") or ""),
+            answer=cast(dict[str, Any], structured) if isinstance(structured, dict) else None,
+        )
+    status: JobStatus = "cancelled" if job.status == "cancelled" else "failed"
+    return CallJobReport(status, f"Job {job_id} ({job.tool}) {status}: {job.error or 'no details'}", job.tool)
+
+
+JOB_KINDS: dict[str, JobFetcher] = {
+    BATCH_JOB_KIND: batch_job_report,
+    CALL_JOB_KIND: call_job_report,
+    TASK_JOB_KIND: task_job_report,
+}
+
+
+class JobResult(BaseModel):
+    """Where a job stands and, once it is done, its results."""
+
+    job_id: str
+    kind: str = Field(
+        description="What made the job: `batch` for batch_chat in batch_api mode, `chat` for a chat-like call "
+        "that ran long, `task` for a tool call run as an MCP task."
+    )
+    status: JobStatus = Field(description="`pending` (ask again later), `done`, `failed` or `cancelled`.")
+    message: str
+    totals: BatchTotals | None = Field(default=None, description="Counts (pending ones too), tokens and cost.")
+    results: list[BatchItemResult] | None = Field(
+        default=None, description="Every item's answer or error in input order, once nothing is pending."
+    )
+    tool: str | None = Field(default=None, description="For a `chat` or `task` job: the tool that was called.")
+    answer: dict[str, Any] | None = Field(
+        default=None,
+        description="For a `chat` or `task` job that is done: the tool's result, as it would have returned it.",
+    )
+    simulated: bool = False
+
+
+def parse_job_id(job_id: str) -> tuple[str, str]:
+    """(kind, reference) of a job id.
+
+    Raises InputError for an id that no job kind of this server made.
+    """
+    kind, sep, reference = job_id.strip().partition(":")
+    if not sep or not reference or kind not in JOB_KINDS:
+        known = ", ".join(f"`{name}:…`" for name in JOB_KINDS)
+        raise InputError(
+            f"{job_id!r} is not a job id of Grok MCP. Job ids look like {known}, as returned by "
+            'batch_chat with mode "batch_api", by a chat-like call that ran long, or as an MCP task id.'
+        )
+    return kind, reference
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    """Add `job_result` to the server."""
+
+    @server.tool(
+        title="Get a job's result",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=True),
+    )
+    async def job_result(
+        ctx: Context,
+        job_id: Annotated[str, Field(min_length=1, max_length=300, description="The job id a tool returned.")],
+    ) -> Annotated[CallToolResult, JobResult]:
+        """Check on a job (a chat-like call that ran long, or a batch_chat sent to xAI's Batch API): whether
+        it is still running and, when it is done, its results."""
+        async with tool_call(ctx, "job_result") as call:
+            kind, reference = parse_job_id(job_id)
+            report = await JOB_KINDS[kind](call, reference)
+            app = call.app
+            simulated = app.is_simulated or app.grok.simulated
+            if isinstance(report, CallJobReport):
+                result = JobResult(
+                    job_id=job_id.strip(),
+                    kind=kind,
+                    status=report.status,
+                    message=report.message,
+                    tool=report.tool,
+                    answer=report.answer,
+                    simulated=simulated,
+                )
+                # The stored answer's text already carries its own notes (cached, simulated).
+                text = report.message if report.text is None else f"{report.message}\n\n{report.text}"
+                return tool_result(text, result)
+            result = JobResult(
+                job_id=job_id.strip(),
+                kind=kind,
+                status=report.status,
+                message=report.message,
+                totals=report.totals,
+                results=report.results,
+                simulated=simulated,
+            )
+            text = report.message
+            if report.results:
+                text += "\n\n" + results_text(report.results)
+            if simulated:
+                text += "\n\n" + SIMULATED_NOTE
+            return tool_result(text, result)

@@ -1,0 +1,130 @@
+"""The `usage_summary` tool: what Grok cost, in tokens and dollars, from the usage ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from grok_mcp.context import AppContext
+from grok_mcp.store import UsageGroup
+from grok_mcp.tools.common import tool_call, tool_result, usd
+
+Period = Literal["today", "yesterday", "7d", "30d", "month", "all"]
+GroupBy = Literal["day", "model", "tool", "client"]
+
+
+class UsageRow(BaseModel):
+    key: str
+    requests: int
+    errors: int
+    cached_requests: int
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    images: int
+    cost_usd: float
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+    @classmethod
+    def of(cls, group: UsageGroup) -> UsageRow:
+        return cls(
+            key=group.key,
+            requests=group.requests,
+            errors=group.errors,
+            cached_requests=group.cached_requests,
+            prompt_tokens=group.prompt_tokens,
+            cached_tokens=group.cached_tokens,
+            completion_tokens=group.completion_tokens,
+            reasoning_tokens=group.reasoning_tokens,
+            images=group.images,
+            cost_usd=usd(group.cost_ticks),
+            latency_p50_ms=group.latency_p50_ms,
+            latency_p95_ms=group.latency_p95_ms,
+        )
+
+
+class UsageReport(BaseModel):
+    period: str
+    since: str | None = Field(description="Start of the period (local time, ISO 8601); null for all time.")
+    until: str | None
+    group_by: str
+    groups: list[UsageRow]
+    total: UsageRow
+
+
+def period_bounds(period: Period, now: dt.datetime | None = None) -> tuple[float | None, float | None]:
+    """Unix-time bounds of a named period in local time (until is None for "up to now")."""
+    now = now or dt.datetime.now().astimezone()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    match period:
+        case "today":
+            return midnight.timestamp(), None
+        case "yesterday":
+            return (midnight - dt.timedelta(days=1)).timestamp(), midnight.timestamp()
+        case "7d":
+            return (midnight - dt.timedelta(days=6)).timestamp(), None
+        case "30d":
+            return (midnight - dt.timedelta(days=29)).timestamp(), None
+        case "month":
+            return midnight.replace(day=1).timestamp(), None
+        case "all":
+            return None, None
+
+
+def iso_time(ts: float | None) -> str | None:
+    return None if ts is None else dt.datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def format_usage_table(report: UsageReport) -> str:
+    """The report as a Markdown table, for people."""
+    lines = [
+        f"Usage for {report.period}, by {report.group_by}:",
+        "",
+        f"| {report.group_by} | requests | errors | prompt | cached | output | reasoning | images | cost |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in [*report.groups, report.total]:
+        key = "**total**" if row is report.total else row.key
+        lines.append(
+            f"| {key} | {row.requests:,} | {row.errors:,} | {row.prompt_tokens:,} | {row.cached_tokens:,} | "
+            f"{row.completion_tokens:,} | {row.reasoning_tokens:,} | {row.images:,} | ${row.cost_usd:,.4f} |"
+        )
+    if not report.groups:
+        lines.append("\nNo calls were recorded in this period.")
+    return "\n".join(lines)
+
+
+def register(server: MCPServer[AppContext]) -> None:
+    """Add the usage tool to the server."""
+
+    @server.tool(title="Grok usage and cost", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def usage_summary(
+        ctx: Context,
+        period: Annotated[
+            Period, Field(description="today, yesterday, 7d, 30d, month (this calendar month) or all.")
+        ] = "today",
+        group_by: Annotated[GroupBy, Field(description="Group rows by day, model, tool or client.")] = "model",
+    ) -> Annotated[CallToolResult, UsageReport]:
+        """Summarise Grok usage from the local ledger: requests, tokens and cost in USD, grouped as asked.
+        Covers every Grok MCP process on this computer."""
+        async with tool_call(ctx, "usage_summary") as call:
+            since, until = period_bounds(period)
+            summary = await anyio.to_thread.run_sync(
+                lambda: call.app.store.usage_summary(since=since, until=until, group_by=group_by)
+            )
+            report = UsageReport(
+                period=period,
+                since=iso_time(since),
+                until=iso_time(until),
+                group_by=group_by,
+                groups=[UsageRow.of(g) for g in summary.groups],
+                total=UsageRow.of(summary.total),
+            )
+            return tool_result(format_usage_table(report), report)

@@ -108,7 +108,7 @@ screenshots: venv
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "Please install:$$missing"; exit 1; fi; \
 	fi
-	PYTHON=$(PY) sh desktop/grok_mcp_desktop/xvfb_screenshots.sh docs/screenshots
+	PYTHON=$(PY) sh desktop/xvfb_screenshots.sh docs/screenshots
 
 clean:
 	rm -rf build .coverage .coverage.* .pytest_cache

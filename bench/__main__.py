@@ -240,7 +240,7 @@ def bench_conversations(report_: Callable[..., None] = report) -> None:
         print("conversations page benchmark skipped: PySide6 is not installed (pip install -e '.[desktop]')")
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from grok_mcp_desktop.bench_pages import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS, bench_conversations_page
+    from bench.pages import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS, bench_conversations_page
 
     timings = bench_conversations_page()
     first_paint = timings["first_paint_ms"]

@@ -26,6 +26,7 @@ from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
 from grok_mcp_desktop.single_instance import SingleInstance, instance_name
 from grok_mcp_desktop.stop_signals import StopSignals
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import (
     LAUNCH_CHILD_FLAG,
     ServerState,
@@ -35,7 +36,6 @@ from grok_mcp_desktop.supervisor import (
     server_command,
 )
 from grok_mcp_desktop.tray import TrayController
-from grok_mcp_desktop.windows.store_access import StoreAccess
 from grok_mcp_desktop.worker import Worker
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class DesktopApp(QObject):
 
     @staticmethod
     def _demo_mode_chosen(settings: Settings) -> bool:
-        from grok_mcp_desktop.windows.settings_file import read_values
+        from grok_mcp_desktop.settings_file import read_values
 
         try:
             return read_values(settings.home).demo_mode
@@ -235,7 +235,7 @@ class DesktopApp(QObject):
             self._dashboard.show_page("Clients")
 
     def show_welcome(self) -> None:
-        from grok_mcp_desktop.welcome import WelcomeDialog
+        from grok_mcp_desktop.windows.welcome import WelcomeDialog
 
         if self._welcome is None:
             dialog = WelcomeDialog(

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from grok_mcp.config import Settings
 
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerSupervisor
-from grok_mcp_desktop.windows.store_access import StoreAccess
 from grok_mcp_desktop.worker import Worker
 
 

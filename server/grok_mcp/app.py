@@ -9,13 +9,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from grok_mcp import __version__, startup
+from grok_mcp import __version__
 from grok_mcp.calls import CallPipeline
+from grok_mcp.calls.request_log import RequestLog
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.grok import GrokClient, ModelCatalog
-from grok_mcp.mcp_tasks import TaskSupport
-from grok_mcp.request_log import RequestLog
+from grok_mcp.hosting import startup
+from grok_mcp.hosting.tasks import TaskSupport
 from grok_mcp.secrets import ApiKeyProvider
 from grok_mcp.store import Store
 from grok_mcp.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
@@ -57,7 +58,7 @@ async def open_app_context(
         base_url = settings.base_url
         key: Callable[[], str] = api_key or ApiKeyProvider()
         if settings.simulate:
-            from grok_mcp.demo import DEMO_KEY, embedded_simulator
+            from grok_mcp.hosting.demo import DEMO_KEY, embedded_simulator
 
             base_url = await stack.enter_async_context(embedded_simulator())
             key = lambda: DEMO_KEY  # noqa: E731

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import anyio
 
 from grok_mcp.calls import CallPipeline
+from grok_mcp.calls.request_log import RequestLog
 from grok_mcp.config import Settings
 from grok_mcp.grok import GrokClient, ModelCatalog
-from grok_mcp.request_log import RequestLog
 from grok_mcp.store import Store
 
 if TYPE_CHECKING:  # imported only where metrics are served (HTTP mode): prometheus_client is not free to import
-    from grok_mcp.metrics import Metrics
+    from grok_mcp.hosting.metrics import Metrics
 
 
 class InflightCalls:

@@ -24,7 +24,7 @@ def _env(home: Path, tmp_path: Path) -> dict[str, str]:
 
 def clients_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "grok_mcp.cli_clients", "clients", *args],
+        [sys.executable, "-m", "grok_mcp", "clients", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grok_mcp.cli_clients import CLIENT_NAMES
+from grok_mcp.cli.clients import CLIENT_NAMES
 from grok_mcp.clients import client_names
 
 

@@ -49,7 +49,7 @@ def test_two_installers_at_once_leave_one_valid_entry(isolated_home: Path, tmp_p
     config.write_text('{"mcpServers": {"other": {"command": "o"}}}', encoding="utf-8")
     installers = [
         subprocess.Popen(
-            [sys.executable, "-m", "grok_mcp.cli_clients", "clients", "install", "cursor", *extra],
+            [sys.executable, "-m", "grok_mcp", "clients", "install", "cursor", *extra],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from grok_mcp.store import ImportedConversation, NewMessage, Store
-from grok_mcp_desktop.windows.store_access import StoreAccess
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.worker import Worker
 from pytestqt.wait_signal import SignalBlocker
 

@@ -14,7 +14,7 @@ from grok_mcp.store import RequestRecord, Store
 from grok_mcp_desktop.app import TICKS_PER_USD, DesktopApp
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.supervisor import ServerState
-from grok_mcp_desktop.welcome import WelcomeDialog
+from grok_mcp_desktop.windows.welcome import WelcomeDialog
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 

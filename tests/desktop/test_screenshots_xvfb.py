@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from grok_mcp_desktop.screenshots import TRAY_FILE
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
+TRAY_FILE = "00-tray.png"  # desktop/screenshots.py names the tray shot so
 TOOLS = ("xvfb-run", "Xvfb", "xauth", "trayer", "xdotool")
 
 pytestmark = pytest.mark.skipif(
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 def test_the_xvfb_script_writes_every_page_and_the_tray_menu(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     result = subprocess.run(
-        ["sh", str(ROOT / "desktop" / "grok_mcp_desktop" / "xvfb_screenshots.sh"), str(out)],
+        ["sh", str(ROOT / "desktop" / "xvfb_screenshots.sh"), str(out)],
         cwd=ROOT,
         env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,

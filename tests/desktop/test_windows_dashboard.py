@@ -10,10 +10,10 @@ from grok_mcp.config import Settings
 from grok_mcp.store import Store
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.context import DesktopContext
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerSupervisor, server_command
+from grok_mcp_desktop.widgets.theme import palette
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.windows.theme import palette
 from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from grok_mcp import secrets
+from grok_mcp_desktop.cli_runner import CliOutcome
 from grok_mcp_desktop.supervisor import server_command
-from grok_mcp_desktop.windows.cli import CliOutcome
 from grok_mcp_desktop.windows.keys import KEYCHAIN_HINT, KeysPage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox

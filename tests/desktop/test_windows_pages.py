@@ -12,14 +12,14 @@ import pytest
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.store import RequestRecord, Store
 from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.exports import USAGE_CSV_HEADER
+from grok_mcp_desktop.settings_file import read_values
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerSupervisor
-from grok_mcp_desktop.windows.chart import StackedBarChart
-from grok_mcp_desktop.windows.exports import USAGE_CSV_HEADER
+from grok_mcp_desktop.widgets.chart import StackedBarChart
 from grok_mcp_desktop.windows.logs import LogsPage
 from grok_mcp_desktop.windows.overview import OverviewPage
 from grok_mcp_desktop.windows.settings import SettingsPage
-from grok_mcp_desktop.windows.settings_file import read_values
-from grok_mcp_desktop.windows.store_access import StoreAccess
 from grok_mcp_desktop.windows.usage import UsagePage
 from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import Qt

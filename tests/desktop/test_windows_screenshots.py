@@ -1,4 +1,4 @@
-"""`python -m grok_mcp_desktop.screenshots OUTDIR` renders one PNG per dashboard page from demo data."""
+"""`python desktop/screenshots.py OUTDIR` renders one PNG per dashboard page from demo data."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from pathlib import Path
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES
 from PySide6.QtGui import QImage
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_the_screenshot_script_writes_one_png_per_page(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-m", "grok_mcp_desktop.screenshots", str(out)],
+        [sys.executable, str(ROOT / "desktop" / "screenshots.py"), str(out)],
         env=env,
         capture_output=True,
         text=True,

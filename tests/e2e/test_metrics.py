@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from grok_mcp.metrics import MAX_MODELS, Metrics, status_class
+from grok_mcp.hosting.metrics import MAX_MODELS, Metrics, status_class
 from grok_mcp.store import RequestRecord, Store
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp.cli.console import run_console
 from grok_mcp.config import Settings
-from grok_mcp.console import run_console
 from grok_mcp.store import RequestRecord, Store
 
 from tests.support.processes import run_cli, server_env

@@ -62,7 +62,7 @@ async def test_debug_logs_where_each_calls_time_went(mcp: Client, caplog: pytest
 
 
 def test_the_log_rotates_by_size(tmp_path: Path) -> None:
-    from grok_mcp.request_log import RequestLog
+    from grok_mcp.calls.request_log import RequestLog
     from grok_mcp.store import RequestRecord
 
     log = RequestLog(tmp_path, with_content=True)
@@ -80,7 +80,7 @@ def test_the_log_rotates_by_size(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-import grok_mcp.request_log as request_log
+import grok_mcp.calls.request_log as request_log
 from grok_mcp.store import RequestRecord
 
 request_log.MAX_BYTES = 20_000

@@ -189,7 +189,7 @@ def test_a_stored_key_is_read_back_and_removed(clean_keychain: KeychainSession) 
 def test_a_child_process_reads_the_key_stored_by_this_one(clean_keychain: KeychainSession) -> None:
     secrets.store_api_key(KEY_A)
     child = subprocess.run(
-        [sys.executable, "-c", "from server import secrets; print(secrets.redact(secrets.get_api_key({})))"],
+        [sys.executable, "-c", "from grok_mcp import secrets; print(secrets.redact(secrets.get_api_key({})))"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -584,7 +584,7 @@ def test_the_key_never_reaches_a_log_or_an_error_on_the_happy_paths(
 _CHILD = r"""
 import json, logging, sys, traceback
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-from server import secrets
+from grok_mcp import secrets
 canary = sys.stdin.read().strip()
 operations = {
     "store": lambda: secrets.store_api_key(canary),

@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from grok_mcp import startup
 from grok_mcp.app import build_server
 from grok_mcp.config import Settings
-from grok_mcp.stdio import _PipeLines
+from grok_mcp.hosting import startup
+from grok_mcp.hosting.stdio import _PipeLines
 
 from tests.support.processes import ROOT, SERVER_COMMAND, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.widgets.page import SPACING, Page
 from grok_mcp_desktop.worker import Task, Worker
 
 logger = logging.getLogger(__name__)

@@ -36,17 +36,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.windows.exports import (
+from grok_mcp_desktop.exports import (
     Transcript,
     conversation_json,
     conversation_markdown,
     image_references,
     write_text_atomically,
 )
-from grok_mcp_desktop.windows.formatting import count, usd, when
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.windows.tables import Column, RecordTableModel
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.store_access import StoreAccess
+from grok_mcp_desktop.widgets.formatting import count, usd, when
+from grok_mcp_desktop.widgets.page import SPACING, Page
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
 from grok_mcp_desktop.worker import Task
 
 log = logging.getLogger(__name__)

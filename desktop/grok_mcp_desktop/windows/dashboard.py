@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.supervisor import ServerState
+from grok_mcp_desktop.widgets.page import Page
 from grok_mcp_desktop.windows.clients import ClientsPage
 from grok_mcp_desktop.windows.conversations import ConversationsPage
 from grok_mcp_desktop.windows.keys import KeysPage
@@ -28,7 +29,6 @@ from grok_mcp_desktop.windows.logs import LogsPage
 from grok_mcp_desktop.windows.overview import OverviewPage
 from grok_mcp_desktop.windows.settings import SettingsPage
 from grok_mcp_desktop.windows.usage import UsagePage
-from grok_mcp_desktop.windows.widgets import Page
 
 PAGE_NAMES = ("Overview", "Usage", "Conversations", "Keys", "Clients", "Settings", "Logs")
 

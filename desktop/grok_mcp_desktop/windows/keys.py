@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.windows.cli import CliCall, CliOutcome
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
+from grok_mcp_desktop.widgets.page import SPACING, Page
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication, QTex
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from grok_mcp_desktop.supervisor import ServerSupervisor
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.widgets.page import SPACING, Page
 
 MAX_LINES = 5_000
 

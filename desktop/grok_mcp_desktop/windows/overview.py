@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
-from grok_mcp_desktop.windows.formatting import count, start_of_day, start_of_month, usd, when
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.windows.tables import Column, RecordTableModel
-from grok_mcp_desktop.windows.widgets import SPACING, Page, StatCard
+from grok_mcp_desktop.widgets.formatting import count, start_of_day, start_of_month, usd, when
+from grok_mcp_desktop.widgets.page import SPACING, Page, StatCard
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
 from grok_mcp_desktop.worker import Task
 
 REFRESH_INTERVAL_MS = 15_000

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.windows.cli import CliCall, CliOutcome
-from grok_mcp_desktop.windows.settings_file import SettingsValues, read_values, validation_errors, write_values
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
+from grok_mcp_desktop.settings_file import SettingsValues, read_values, validation_errors, write_values
+from grok_mcp_desktop.widgets.page import SPACING, Page
 from grok_mcp_desktop.worker import Worker
 
 NO_BUDGET = 0.0

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.windows.chart import StackedBarChart
-from grok_mcp_desktop.windows.exports import usage_csv, write_text_atomically
-from grok_mcp_desktop.windows.formatting import TICKS_PER_USD, compact, count, milliseconds, start_of_day, usd
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.windows.tables import Column, RecordTableModel
-from grok_mcp_desktop.windows.widgets import SPACING, Page
+from grok_mcp_desktop.exports import usage_csv, write_text_atomically
+from grok_mcp_desktop.store_access import StoreAccess
+from grok_mcp_desktop.widgets.chart import StackedBarChart
+from grok_mcp_desktop.widgets.formatting import TICKS_PER_USD, compact, count, milliseconds, start_of_day, usd
+from grok_mcp_desktop.widgets.page import SPACING, Page
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
 from grok_mcp_desktop.worker import Task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last 365 days", 365))

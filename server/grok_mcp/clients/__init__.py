@@ -1,6 +1,6 @@
 """MCP client setup: one module per client, safe config edits, and the Claude Desktop `.mcpb` bundle.
 
-The CLI (`grok_mcp.cli_clients`) and the tray's Clients page both go through `ClientManager`.
+The CLI (`grok_mcp.cli.clients`) and the tray's Clients page both go through `ClientManager`.
 """
 
 from grok_mcp.clients.base import HostEnv, HttpEndpoint, ServerLaunch, Status

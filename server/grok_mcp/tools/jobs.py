@@ -2,7 +2,7 @@
 
 A job id is `<kind>:<reference>`; each kind has one fetcher below. Today: `batch:<xAI batch id>`
 (batch_chat with mode "batch_api"), `chat:<uuid>` (a chat-like call that outlived the job threshold) and
-`task:<uuid>` (a tool call a client ran as an MCP task, grok_mcp.mcp_tasks), the last two with their
+`task:<uuid>` (a tool call a client ran as an MCP task, grok_mcp.hosting.tasks), the last two with their
 results in the store's jobs table. Another kind plugs in by adding its fetcher to `JOB_KINDS` and, if it
 needs them, optional fields to `JobResult`.
 """

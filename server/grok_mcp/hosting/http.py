@@ -28,10 +28,10 @@ from grok_mcp.app import build_server, open_app_context
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.errors import ConfigError, GrokMCPError, PortInUseError
-from grok_mcp.parent import wait_for_stdin_eof
+from grok_mcp.hosting.parent import wait_for_stdin_eof
+from grok_mcp.hosting.shutdown import GRACEFUL_SHUTDOWN_S, drain_on_signal
+from grok_mcp.hosting.sockets import bind_loopback
 from grok_mcp.secrets import get_api_key
-from grok_mcp.shutdown import GRACEFUL_SHUTDOWN_S, drain_on_signal
-from grok_mcp.sockets import bind_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def readiness(context: AppContext) -> tuple[bool, dict[str, str]]:
 
 def build_http_app(settings: Settings, context: AppContext, token: str) -> ASGIApp:
     """The whole ASGI app for HTTP mode around one shared AppContext."""
-    from grok_mcp.metrics import CONTENT_TYPE, Metrics
+    from grok_mcp.hosting.metrics import CONTENT_TYPE, Metrics
 
     server = build_server(settings, context=context)
     metrics = context.metrics = Metrics(version=__version__, inflight=lambda: context.inflight.count)
@@ -171,7 +171,7 @@ def bind_http_socket(host: str, port: int) -> socket.socket:
 async def run_http(settings: Settings, token: str, *, exit_with_parent: bool = False) -> None:
     """Serve MCP over HTTP until SIGTERM/SIGINT, then finish in-flight calls (up to 30 s) and return.
 
-    With `exit_with_parent`, stdin reaching end of file is a stop request too (grok_mcp.parent): the tray holds
+    With `exit_with_parent`, stdin reaching end of file is a stop request too (grok_mcp.hosting.parent): the tray holds
     our stdin, so however it ends, we drain and exit, on every OS.
     """
     sock = bind_http_socket(settings.host, settings.port)

@@ -14,7 +14,7 @@ from typing import Any
 
 from grok_mcp.store import Conversation, Message, RequestRecord, UsageCell
 
-from grok_mcp_desktop.windows.formatting import TICKS_PER_USD, usd, when
+from grok_mcp_desktop.widgets.formatting import TICKS_PER_USD, usd, when
 
 
 @dataclass(frozen=True)

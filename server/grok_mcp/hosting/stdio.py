@@ -29,7 +29,7 @@ from mcp.server.stdio import stdio_server
 
 from grok_mcp.app import build_server, open_app_context
 from grok_mcp.config import Settings
-from grok_mcp.shutdown import drain_on_signal
+from grok_mcp.hosting.shutdown import drain_on_signal
 
 logger = logging.getLogger(__name__)
 

@@ -9,17 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grok_mcp.cli.common import EXIT_OK, AddCommand, out
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import InputError
 from grok_mcp.logs import configure_logging
 
 if TYPE_CHECKING:  # every `grok-mcp` command builds this parser; only these commands need the store
     from grok_mcp.store import Store
-
-AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-"""`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""
-
-EXIT_OK = 0
 
 
 def add_conversations_parser(sub: Any, add: AddCommand) -> argparse.ArgumentParser:
@@ -62,11 +58,6 @@ def _not_negative(text: str) -> int:
     return value
 
 
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def _unknown(conversation_id: str) -> InputError:
     return InputError(
         f"No conversation has the id {conversation_id!r}. `grok-mcp conversations list` shows the ids there are."
@@ -94,7 +85,7 @@ def _list(args: argparse.Namespace, store: Store, _: Settings) -> int:
         offset=args.offset,
         has_more=len(found) > args.limit,
     )
-    _out(listing.model_dump_json(indent=2) if args.json else list_text(listing))
+    out(listing.model_dump_json(indent=2) if args.json else list_text(listing))
     return EXIT_OK
 
 
@@ -105,7 +96,7 @@ def _show(args: argparse.Namespace, store: Store, _: Settings) -> int:
     found = store.get_conversation(args.id)
     if found is None:
         raise _unknown(args.id)
-    _out(conversation_detail(found).model_dump_json(indent=2) if args.json else transcript_markdown(found).rstrip())
+    out(conversation_detail(found).model_dump_json(indent=2) if args.json else transcript_markdown(found).rstrip())
     return EXIT_OK
 
 
@@ -116,7 +107,7 @@ def _search(args: argparse.Namespace, store: Store, _: Settings) -> int:
         raise InputError("The search query is empty. Give the words to search for.")
     hits = store.search_messages(args.query, limit=args.limit)
     results = SearchResults(query=args.query, results=[search_result(h) for h in hits])
-    _out(results.model_dump_json(indent=2) if args.json else search_text(results))
+    out(results.model_dump_json(indent=2) if args.json else search_text(results))
     return EXIT_OK
 
 
@@ -134,7 +125,7 @@ def _export(args: argparse.Namespace, store: Store, settings: Settings) -> int:
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    _out(str(path))
+    out(str(path))
     return EXIT_OK
 
 
@@ -149,11 +140,11 @@ def _delete(args: argparse.Namespace, store: Store, _: Settings) -> int:
             )
         answer = input(f"Delete the conversation {found.title!r} ({len(found.messages)} messages)? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
-            _out("Kept it.")
+            out("Kept it.")
             return EXIT_OK
     if not store.delete_conversation(found.id):
         raise _unknown(args.id)
-    _out(f"Deleted the conversation {found.title!r} ({len(found.messages)} messages).")
+    out(f"Deleted the conversation {found.title!r} ({len(found.messages)} messages).")
     return EXIT_OK
 
 

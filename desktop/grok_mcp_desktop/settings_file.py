@@ -13,7 +13,7 @@ from grok_mcp.config import SETTINGS_FILENAME, Settings, load_settings
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
-from grok_mcp_desktop.windows.exports import write_text_atomically
+from grok_mcp_desktop.exports import write_text_atomically
 
 DESKTOP_TABLE = "desktop"
 """The table of tray-only settings (servers ignore it): `demo_mode`."""

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make screenshots`: renders every dashboard page and the tray with its menu open on a private Xvfb display.
-# Usage: desktop/grok_mcp_desktop/xvfb_screenshots.sh [OUTDIR]   (default docs/screenshots; PYTHON picks the interpreter)
+# Usage: desktop/xvfb_screenshots.sh [OUTDIR]   (default docs/screenshots; PYTHON picks the interpreter)
 # Needs the Debian packages xvfb xauth libxcb-icccm4 libxcb-keysyms1 trayer xdotool.
 set -eu
 out=${1:-docs/screenshots}
@@ -15,4 +15,4 @@ if [ -n "$missing" ]; then
 fi
 # The screen is larger than the 1200x780 window so the tray panel and its menu fit beside it.
 exec xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
-  env QT_QPA_PLATFORM=xcb "$python" -m grok_mcp_desktop.screenshots "$out" --tray
+  env QT_QPA_PLATFORM=xcb "$python" "$(dirname "$0")/screenshots.py" "$out" --tray

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from grok_mcp_desktop.windows.formatting import compact
+from grok_mcp_desktop.widgets.formatting import compact
 
 # Mid-saturation hues that stay readable on light and dark backgrounds.
 SERIES_COLORS = (

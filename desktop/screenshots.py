@@ -1,4 +1,7 @@
-"""`python -m grok_mcp_desktop.screenshots OUTDIR [--dark] [--tray]`: PNGs of each page and the tray, demo data."""
+"""`python desktop/screenshots.py OUTDIR [--dark] [--tray]`: PNGs of each dashboard page and the tray, demo data.
+
+Not part of the app package: `make screenshots` runs it, under Xvfb, for docs/screenshots.
+"""
 
 from __future__ import annotations
 
@@ -19,19 +22,18 @@ from grok_mcp.clients import ClientManager, HostEnv
 from grok_mcp.clients.launch import server_launch
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.store import ImportedConversation, NewMessage, RequestRecord, Store
-from PySide6.QtCore import QEventLoop, QRect, QTimer, SignalInstance
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
-
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
+from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor, server_command
 from grok_mcp_desktop.tray import TrayController
+from grok_mcp_desktop.widgets.theme import palette
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.windows.theme import palette
 from grok_mcp_desktop.worker import Worker
+from PySide6.QtCore import QEventLoop, QRect, QTimer, SignalInstance
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 DEMO_KEY = "xai-demo-screenshot-key-0001"
 DEMO_TOKEN = "screenshot-demo-token-" + "0" * 24  # a made-up token for the demo server child
@@ -247,7 +249,7 @@ def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False)
                 window.show_page(name)
                 demo_lines = (
                     "Grok MCP 0.1.0 over HTTP at http://127.0.0.1:8765/mcp (demo mode)",
-                    "INFO grok_mcp.http: GET /healthz 200",
+                    "INFO grok_mcp.hosting.http: GET /healthz 200",
                     "INFO grok_mcp.tools.chat: chat grok-4 1,204 tokens $0.0361 in 1.9 s",
                 )
                 if supervisor.state is not ServerState.RUNNING:  # a running demo server child wrote its own
@@ -328,7 +330,7 @@ def render_tray(path: Path, supervisor: ServerSupervisor) -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grok_mcp_desktop.screenshots", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python desktop/screenshots.py", description=__doc__)
     parser.add_argument("out_dir", type=Path, help="where the PNG files go (docs/screenshots for the README)")
     parser.add_argument("--dark", action="store_true", help="use the dark palette")
     parser.add_argument(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grok_mcp.cli.common import EXIT_OK, AddCommand, err, out
 from grok_mcp.config import load_settings
-from grok_mcp.errors import GrokMCPError
 from grok_mcp.logs import configure_logging, register_secret
 
 if TYPE_CHECKING:
@@ -39,11 +37,6 @@ CLIENT_NAMES = (
     "codex",
     "goose",
 )
-
-AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-"""`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""
-
-EXIT_OK = 0
 
 
 def add_clients_parser(add: AddCommand) -> argparse.ArgumentParser:
@@ -76,16 +69,6 @@ def add_clients_parser(add: AddCommand) -> argparse.ArgumentParser:
         "--server-dir", type=Path, default=None, help="a frozen build folder holding grok-mcp(.exe) to put inside"
     )
     return clients
-
-
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 def _manager() -> ClientManager:
@@ -121,55 +104,55 @@ def cmd_clients(args: argparse.Namespace) -> int:
         from grok_mcp.clients.mcpb import build_bundle
 
         result = build_bundle(args.output, server_launch(), server_dir=args.server_dir)
-        _out(f"Wrote {result.path} ({result.kind}).")
-        _out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
+        out(f"Wrote {result.path} ({result.kind}).")
+        out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
         return EXIT_OK
     manager = _manager()
     if action == "list":
         reports = manager.reports()
         if args.json:
-            _out(json.dumps([r.as_dict() for r in reports], indent=2))
+            out(json.dumps([r.as_dict() for r in reports], indent=2))
             return EXIT_OK
         width = max(len(r.name) for r in reports)
         for r in reports:
-            _out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
+            out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
         return EXIT_OK
     name: str = args.name
     if action == "show":
         return _show(manager, name, as_json=args.json, reveal=args.reveal_token)
     if action == "snippet":
         endpoint = _endpoint() if args.http else None
-        _out(manager.snippet(name, endpoint, reveal_token=args.reveal_token).rstrip("\n"))
+        out(manager.snippet(name, endpoint, reveal_token=args.reveal_token).rstrip("\n"))
         spec = manager.spec(name)
-        _err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
+        err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
         return EXIT_OK
     if action == "install":
         outcome = manager.install(name, http=_endpoint() if args.http else None, dry_run=args.dry_run)
         for warning in outcome.warnings:
-            _err("Warning: " + warning)
+            err("Warning: " + warning)
         if args.dry_run:
-            _out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
+            out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
             return EXIT_OK
         if outcome.action == "unchanged":
-            _out(f"{outcome.config_path} already has this grok entry; nothing to change.")
+            out(f"{outcome.config_path} already has this grok entry; nothing to change.")
             return EXIT_OK
-        _out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
+        out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
         if outcome.backup is not None and outcome.backup.suffix == ".absent":
-            _out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
+            out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
         elif outcome.backup is not None:
-            _out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
-        _out("Next: " + outcome.restart_hint)
+            out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
+        out("Next: " + outcome.restart_hint)
         return EXIT_OK
     if action == "remove":
         outcome = manager.remove(name)
         if outcome.action == "absent":
-            _out(f"{outcome.config_path} has no grok entry; nothing to remove.")
+            out(f"{outcome.config_path} has no grok entry; nothing to remove.")
             return EXIT_OK
-        _out(f"Removed grok from {outcome.config_path}. Next: {outcome.restart_hint}")
+        out(f"Removed grok from {outcome.config_path}. Next: {outcome.restart_hint}")
         return EXIT_OK
     if action == "undo":
         outcome = manager.undo(name)
-        _out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
+        out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
         return EXIT_OK
     raise AssertionError(action)
 
@@ -180,41 +163,17 @@ def _show(manager: ClientManager, name: str, *, as_json: bool, reveal: bool) -> 
     if reveal and report.entry is not None:
         data["entry"] = manager.read_entry(manager.spec(name))
     if as_json:
-        _out(json.dumps(data, indent=2))
+        out(json.dumps(data, indent=2))
         return EXIT_OK
-    _out(f"{report.display_name} ({report.name}): {report.status}, {report.detail}")
-    _out(f"  config file: {report.config_path} ({report.format})")
+    out(f"{report.display_name} ({report.name}): {report.status}, {report.detail}")
+    out(f"  config file: {report.config_path} ({report.format})")
     for other in report.other_paths:
-        _out(f"  also found:  {other}")
+        out(f"  also found:  {other}")
     if report.problem:
-        _out(f"  problem:     {report.problem}")
+        out(f"  problem:     {report.problem}")
     if report.is_running is not None:
-        _out(f"  running:     {'yes' if report.is_running else 'no'}")
+        out(f"  running:     {'yes' if report.is_running else 'no'}")
     if data["entry"] is not None:
-        _out("  entry:       " + json.dumps(data["entry"], ensure_ascii=False))
-    _out(f"  to reload:   {report.restart_hint}")
+        out("  entry:       " + json.dumps(data["entry"], ensure_ascii=False))
+    out(f"  to reload:   {report.restart_hint}")
     return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run only the `clients` command (`python -m grok_mcp.cli_clients clients …`), with grok-mcp's exit codes."""
-    parser = argparse.ArgumentParser(prog="grok-mcp")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("--debug", action="store_true")
-        p.set_defaults(handler=handler)
-        return p
-
-    add_clients_parser(add)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except GrokMCPError as exc:
-        _err(f"grok-mcp: {exc}")
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import anyio
 
 from grok_mcp.context import AppContext
-from grok_mcp.parent import PARENT_GONE
+from grok_mcp.hosting.parent import PARENT_GONE
 
 logger = logging.getLogger(__name__)
 

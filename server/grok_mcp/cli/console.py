@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
-from mcp import Client
-from mcp.types import CallToolResult, TextContent
 
-from grok_mcp.app import build_server
+from grok_mcp.cli.common import AddCommand, settings_from
 from grok_mcp.config import Settings
+from grok_mcp.errors import NoApiKeyError
+from grok_mcp.logs import configure_logging, register_secret
+
+if TYPE_CHECKING:  # every `grok-mcp` command builds the parser: only `chat` pays for the SDK
+    from mcp import Client
+    from mcp.types import CallToolResult
 
 HELP = """\
 Type a question to ask Grok (streamed), or a command:
@@ -47,6 +52,8 @@ class Console:
         return result
 
     def show(self, result: CallToolResult, *, streamed: bool = False) -> None:
+        from mcp.types import TextContent
+
         text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
         if result.is_error:
             self.write(f"\n✘ {text}\n")
@@ -129,6 +136,10 @@ class Console:
 async def _repl(
     settings: Settings, model: str | None, read: Callable[[str], str], write: Callable[[str], None]
 ) -> None:
+    from mcp import Client
+
+    from grok_mcp.app import build_server
+
     server = build_server(settings)
     async with Client(server) as client:
         console = Console(client, write, model)
@@ -159,3 +170,23 @@ def run_console(
 
     anyio.run(_repl, settings, model, read, write or out)
     return 0
+
+
+def add_console_parser(add: AddCommand) -> None:
+    """Add `chat` through build_parser's `add` helper."""
+    chat = add("chat", cmd_chat, "interactive console for trying every tool")
+    chat.add_argument("--simulate", action="store_true", help="use the built-in simulator")
+    chat.add_argument("--model", default=None)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    settings = settings_from(args, simulate=True if args.simulate else None, transport="console")
+    configure_logging("DEBUG" if args.debug else "WARNING", log_dir=settings.logs_dir)
+    if not settings.simulate:
+        from grok_mcp import secrets
+
+        key = secrets.get_api_key()
+        if not key:
+            raise NoApiKeyError()
+        register_secret(key)
+    return run_console(settings, model=args.model)

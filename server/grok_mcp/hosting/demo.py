@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import anyio
 import uvicorn
 
+from grok_mcp.hosting.sockets import bind_loopback
 from grok_mcp.simulator import SimulatorConfig, create_app
-from grok_mcp.sockets import bind_loopback
 
 logger = logging.getLogger(__name__)
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import socket
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
 import anyio
 
 from grok_mcp import __version__, secrets
+from grok_mcp.cli.common import EXIT_ERROR, EXIT_OK, AddCommand, out
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import GrokMCPError, InvalidKeyError, XAIError
+from grok_mcp.logs import configure_logging
 
 Status = Literal["ok", "warn", "fail", "skip"]
 _MARKS = {"ok": "✔", "warn": "!", "fail": "✘", "skip": "-"}
@@ -129,11 +130,13 @@ def _check_port(settings: Settings) -> Check:
             return Check("http port", "ok", f"{host}:{port} is free")
     body: dict[str, Any] = {}
     try:
+        import urllib.request  # only `doctor` pays for it, not every command that builds the parser
+
         with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2) as response:
             parsed = json.loads(response.read().decode("utf-8"))
         if isinstance(parsed, dict):
             body = cast(dict[str, Any], parsed)
-    except (urllib.error.URLError, OSError, ValueError):
+    except (OSError, ValueError):  # URLError is an OSError
         pass
     if body.get("app") == "grok-mcp":
         return Check(
@@ -199,3 +202,19 @@ def run_doctor(settings: Settings | None = None) -> DoctorReport:
     report.checks.append(_check_api(settings, key))
     report.checks.append(Check("logs", "ok", str(settings.logs_dir)))
     return report
+
+
+def add_doctor_parser(add: AddCommand) -> None:
+    """Add `doctor` through build_parser's `add` helper."""
+    doctor = add("doctor", cmd_doctor, "check keychain, data dir, database, port and xAI reachability")
+    doctor.add_argument("--json", action="store_true")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    configure_logging("DEBUG" if args.debug else "ERROR")
+    report = run_doctor(load_settings())
+    if args.json:
+        out(json.dumps(report.as_dict(), indent=2))
+    else:
+        out(report.as_text())
+    return EXIT_OK if report.is_healthy else EXIT_ERROR

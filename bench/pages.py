@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 
 from grok_mcp.store import ImportedConversation, NewMessage, Store
+from grok_mcp_desktop.store_access import StoreAccess
+from grok_mcp_desktop.windows.conversations import ConversationsPage
+from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication
-
-from grok_mcp_desktop.windows.conversations import ConversationsPage
-from grok_mcp_desktop.windows.store_access import StoreAccess
-from grok_mcp_desktop.worker import Worker
 
 CONVERSATIONS = 100_000
 FIRST_PAINT_TARGET_MS = 300

@@ -1,0 +1,1 @@
+"""How a server process is hosted: stdio, HTTP (auth, health, metrics), MCP tasks, shutdown and start-up."""

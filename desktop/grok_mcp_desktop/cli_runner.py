@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grok_mcp.errors import ExitCode
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 log = logging.getLogger(__name__)
 
-EXIT_KEYCHAIN_UNAVAILABLE = 6
-EXIT_NO_API_KEY = 3
 _ERROR_PREFIX = "grok-mcp: "
 
 
@@ -33,7 +32,7 @@ class CliOutcome:
 
     @property
     def is_keychain_unavailable(self) -> bool:
-        return self.exit_code == EXIT_KEYCHAIN_UNAVAILABLE
+        return self.exit_code == ExitCode.KEYCHAIN_UNAVAILABLE
 
     @property
     def message(self) -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO
 
 from grok_mcp.config import Settings
+from grok_mcp.errors import ExitCode
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, QUrl, Signal
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkProxy, QNetworkReply, QNetworkRequest
 
@@ -52,11 +53,6 @@ TAIL_LINES = 1000
 LAUNCH_CHILD_FLAG = "--grok-mcp-launch-child"
 EXIT_WITH_PARENT_FLAG = "--exit-with-parent"
 
-EXIT_NO_KEY = 3
-EXIT_DB_TOO_NEW = 4
-EXIT_PORT_IN_USE = 5
-EXIT_KEYCHAIN = 6
-EXIT_BAD_USAGE = 2
 
 # Runs in a fresh interpreter (`python -I -S -c`): make the kernel send SIGTERM to us when the tray
 # dies, make sure the tray did not die already, then become the server (same pid, so /healthz matches).
@@ -137,21 +133,21 @@ def run_launcher(argv: list[str]) -> None:
 
 def exit_message(code: int, *, port: int, log_path: Path) -> str:
     """What a user should read when the server exited with `code` (DESIGN.md's exit codes)."""
-    if code == EXIT_NO_KEY:
+    if code == ExitCode.NO_API_KEY:
         return "No xAI API key is configured. Add a key, or try demo mode on the built-in simulator."
-    if code == EXIT_DB_TOO_NEW:
+    if code == ExitCode.DATABASE_TOO_NEW:
         return (
             "The Grok MCP database was written by a newer version of Grok MCP, so this version leaves it alone. "
             "Update Grok MCP."
         )
-    if code == EXIT_PORT_IN_USE:
+    if code == ExitCode.PORT_IN_USE:
         return f"Port {port} is in use by another program. Choose another port in Settings, or stop that program."
-    if code == EXIT_KEYCHAIN:
+    if code == ExitCode.KEYCHAIN_UNAVAILABLE:
         return (
             "The OS keychain cannot be used (it is locked or missing). Unlock it (on Linux: gnome-keyring or "
             "KWallet), then start the server again."
         )
-    if code == EXIT_BAD_USAGE:
+    if code == ExitCode.BAD_USAGE:
         return f"The server refused its settings (exit {code}). Check settings.toml; details are in {log_path}."
     return f"The server stopped unexpectedly (exit {code}). Details are in {log_path}."
 
@@ -308,7 +304,7 @@ class ServerSupervisor(QObject):
     @property
     def needs_key(self) -> bool:
         """Whether the server last refused to start for want of an API key (exit 3)."""
-        return self._state is ServerState.ERROR and self._last_exit_code == EXIT_NO_KEY
+        return self._state is ServerState.ERROR and self._last_exit_code == ExitCode.NO_API_KEY
 
     @property
     def is_simulated(self) -> bool:
@@ -433,7 +429,7 @@ class ServerSupervisor(QObject):
         if pid is not None:
             self._adopt(pid)
             return
-        self._give_up(exit_message(EXIT_PORT_IN_USE, port=self.port, log_path=self.log_path))
+        self._give_up(exit_message(ExitCode.PORT_IN_USE, port=self.port, log_path=self.log_path))
 
     def _arguments(self) -> list[str]:
         args = ["serve", "--transport", "http", "--port", str(self.port), EXIT_WITH_PARENT_FLAG]
@@ -649,11 +645,16 @@ class ServerSupervisor(QObject):
         if was_stopping:  # a stop we started for a reason already handled
             self._set_state(ServerState.STOPPED)
             return
-        if not crashed and exit_code in (EXIT_NO_KEY, EXIT_DB_TOO_NEW, EXIT_KEYCHAIN, EXIT_BAD_USAGE):
+        if not crashed and exit_code in (
+            ExitCode.NO_API_KEY,
+            ExitCode.DATABASE_TOO_NEW,
+            ExitCode.KEYCHAIN_UNAVAILABLE,
+            ExitCode.BAD_USAGE,
+        ):
             # Restarting cannot fix these; the user has to act.
             self._give_up(exit_message(exit_code, port=self.port, log_path=self.log_path))
             return
-        if not crashed and exit_code == EXIT_PORT_IN_USE:
+        if not crashed and exit_code == ExitCode.PORT_IN_USE:
             self._probe(self._on_port_taken_reply)
             return
         self._crashed(exit_message(exit_code, port=self.port, log_path=self.log_path) if not crashed else None)
@@ -666,7 +667,7 @@ class ServerSupervisor(QObject):
             self._state = ServerState.STARTING
             self._adopt(pid)
             return
-        self._give_up(exit_message(EXIT_PORT_IN_USE, port=self.port, log_path=self.log_path))
+        self._give_up(exit_message(ExitCode.PORT_IN_USE, port=self.port, log_path=self.log_path))
 
     def _discard_process(self) -> None:
         self._kill_timer.stop()

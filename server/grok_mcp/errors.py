@@ -2,15 +2,26 @@
 
     GrokMCPError                      anything we raise on purpose; `str()` is safe to show a user
     ├── UserFacingError               the world's fault; the message says what happened and what to do
-    │   ├── ConfigError               settings.toml or an environment variable is unusable
-    │   ├── InputError                a tool argument is unusable (image too big, not an image, …)
+    │   ├── ConfigError               settings.toml or an environment variable is unusable   (exit 2)
+    │   ├── InputError                a tool argument is unusable (image too big, not an image, …) (exit 2)
     │   ├── NoApiKeyError             no key in the environment or the keychain        (exit 3)
     │   ├── DatabaseTooNewError       the SQLite file was written by a newer Grok MCP   (exit 4)
     │   ├── DatabaseBusyError         another process kept the database locked too long
     │   ├── DatabaseUnusableError     the file is damaged, not SQLite, or cannot be written
     │   ├── PortInUseError            the HTTP port is taken                            (exit 5)
-    │   ├── ClientSetupError          an MCP client's config cannot be changed safely (the tree is in
-    │   │                             server/grok_mcp/clients/errors.py: syntax, shape, read-only, lock, write)
+    │   ├── BudgetExceededError       a paid call refused: the daily or monthly limit is used up
+    │   │                             (grok_mcp/calls/budget.py)
+    │   ├── StructuredOutputError     an answer did not match the caller's JSON Schema after one repair
+    │   │                             (grok_mcp/structured.py)
+    │   ├── ClientSetupError          an MCP client's config cannot be changed safely (grok_mcp/clients/errors.py)
+    │   │   ├── ConfigSyntaxError          the file does not parse (line and column given)
+    │   │   ├── ConfigShapeError           it parses, but not into the shape the client documents
+    │   │   ├── ConfigReadOnlyError        the file or its folder cannot be written
+    │   │   ├── ConfigLockTimeoutError     another writer held the file's lock too long
+    │   │   ├── ConfigWriteError           the atomic write failed (disk full, …)
+    │   │   ├── NothingToUndoError         no backup to restore
+    │   │   ├── UnknownClientError         not one of our client names               (exit 2)
+    │   │   └── UnsupportedModeError       the client cannot be set up that way      (exit 2)
     │   ├── KeychainError             the OS keychain cannot be used                    (exit 6)
     │   │   ├── KeychainUnavailableError   no keychain backend (headless Linux, no D-Bus)
     │   │   └── KeychainLockedError        the keychain is locked and cannot prompt
@@ -28,18 +39,34 @@
     │       └── StreamInterruptedError     a stream that carried an error or broke off midway
     └── (a bug)                       any other exception: logged with its traceback at the boundary
 
+Every GrokMCPError carries the `ExitCode` a command ends with (1 unless drawn otherwise above).
+
 Messages never carry secrets: an API key is shown only in xAI's own redacted form (`xa***yz`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """How a `grok-mcp` command ends (DESIGN.md §3); the tray reads its server child's exit code by these names."""
+
+    OK = 0
+    ERROR = 1
+    BAD_USAGE = 2
+    NO_API_KEY = 3
+    DATABASE_TOO_NEW = 4
+    PORT_IN_USE = 5
+    KEYCHAIN_UNAVAILABLE = 6
+    SERVICE_UNAVAILABLE = 7
 
 
 class GrokMCPError(Exception):
     """Base of every error we raise on purpose."""
 
-    exit_code: int = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
 
 class UserFacingError(GrokMCPError):
@@ -49,19 +76,19 @@ class UserFacingError(GrokMCPError):
 class ConfigError(UserFacingError):
     """A setting in settings.toml or the environment cannot be used."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_USAGE
 
 
 class InputError(UserFacingError):
     """A tool argument cannot be used as given."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_USAGE
 
 
 class NoApiKeyError(UserFacingError):
     """No xAI API key is configured."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_API_KEY
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
@@ -74,7 +101,7 @@ class NoApiKeyError(UserFacingError):
 class DatabaseTooNewError(UserFacingError):
     """The database was written by a newer version of Grok MCP; it is left untouched."""
 
-    exit_code = 4
+    exit_code = ExitCode.DATABASE_TOO_NEW
 
 
 class DatabaseBusyError(UserFacingError):
@@ -88,13 +115,13 @@ class DatabaseUnusableError(UserFacingError):
 class PortInUseError(UserFacingError):
     """The TCP port for HTTP mode is already taken."""
 
-    exit_code = 5
+    exit_code = ExitCode.PORT_IN_USE
 
 
 class KeychainError(UserFacingError):
     """The OS keychain cannot be used; we never fall back to storing keys in plain text."""
 
-    exit_code = 6
+    exit_code = ExitCode.KEYCHAIN_UNAVAILABLE
 
 
 class KeychainUnavailableError(KeychainError):

@@ -15,7 +15,7 @@ from typing import cast
 
 from grok_mcp import __version__
 from grok_mcp.cli.clients import add_clients_parser
-from grok_mcp.cli.common import EXIT_ERROR, err
+from grok_mcp.cli.common import err
 from grok_mcp.cli.console import add_console_parser
 from grok_mcp.cli.conversations import add_conversations_parser
 from grok_mcp.cli.doctor import add_doctor_parser
@@ -23,7 +23,7 @@ from grok_mcp.cli.keys import add_keys_parser
 from grok_mcp.cli.models import add_models_parser
 from grok_mcp.cli.serve import add_serve_parsers
 from grok_mcp.cli.usage import add_usage_parser
-from grok_mcp.errors import GrokMCPError, UserFacingError
+from grok_mcp.errors import ExitCode, GrokMCPError, UserFacingError
 from grok_mcp.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ours.exit_code
         logger.error("grok-mcp %s failed unexpectedly", args.command, exc_info=exc)
         err(f"grok-mcp: unexpected error ({type(exc).__name__}); details are in the log. Please report it.")
-        return EXIT_ERROR
+        return ExitCode.ERROR
 
 
 if __name__ == "__main__":

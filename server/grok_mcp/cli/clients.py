@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grok_mcp.cli.common import EXIT_OK, AddCommand, err, out
+from grok_mcp.cli.common import AddCommand, err, out
 from grok_mcp.config import load_settings
+from grok_mcp.errors import ExitCode
 from grok_mcp.logs import configure_logging, register_secret
 
 if TYPE_CHECKING:
@@ -106,17 +107,17 @@ def cmd_clients(args: argparse.Namespace) -> int:
         result = build_bundle(args.output, server_launch(), server_dir=args.server_dir)
         out(f"Wrote {result.path} ({result.kind}).")
         out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
-        return EXIT_OK
+        return ExitCode.OK
     manager = _manager()
     if action == "list":
         reports = manager.reports()
         if args.json:
             out(json.dumps([r.as_dict() for r in reports], indent=2))
-            return EXIT_OK
+            return ExitCode.OK
         width = max(len(r.name) for r in reports)
         for r in reports:
             out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
-        return EXIT_OK
+        return ExitCode.OK
     name: str = args.name
     if action == "show":
         return _show(manager, name, as_json=args.json, reveal=args.reveal_token)
@@ -125,35 +126,35 @@ def cmd_clients(args: argparse.Namespace) -> int:
         out(manager.snippet(name, endpoint, reveal_token=args.reveal_token).rstrip("\n"))
         spec = manager.spec(name)
         err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
-        return EXIT_OK
+        return ExitCode.OK
     if action == "install":
         outcome = manager.install(name, http=_endpoint() if args.http else None, dry_run=args.dry_run)
         for warning in outcome.warnings:
             err("Warning: " + warning)
         if args.dry_run:
             out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
-            return EXIT_OK
+            return ExitCode.OK
         if outcome.action == "unchanged":
             out(f"{outcome.config_path} already has this grok entry; nothing to change.")
-            return EXIT_OK
+            return ExitCode.OK
         out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
         if outcome.backup is not None and outcome.backup.suffix == ".absent":
             out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
         elif outcome.backup is not None:
             out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
         out("Next: " + outcome.restart_hint)
-        return EXIT_OK
+        return ExitCode.OK
     if action == "remove":
         outcome = manager.remove(name)
         if outcome.action == "absent":
             out(f"{outcome.config_path} has no grok entry; nothing to remove.")
-            return EXIT_OK
+            return ExitCode.OK
         out(f"Removed grok from {outcome.config_path}. Next: {outcome.restart_hint}")
-        return EXIT_OK
+        return ExitCode.OK
     if action == "undo":
         outcome = manager.undo(name)
         out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
-        return EXIT_OK
+        return ExitCode.OK
     raise AssertionError(action)
 
 
@@ -164,7 +165,7 @@ def _show(manager: ClientManager, name: str, *, as_json: bool, reveal: bool) -> 
         data["entry"] = manager.read_entry(manager.spec(name))
     if as_json:
         out(json.dumps(data, indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     out(f"{report.display_name} ({report.name}): {report.status}, {report.detail}")
     out(f"  config file: {report.config_path} ({report.format})")
     for other in report.other_paths:
@@ -176,4 +177,4 @@ def _show(manager: ClientManager, name: str, *, as_json: bool, reveal: bool) -> 
     if data["entry"] is not None:
         out("  entry:       " + json.dumps(data["entry"], ensure_ascii=False))
     out(f"  to reload:   {report.restart_hint}")
-    return EXIT_OK
+    return ExitCode.OK

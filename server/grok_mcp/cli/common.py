@@ -1,4 +1,4 @@
-"""What every `grok-mcp` command shares: output to the terminal, settings with the command's overrides, exit codes."""
+"""What every `grok-mcp` command shares: output to the terminal and settings with the command's overrides."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from grok_mcp.config import Settings, load_settings
-
-EXIT_OK = 0
-EXIT_ERROR = 1
 
 AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 """`build_parser`'s helper: adds a top-level command (with --debug) and returns its parser."""

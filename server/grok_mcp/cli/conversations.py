@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grok_mcp.cli.common import EXIT_OK, AddCommand, out
+from grok_mcp.cli.common import AddCommand, out
 from grok_mcp.config import Settings, load_settings
-from grok_mcp.errors import InputError
+from grok_mcp.errors import ExitCode, InputError
 from grok_mcp.logs import configure_logging
 
 if TYPE_CHECKING:  # every `grok-mcp` command builds this parser; only these commands need the store
@@ -86,7 +86,7 @@ def _list(args: argparse.Namespace, store: Store, _: Settings) -> int:
         has_more=len(found) > args.limit,
     )
     out(listing.model_dump_json(indent=2) if args.json else list_text(listing))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _show(args: argparse.Namespace, store: Store, _: Settings) -> int:
@@ -97,7 +97,7 @@ def _show(args: argparse.Namespace, store: Store, _: Settings) -> int:
     if found is None:
         raise _unknown(args.id)
     out(conversation_detail(found).model_dump_json(indent=2) if args.json else transcript_markdown(found).rstrip())
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _search(args: argparse.Namespace, store: Store, _: Settings) -> int:
@@ -108,7 +108,7 @@ def _search(args: argparse.Namespace, store: Store, _: Settings) -> int:
     hits = store.search_messages(args.query, limit=args.limit)
     results = SearchResults(query=args.query, results=[search_result(h) for h in hits])
     out(results.model_dump_json(indent=2) if args.json else search_text(results))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _export(args: argparse.Namespace, store: Store, settings: Settings) -> int:
@@ -126,7 +126,7 @@ def _export(args: argparse.Namespace, store: Store, settings: Settings) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     out(str(path))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _delete(args: argparse.Namespace, store: Store, _: Settings) -> int:
@@ -141,11 +141,11 @@ def _delete(args: argparse.Namespace, store: Store, _: Settings) -> int:
         answer = input(f"Delete the conversation {found.title!r} ({len(found.messages)} messages)? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             out("Kept it.")
-            return EXIT_OK
+            return ExitCode.OK
     if not store.delete_conversation(found.id):
         raise _unknown(args.id)
     out(f"Deleted the conversation {found.title!r} ({len(found.messages)} messages).")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _slug(title: str) -> str:

@@ -15,9 +15,9 @@ from typing import Any, Literal, cast
 import anyio
 
 from grok_mcp import __version__, secrets
-from grok_mcp.cli.common import EXIT_ERROR, EXIT_OK, AddCommand, out
+from grok_mcp.cli.common import AddCommand, out
 from grok_mcp.config import Settings, load_settings
-from grok_mcp.errors import GrokMCPError, InvalidKeyError, XAIError
+from grok_mcp.errors import ExitCode, GrokMCPError, InvalidKeyError, XAIError
 from grok_mcp.logs import configure_logging
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -217,4 +217,4 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         out(json.dumps(report.as_dict(), indent=2))
     else:
         out(report.as_text())
-    return EXIT_OK if report.is_healthy else EXIT_ERROR
+    return ExitCode.OK if report.is_healthy else ExitCode.ERROR

@@ -11,9 +11,9 @@ from typing import Any
 
 import anyio
 
-from grok_mcp.cli.common import EXIT_ERROR, EXIT_OK, AddCommand, out, settings_from
+from grok_mcp.cli.common import AddCommand, out, settings_from
 from grok_mcp.config import Settings
-from grok_mcp.errors import InputError, NoApiKeyError
+from grok_mcp.errors import ExitCode, InputError, NoApiKeyError
 from grok_mcp.logs import configure_logging, register_secret
 
 
@@ -117,7 +117,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
             out(f"{result['key']} (from {where}; keychain backend {result['backend']})")
             if previous:
                 out(f"Previous key {result['previous_key']} stays valid in Grok MCP until the grace period ends.")
-        return EXIT_OK
+        return ExitCode.OK
     if action in ("set", "rotate"):
         if action == "rotate" and secrets.get_api_key() is None:
             raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
@@ -144,13 +144,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
                     }
                 )
             )
-            return EXIT_OK
+            return ExitCode.OK
         out(message)
         if info is not None:
             out("\n".join(_key_info_lines(info)))
         if shadowed:
             out("Note: XAI_API_KEY is set in this environment and takes precedence over the keychain.")
-        return EXIT_OK
+        return ExitCode.OK
     if action == "test":
         key = secrets.get_api_key()
         if not key:
@@ -163,13 +163,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
         else:
             out("xAI accepts this key:" if not blocked else "xAI knows this key, but it cannot be used:")
             out("\n".join(_key_info_lines(info)))
-        return EXIT_OK if not blocked else EXIT_ERROR
+        return ExitCode.OK if not blocked else ExitCode.ERROR
     if action == "remove":
         if args.previous:
             secrets.end_grace_period()
             out("The previous key is forgotten; only the active key is used now.")
-            return EXIT_OK
+            return ExitCode.OK
         removed = secrets.delete_api_key()
         out("Removed the xAI API key from the OS keychain." if removed else "There was no key in the OS keychain.")
-        return EXIT_OK
+        return ExitCode.OK
     raise AssertionError(action)

@@ -8,9 +8,9 @@ from typing import Any
 
 import anyio
 
-from grok_mcp.cli.common import EXIT_OK, AddCommand, out, settings_from
+from grok_mcp.cli.common import AddCommand, out, settings_from
 from grok_mcp.config import Settings
-from grok_mcp.errors import NoApiKeyError
+from grok_mcp.errors import ExitCode, NoApiKeyError
 from grok_mcp.logs import configure_logging, register_secret
 
 
@@ -52,4 +52,4 @@ def cmd_models(args: argparse.Namespace) -> int:
         register_secret(key)
         listing = anyio.run(_model_list, settings, key)
     out(listing.model_dump_json(indent=2) if args.json else format_model_table(listing))
-    return EXIT_OK
+    return ExitCode.OK

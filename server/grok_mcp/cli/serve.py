@@ -11,9 +11,9 @@ from typing import Any
 import anyio
 
 from grok_mcp import __version__
-from grok_mcp.cli.common import EXIT_OK, AddCommand, err, settings_from
+from grok_mcp.cli.common import AddCommand, err, settings_from
 from grok_mcp.config import DEFAULT_SIMULATOR_PORT
-from grok_mcp.errors import NoApiKeyError
+from grok_mcp.errors import ExitCode, NoApiKeyError
 from grok_mcp.logs import configure_logging, register_secret
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from grok_mcp.hosting.stdio import run_stdio
 
         _run_profiled(args.profile, run_stdio, settings)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _run_profiled(profile: str | None, main: Callable[..., Any], *args: Any) -> None:
@@ -117,4 +117,4 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"GROK_MCP_BASE_URL=http://{args.host}:{args.port}/v1 and any key like xai-demo-key-0001."
     )
     serve(args.host, args.port, config)
-    return EXIT_OK
+    return ExitCode.OK

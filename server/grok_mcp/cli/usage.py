@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from grok_mcp.cli.common import EXIT_OK, AddCommand, out, settings_from
+from grok_mcp.cli.common import AddCommand, out, settings_from
+from grok_mcp.errors import ExitCode
 
 
 def add_usage_parser(add: AddCommand) -> None:
@@ -35,4 +36,4 @@ def cmd_usage(args: argparse.Namespace) -> int:
         total=UsageRow.of(summary.total),
     )
     out(report.model_dump_json(indent=2) if args.json else format_usage_table(report))
-    return EXIT_OK
+    return ExitCode.OK

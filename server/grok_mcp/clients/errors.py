@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grok_mcp.errors import UserFacingError
+from grok_mcp.errors import ExitCode, UserFacingError
 
 
 class ClientSetupError(UserFacingError):
     """A client's config file cannot be changed safely; the file is left as it was."""
 
-    exit_code = 1
+    exit_code = ExitCode.ERROR
 
 
 class ConfigSyntaxError(ClientSetupError):
@@ -64,10 +64,10 @@ class NothingToUndoError(ClientSetupError):
 class UnknownClientError(ClientSetupError):
     """The client name is not one of ours."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_USAGE
 
 
 class UnsupportedModeError(ClientSetupError):
     """The client cannot be configured the way that was asked."""
 
-    exit_code = 2
+    exit_code = ExitCode.BAD_USAGE

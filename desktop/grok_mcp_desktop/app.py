@@ -7,7 +7,6 @@ import logging
 import logging.handlers
 import os
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from grok_mcp import secrets
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import ConfigError, KeychainError
 from grok_mcp.store import RequestRecord, Store
+from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TICKS_PER_USD = 10_000_000_000
 USAGE_REFRESH_MS = 60_000
 _KEY_REJECTED_ERRORS = ("InvalidKeyError", "PermissionDeniedError")
 
@@ -59,12 +58,9 @@ class UsageSnapshot:
 
 def read_usage(store: Store, *, now: float | None = None) -> UsageSnapshot:
     """Spend since local midnight and since the 1st of the month, plus the newest rows (runs on the worker)."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now)
-    day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    month_start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
     return UsageSnapshot(
-        today_usd=store.spend_ticks(since=day_start) / TICKS_PER_USD,
-        month_usd=store.spend_ticks(since=month_start) / TICKS_PER_USD,
+        today_usd=ticks_to_usd(store.spend_ticks(since=start_of_day(now))),
+        month_usd=ticks_to_usd(store.spend_ticks(since=start_of_month(now))),
         newest=store.recent_requests(5),
     )
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from grok_mcp.store import Conversation, Message, RequestRecord, UsageCell
+from grok_mcp.store.units import ticks_to_usd
 
-from grok_mcp_desktop.widgets.formatting import TICKS_PER_USD, usd, when
+from grok_mcp_desktop.widgets.formatting import usd, when
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def conversation_json(transcript: Transcript) -> str:
                 "model": message.model,
                 "created_at": message.created_at,
                 "request_id": message.request_id,
-                "cost_usd": record.cost_ticks / TICKS_PER_USD if record is not None else None,
+                "cost_usd": ticks_to_usd(record.cost_ticks) if record is not None else None,
             }
         )
     document = {
@@ -122,7 +123,7 @@ def usage_csv(cells: Sequence[UsageCell]) -> str:
                 cell.errors,
                 cell.prompt_tokens,
                 cell.completion_tokens,
-                f"{cell.cost_ticks / TICKS_PER_USD:.10f}",
+                f"{ticks_to_usd(cell.cost_ticks):.10f}",
             )
         )
     return buffer.getvalue()

@@ -11,7 +11,8 @@ import pytest
 from grok_mcp import secrets
 from grok_mcp.config import Settings
 from grok_mcp.store import RequestRecord, Store
-from grok_mcp_desktop.app import TICKS_PER_USD, DesktopApp
+from grok_mcp.store.units import TICKS_PER_USD
+from grok_mcp_desktop.app import DesktopApp
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.supervisor import ServerState
 from grok_mcp_desktop.windows.welcome import WelcomeDialog

@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 import pytest
 from grok_mcp.app import build_server, open_app_context
-from grok_mcp.calls.budget import period_starts
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.store import RequestRecord, Store
+from grok_mcp.store.units import start_of_day, start_of_month
 from mcp import Client
 from mcp.types import CallToolResult
 
@@ -90,7 +90,8 @@ async def test_a_call_past_the_daily_budget_is_refused_before_any_request_naming
 async def test_the_monthly_budget_counts_spend_since_the_first_of_the_month(
     settings: Settings, simulator: RunningSimulator
 ) -> None:
-    day_start, month_start = period_starts(time.time())
+    now = time.time()
+    day_start, month_start = start_of_day(now), start_of_month(now)
     seed_spend(settings, 2.0, ts=month_start + 1 if month_start < day_start else time.time())
     seed_spend(settings, 0.5, ts=month_start - 3600)  # last month: not counted
     budgeted = dataclasses.replace(settings, daily_budget_usd=100.0, monthly_budget_usd=2.0)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
-TICKS_PER_USD = 10_000_000_000
+from grok_mcp.store.units import ticks_to_usd
 
 
 def usd(ticks: int) -> str:
     """A cost in ticks (1e-10 USD) as dollars: cents for normal sums, more digits for tiny ones."""
-    dollars = ticks / TICKS_PER_USD
+    dollars = ticks_to_usd(ticks)
     if dollars == 0:
         return "$0.00"
     if abs(dollars) < 0.01:
@@ -40,15 +39,3 @@ def when(ts: float) -> str:
 def milliseconds(value: float | None) -> str:
     """A duration in ms, or a dash when unknown."""
     return "–" if value is None else f"{value:,.0f} ms"
-
-
-def start_of_day(now: float | None = None) -> float:
-    """Local midnight today, as a Unix time."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def start_of_month(now: float | None = None) -> float:
-    """Local midnight on the first of this month, as a Unix time."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()

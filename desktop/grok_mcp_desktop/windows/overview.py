@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from grok_mcp.config import Settings
 from grok_mcp.store import RequestRecord, Store, UsageGroup
+from grok_mcp.store.units import start_of_day, start_of_month
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
-from grok_mcp_desktop.widgets.formatting import count, start_of_day, start_of_month, usd, when
+from grok_mcp_desktop.widgets.formatting import count, usd, when
 from grok_mcp_desktop.widgets.page import SPACING, Page, StatCard
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
 from grok_mcp_desktop.worker import Task

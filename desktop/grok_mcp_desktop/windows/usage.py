@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grok_mcp.store import Store, UsageCell, UsageGroup
+from grok_mcp.store.units import start_of_day, ticks_to_usd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from grok_mcp_desktop.exports import usage_csv, write_text_atomically
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.widgets.chart import StackedBarChart
-from grok_mcp_desktop.widgets.formatting import TICKS_PER_USD, compact, count, milliseconds, start_of_day, usd
+from grok_mcp_desktop.widgets.formatting import compact, count, milliseconds, usd
 from grok_mcp_desktop.widgets.page import SPACING, Page
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
 from grok_mcp_desktop.worker import Task
@@ -56,7 +57,7 @@ def chart_series(cells: list[UsageCell], metric: str) -> tuple[list[str], dict[s
     series: dict[str, list[float]] = {}
     for cell in cells:
         values = series.setdefault(cell.model, [0.0] * len(days))
-        value = cell.cost_ticks / TICKS_PER_USD if metric == "cost" else cell.prompt_tokens + cell.completion_tokens
+        value = ticks_to_usd(cell.cost_ticks) if metric == "cost" else cell.prompt_tokens + cell.completion_tokens
         values[position[cell.day]] += value
     return [day[5:] for day in days], series
 

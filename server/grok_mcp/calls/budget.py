@@ -9,17 +9,15 @@ are logged.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from grok_mcp.config import Settings
 from grok_mcp.errors import UserFacingError
 from grok_mcp.store import Store
+from grok_mcp.store.units import TICKS_PER_USD, start_of_day, start_of_month, ticks_to_usd
 
 logger = logging.getLogger(__name__)
-
-TICKS_PER_USD = 10_000_000_000
 
 
 class BudgetExceededError(UserFacingError):
@@ -37,16 +35,9 @@ class BudgetPeriod:
     resets: str
 
 
-def period_starts(now: float) -> tuple[float, float]:
-    """(local midnight today, local midnight on the first of this month) as Unix times, DST-aware."""
-    local = dt.datetime.fromtimestamp(now)  # naive local time: .timestamp() applies the right UTC offset
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.timestamp(), midnight.replace(day=1).timestamp()
-
-
 def budget_periods(settings: Settings, now: float) -> list[BudgetPeriod]:
     """The limits the settings set, with their periods as of `now`."""
-    day, month = period_starts(now)
+    day, month = start_of_day(now), start_of_month(now)
     periods: list[BudgetPeriod] = []
     if settings.daily_budget_usd is not None:
         periods.append(BudgetPeriod("daily", settings.daily_budget_usd, day, "today", "at local midnight"))
@@ -71,7 +62,7 @@ def check_budget(settings: Settings, store: Store, *, now: float, tool: str) -> 
         limit_ticks = round(max(period.limit_usd, 0.0) * TICKS_PER_USD)
         if ticks < limit_ticks:
             continue
-        spent_usd = ticks / TICKS_PER_USD
+        spent_usd = ticks_to_usd(ticks)
         logger.warning(
             "Refused %s: the %s budget of $%.2f is used up ($%.4f spent %s)",
             tool,

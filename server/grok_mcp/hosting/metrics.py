@@ -25,12 +25,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from grok_mcp.store import RequestRecord
+from grok_mcp.store.units import ticks_to_usd
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MAX_MODELS = 64
 """Distinct model label values kept; later ones are counted as `other`."""
 
-TICKS_PER_USD = 10_000_000_000
 _DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 45, 90, 180, 600)
 
 
@@ -117,7 +117,7 @@ class Metrics:
             if count > 0:
                 self._tokens.labels(model=model, type=kind).inc(count)
         if record.cost_ticks > 0:
-            self._cost.labels(model=model).inc(record.cost_ticks / TICKS_PER_USD)
+            self._cost.labels(model=model).inc(ticks_to_usd(record.cost_ticks))
 
     def scrape(self) -> bytes:
         """The Prometheus text exposition of every metric."""

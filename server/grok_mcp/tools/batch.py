@@ -18,8 +18,9 @@ from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingError, XAIError
 from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion
 from grok_mcp.store import RequestRecord
+from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.chat import ChatMessage, ReasoningEffort, build_chat_body, build_messages
-from grok_mcp.tools.common import SIMULATED_NOTE, TokenUsage, ToolCall, run_long_call, tool_call, tool_result, usd
+from grok_mcp.tools.common import SIMULATED_NOTE, TokenUsage, ToolCall, run_long_call, tool_call, tool_result
 from grok_mcp.tools.models import resolve_chat_model
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _answer(index: int, label: str | None, completion: ChatCompletion, cost: int
         model=completion.model,
         request_id=completion.call.request_id or completion.id,
         usage=TokenUsage.of(completion.usage),
-        cost_usd=usd(cost),
+        cost_usd=ticks_to_usd(cost),
         finish_reason=completion.finish_reason,
         data=_parsed_json(completion.text, wants_json),
         cached=is_cached(completion.call),
@@ -152,7 +153,7 @@ def _answer(index: int, label: str | None, completion: ChatCompletion, cost: int
 
 
 def _failure(index: int, label: str | None, message: str, *, cost: int = 0) -> BatchItemResult:
-    return BatchItemResult(index=index, id=label, status="failed", error=message, cost_usd=usd(cost))
+    return BatchItemResult(index=index, id=label, status="failed", error=message, cost_usd=ticks_to_usd(cost))
 
 
 def totals_of(results: list[BatchItemResult], *, items: int, pending: int = 0) -> BatchTotals:

@@ -17,6 +17,7 @@ from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
 from grok_mcp.routing import RouteNeeds
+from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.structured import check_answer, check_schema, repair_messages
 from grok_mcp.structured import failure as structured_failure
 from grok_mcp.tools.common import (
@@ -29,7 +30,6 @@ from grok_mcp.tools.common import (
     run_long_call,
     tool_call,
     tool_result,
-    usd,
 )
 from grok_mcp.tools.models import resolve_chat_model
 
@@ -204,7 +204,7 @@ async def shape_chat_result(
         model=completion.model,
         request_id=completion.call.request_id or completion.id,
         usage=TokenUsage.of(completion.usage),
-        cost_usd=usd(cost),
+        cost_usd=ticks_to_usd(cost),
         cached=cached,
         simulated=simulated,
         conversation_id=call.conversation_id,

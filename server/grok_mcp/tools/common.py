@@ -44,7 +44,6 @@ CALL_JOB_KIND = "chat"
 
 CACHED_NOTE = "(Answered from Grok MCP's cache at no cost: an identical request was answered earlier.)"
 
-TICKS_PER_USD = 10_000_000_000
 
 SIMULATED_NOTE = (
     "(Simulated answer: Grok MCP is in demo mode. Store an xAI key with `grok-mcp keys set` for real answers.)"
@@ -90,10 +89,6 @@ class ChatResult(BaseModel):
         default=None,
         description="Set when the call is still running as a job: pass it to job_result for the answer.",
     )
-
-
-def usd(ticks: int) -> float:
-    return round(ticks / TICKS_PER_USD, 10)
 
 
 def app_context(ctx: Context) -> AppContext:

@@ -20,8 +20,9 @@ from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
 from grok_mcp.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
 from grok_mcp.routing import RouteNeeds
+from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.chat import CacheArgument, shape_chat_result
-from grok_mcp.tools.common import SIMULATED_NOTE, ChatResult, run_long_call, tool_call, tool_result, usd
+from grok_mcp.tools.common import SIMULATED_NOTE, ChatResult, run_long_call, tool_call, tool_result
 from grok_mcp.tools.models import resolve_chat_model, resolve_image_model
 
 MAX_IMAGES_PER_CALL = 10
@@ -174,7 +175,7 @@ def register(server: MCPServer[AppContext]) -> None:
                 images=saved,
                 model=generation.model or chosen,
                 request_id=generation.call.request_id,
-                cost_usd=usd(cost),
+                cost_usd=ticks_to_usd(cost),
                 simulated=simulated,
             )
             lines = [f"Generated {len(saved)} image(s) with {result.model} for ${result.cost_usd:.4f}:"]

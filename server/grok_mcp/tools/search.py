@@ -14,6 +14,7 @@ from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ResponseResult
+from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.chat import ModelArgument
 from grok_mcp.tools.common import (
     CACHED_NOTE,
@@ -25,7 +26,6 @@ from grok_mcp.tools.common import (
     run_long_call,
     tool_call,
     tool_result,
-    usd,
 )
 from grok_mcp.tools.models import resolve_chat_model
 
@@ -99,7 +99,7 @@ async def _shape_search(call: ToolCall, response: ResponseResult, started: float
         model=response.model,
         request_id=response.call.request_id or response.id,
         usage=TokenUsage.of(response.usage),
-        cost_usd=usd(cost),
+        cost_usd=ticks_to_usd(cost),
         cached=cached,
         simulated=simulated,
         latency_ms=round((time.monotonic() - started) * 1000, 1),

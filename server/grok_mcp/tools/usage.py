@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
 from grok_mcp.store import UsageGroup
-from grok_mcp.tools.common import tool_call, tool_result, usd
+from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
+from grok_mcp.tools.common import tool_call, tool_result
 
 Period = Literal["today", "yesterday", "7d", "30d", "month", "all"]
 GroupBy = Literal["day", "model", "tool", "client"]
@@ -44,7 +45,7 @@ class UsageRow(BaseModel):
             completion_tokens=group.completion_tokens,
             reasoning_tokens=group.reasoning_tokens,
             images=group.images,
-            cost_usd=usd(group.cost_ticks),
+            cost_usd=ticks_to_usd(group.cost_ticks),
             latency_p50_ms=group.latency_p50_ms,
             latency_p95_ms=group.latency_p95_ms,
         )
@@ -59,23 +60,27 @@ class UsageReport(BaseModel):
     total: UsageRow
 
 
-def period_bounds(period: Period, now: dt.datetime | None = None) -> tuple[float | None, float | None]:
+def period_bounds(period: Period, now: float | None = None) -> tuple[float | None, float | None]:
     """Unix-time bounds of a named period in local time (until is None for "up to now")."""
-    now = now or dt.datetime.now().astimezone()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = start_of_day(now)
     match period:
         case "today":
-            return midnight.timestamp(), None
+            return today, None
         case "yesterday":
-            return (midnight - dt.timedelta(days=1)).timestamp(), midnight.timestamp()
+            return _days_before(today, 1), today
         case "7d":
-            return (midnight - dt.timedelta(days=6)).timestamp(), None
+            return _days_before(today, 6), None
         case "30d":
-            return (midnight - dt.timedelta(days=29)).timestamp(), None
+            return _days_before(today, 29), None
         case "month":
-            return midnight.replace(day=1).timestamp(), None
+            return start_of_month(now), None
         case "all":
             return None, None
+
+
+def _days_before(midnight: float, days: int) -> float:
+    """Local midnight `days` calendar days before the local midnight given (a DST day is not 24 h long)."""
+    return start_of_day(midnight - days * 86_400 + 12 * 3_600)
 
 
 def iso_time(ts: float | None) -> str | None:

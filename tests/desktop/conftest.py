@@ -8,6 +8,7 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import dataclasses
+import gc
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -65,6 +66,24 @@ FAST = SupervisorTimings(
     healthy_reset_ms=60_000,
     max_quick_failures=4,
 )
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect garbage only here, on the GUI thread, between tests.
+
+    A Qt object must be destroyed on the thread that owns it. With automatic collection on, a reference cycle
+    holding a Qt wrapper is collected on whichever thread allocates next; in this process that can be the
+    in-process simulator's uvicorn thread, and Qt's event loop then crashes now and then (a segfault inside
+    qtbot.waitUntil in the supervisor tests).
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture

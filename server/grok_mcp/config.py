@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -118,6 +118,61 @@ def _table(toml: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     return cast(dict[str, Any], value)
 
 
+def _optional_text(value: object, _name: str, _source: str) -> str | None:
+    return str(value) or None
+
+
+def _text(value: object, _name: str, _source: str) -> str:
+    return str(value)
+
+
+def _flag(value: object, _name: str, _source: str) -> bool:
+    return bool(value)
+
+
+def _port_value(value: object, _name: str, source: str) -> int:
+    return _port(value, source)
+
+
+# settings.toml: (table, key) -> (Settings field, reader(value, "table.key", source)).
+_TOML_SETTINGS: dict[tuple[str, str], tuple[str, Callable[[object, str, str], Any]]] = {
+    ("server", "port"): ("port", _port_value),
+    ("server", "base_url"): ("base_url", _text),
+    ("server", "job_threshold_seconds"): ("job_threshold_s", _number),
+    ("models", "default"): ("default_model", _optional_text),
+    ("models", "image"): ("image_model", _optional_text),
+    ("cache", "ttl_seconds"): ("cache_ttl_s", _number),
+    ("budgets", "daily_usd"): ("daily_budget_usd", _number),
+    ("budgets", "monthly_usd"): ("monthly_budget_usd", _number),
+    ("logging", "content"): ("log_content", _flag),
+}
+
+
+def _from_toml(toml: dict[str, Any], source: str) -> dict[str, Any]:
+    """The Settings fields settings.toml sets; raises ConfigError naming the file and key of a bad value."""
+    values: dict[str, Any] = {}
+    tables = {name: _table(toml, name, source) for name in dict.fromkeys(table for table, _ in _TOML_SETTINGS)}
+    for (table, key), (field_name, read) in _TOML_SETTINGS.items():
+        if key in tables[table]:
+            values[field_name] = read(tables[table][key], f"{table}.{key}", source)
+    return values
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    """The Settings fields the environment overrides; raises ConfigError naming the variable."""
+    values: dict[str, Any] = {}
+    if env.get("GROK_MCP_BASE_URL"):
+        values["base_url"] = env["GROK_MCP_BASE_URL"]
+    if env.get("GROK_MCP_PORT"):
+        values["port"] = _port(env["GROK_MCP_PORT"], "GROK_MCP_PORT")
+    level = env.get("GROK_MCP_LOG_LEVEL", "").upper()
+    if level:
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"GROK_MCP_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
+        values["log_level"] = level
+    return values
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from defaults, settings.toml and the environment.
 
@@ -126,45 +181,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     home = data_dir(env)
     path = home / SETTINGS_FILENAME
-    toml = _read_toml(path)
-    source = str(path)
-
-    server = _table(toml, "server", source)
-    models = _table(toml, "models", source)
-    cache = _table(toml, "cache", source)
-    budgets = _table(toml, "budgets", source)
-    logging_ = _table(toml, "logging", source)
-
-    settings = Settings(home=home)
-    values: dict[str, Any] = {}
-    if "port" in server:
-        values["port"] = _port(server["port"], source)
-    base_url = settings.base_url
-    if "base_url" in server:
-        base_url = str(server["base_url"])
-    if "default" in models:
-        values["default_model"] = str(models["default"]) or None
-    if "image" in models:
-        values["image_model"] = str(models["image"]) or None
-    if "job_threshold_seconds" in server:
-        values["job_threshold_s"] = _number(server["job_threshold_seconds"], "server.job_threshold_seconds", source)
-    if "ttl_seconds" in cache:
-        values["cache_ttl_s"] = _number(cache["ttl_seconds"], "cache.ttl_seconds", source)
-    if "daily_usd" in budgets:
-        values["daily_budget_usd"] = _number(budgets["daily_usd"], "budgets.daily_usd", source)
-    if "monthly_usd" in budgets:
-        values["monthly_budget_usd"] = _number(budgets["monthly_usd"], "budgets.monthly_usd", source)
-    if "content" in logging_:
-        values["log_content"] = bool(logging_["content"])
-
-    if env.get("GROK_MCP_BASE_URL"):
-        base_url = env["GROK_MCP_BASE_URL"]
-    if env.get("GROK_MCP_PORT"):
-        values["port"] = _port(env["GROK_MCP_PORT"], "GROK_MCP_PORT")
-    level = env.get("GROK_MCP_LOG_LEVEL", "").upper()
-    if level:
-        if level not in LOG_LEVELS:
-            raise ConfigError(f"GROK_MCP_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
-        values["log_level"] = level
-    values["base_url"] = base_url.rstrip("/")
+    values = {**_from_toml(_read_toml(path), str(path)), **_from_environment(env)}
+    values["base_url"] = str(values.get("base_url", Settings(home=home).base_url)).rstrip("/")
     return Settings(home=home, **values)

@@ -446,7 +446,7 @@ def register(server: MCPServer[AppContext]) -> None:
         started = time.monotonic()
         async with tool_call(ctx, TOOL) as call:
             app = call.app
-            simulated = app.is_simulated or app.grok.simulated
+            simulated = app.answers_are_simulated
 
             def pending(job_id: str) -> BatchChatResult:
                 return BatchChatResult(

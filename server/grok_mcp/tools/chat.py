@@ -198,7 +198,7 @@ async def shape_chat_result(
             data = json.loads(completion.text)
         except ValueError:
             data = None
-    simulated = app.is_simulated or app.grok.simulated
+    simulated = app.answers_are_simulated
     result = ChatResult(
         text=completion.text,
         model=completion.model,

@@ -537,7 +537,7 @@ def job_started_result(
         request_id=None,
         usage=TokenUsage(),
         cost_usd=0.0,
-        simulated=app.is_simulated or app.grok.simulated,
+        simulated=app.answers_are_simulated,
         conversation_id=call.conversation_id,
         job_id=job_id,
         **extra,

@@ -170,7 +170,7 @@ def register(server: MCPServer[AppContext]) -> None:
                 previews.append(
                     ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type=preview_mime)
                 )
-            simulated = app.is_simulated or app.grok.simulated
+            simulated = app.answers_are_simulated
             result = GeneratedImages(
                 images=saved,
                 model=generation.model or chosen,

@@ -168,7 +168,7 @@ def register(server: MCPServer[AppContext]) -> None:
             kind, reference = parse_job_id(job_id)
             report = await JOB_KINDS[kind](call, reference)
             app = call.app
-            simulated = app.is_simulated or app.grok.simulated
+            simulated = app.answers_are_simulated
             if isinstance(report, CallJobReport):
                 result = JobResult(
                     job_id=job_id.strip(),

@@ -159,9 +159,7 @@ def register(server: MCPServer[AppContext]) -> None:
         """List the models xAI serves right now, with context size, modalities and prices per million tokens."""
         async with tool_call(ctx, "list_models") as call:
             app = call.app
-            listing = await build_model_list(
-                app.catalog, app.settings, simulated=app.is_simulated or app.grok.simulated
-            )
+            listing = await build_model_list(app.catalog, app.settings, simulated=app.answers_are_simulated)
             return tool_result(format_model_table(listing), listing)
 
     @server.tool(title="Count tokens", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True))

@@ -18,7 +18,7 @@ MODELS_URI = "grok://models"
 
 async def model_list(app: AppContext) -> ModelList:
     """The live catalog with prices in US dollars per million tokens (the same facts as `list_models`)."""
-    return await build_model_list(app.catalog, app.settings, simulated=app.is_simulated or app.grok.simulated)
+    return await build_model_list(app.catalog, app.settings, simulated=app.answers_are_simulated)
 
 
 def register(server: MCPServer[AppContext]) -> None:

@@ -92,7 +92,7 @@ async def _shape_search(call: ToolCall, response: ResponseResult, started: float
     cached = is_cached(response.call)
     cost = 0 if cached else await call.cost_ticks(response.model, response.usage)
     await call.record(response.call, model=response.model, usage=response.usage, cost_ticks=cost)
-    simulated = app.is_simulated or app.grok.simulated
+    simulated = app.answers_are_simulated
     citations = [Citation(url=c.url, title=c.title) for c in response.citations]
     result = SearchResult(
         text=response.text,

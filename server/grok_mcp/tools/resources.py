@@ -9,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import transcript_markdown
 from grok_mcp.errors import XAIError
-from grok_mcp.tools.common import app_context
+from grok_mcp.tools.boundary import app_context
 from grok_mcp.tools.models import ModelList, build_model_list
 
 CONVERSATION_URI = "grok://conversations/{conversation_id}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingError, XAIError
-from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion
+from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion, Page
 from grok_mcp.store import RequestRecord
 from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.boundary import bug_notice, tool_call
@@ -38,6 +39,7 @@ MAX_PAGES = 100  # 100 pages of 100 cover the largest batch this tool submits, t
 TEXT_PREVIEW_CHARS = 2000  # per item in the text content; structuredContent has every answer whole
 
 ItemStatus = Literal["succeeded", "failed", "cancelled"]
+BatchMode = Literal["parallel", "batch_api"]
 
 
 class BatchItem(BaseModel):
@@ -93,7 +95,7 @@ class BatchTotals(BaseModel):
 class BatchChatResult(BaseModel):
     """What `batch_chat` returns: every item's result in input order, or a job id for `job_result`."""
 
-    mode: Literal["parallel", "batch_api"]
+    mode: BatchMode
     status: Literal["done", "pending"]
     job_id: str | None = Field(
         default=None,
@@ -311,28 +313,33 @@ async def submit_batch(call: CallScope, items: list[BatchItem]) -> Batch:
     return batch
 
 
-async def _all_outcomes(call: CallScope, batch_id: str) -> list[BatchItemOutcome]:
-    outcomes: list[BatchItemOutcome] = []
+P = TypeVar("P")
+
+
+async def _every_page(fetch: Callable[[str | None], Awaitable[Page[P]]]) -> list[P]:
+    """The items of every page xAI lists (at most MAX_PAGES), following the pagination tokens."""
+    items: list[P] = []
     token: str | None = None
     for _ in range(MAX_PAGES):
-        page = await call.app.grok.batch_results(batch_id, limit=RESULTS_PAGE, pagination_token=token)
-        outcomes.extend(page.items)
+        page = await fetch(token)
+        items.extend(page.items)
         token = page.pagination_token
         if token is None:
             break
-    return outcomes
+    return items
+
+
+async def _all_outcomes(call: CallScope, batch_id: str) -> list[BatchItemOutcome]:
+    grok = call.app.grok
+    return await _every_page(lambda token: grok.batch_results(batch_id, limit=RESULTS_PAGE, pagination_token=token))
 
 
 async def _cancelled_ids(call: CallScope, batch_id: str) -> list[str]:
-    cancelled: list[str] = []
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        page = await call.app.grok.list_batch_requests(batch_id, limit=RESULTS_PAGE, pagination_token=token)
-        cancelled.extend(info.batch_request_id for info in page.items if info.state == "cancelled")
-        token = page.pagination_token
-        if token is None:
-            break
-    return cancelled
+    grok = call.app.grok
+    listed = await _every_page(
+        lambda token: grok.list_batch_requests(batch_id, limit=RESULTS_PAGE, pagination_token=token)
+    )
+    return [info.batch_request_id for info in listed if info.state == "cancelled"]
 
 
 def _ledger_row(call: CallScope, batch_id: str, outcome: BatchItemOutcome, cost: int) -> RequestRecord:
@@ -442,56 +449,64 @@ async def batch_chat(
     input order; one failure never sinks the batch. Progress is reported as each item finishes."""
     started = time.monotonic()
     async with tool_call(ctx, TOOL) as call:
-        app = call.app
-        simulated = app.answers_are_simulated
-
-        def pending(job_id: str) -> BatchChatResult:
-            return BatchChatResult(
-                mode=mode,
-                status="pending",
-                job_id=job_id,
-                results=[],
-                totals=BatchTotals(items=len(requests), pending=len(requests)),
-                simulated=simulated,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-            )
-
         if mode == "batch_api":
-            batch = await submit_batch(call, requests)
-            job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
-            result = pending(job_id)
-            count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
-            text = (
-                f"Submitted {count} to xAI's Batch API as job {job_id}. "
-                f'Call job_result with job_id "{job_id}" for its status and, once it is done, the answers '
-                "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
-            )
-            return tool_result(text, result)
+            return await _submitted(call, requests, started)
 
         async def answer_all() -> CallToolResult:
             results = await run_parallel(ctx, call, requests, concurrency)
             totals = totals_of(results, items=len(requests))
-            result = BatchChatResult(
-                mode=mode,
-                status="done",
-                results=results,
-                totals=totals,
-                simulated=simulated,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-            )
+            result = _batch_result(call, "parallel", "done", totals, started, results=results)
             text = f"{summary_line(totals)}\n\n{results_text(results)}"
-            return tool_result(with_notes(text, simulated=simulated), result)
+            return tool_result(with_notes(text, simulated=result.simulated), result)
 
         def running_on(job_id: str) -> CallToolResult:
-            threshold = app.settings.job_threshold_s
+            threshold = call.app.settings.job_threshold_s
             text = (
                 f"The batch is still running after {threshold:g} s, so its results will come later: it runs on "
                 f'as job {job_id}. Call job_result with job_id "{job_id}" to get every result in input order '
                 "(it says when the batch is still running). Nothing is lost if you ask later."
             )
-            return tool_result(text, pending(job_id))
+            return tool_result(text, _pending(call, "parallel", job_id, len(requests), started))
 
         return await run_long_call(call, answer_all, started=running_on)
+
+
+async def _submitted(call: CallScope, requests: list[BatchItem], started: float) -> CallToolResult:
+    """batch_chat in mode batch_api: the requests handed to xAI's Batch API, and the job id to ask about."""
+    batch = await submit_batch(call, requests)
+    job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
+    count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
+    text = (
+        f"Submitted {count} to xAI's Batch API as job {job_id}. "
+        f'Call job_result with job_id "{job_id}" for its status and, once it is done, the answers '
+        "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
+    )
+    return tool_result(text, _pending(call, "batch_api", job_id, len(requests), started))
+
+
+def _pending(call: CallScope, mode: BatchMode, job_id: str, items: int, started: float) -> BatchChatResult:
+    return _batch_result(call, mode, "pending", BatchTotals(items=items, pending=items), started, job_id=job_id)
+
+
+def _batch_result(
+    call: CallScope,
+    mode: BatchMode,
+    status: Literal["done", "pending"],
+    totals: BatchTotals,
+    started: float,
+    *,
+    results: list[BatchItemResult] | None = None,
+    job_id: str | None = None,
+) -> BatchChatResult:
+    return BatchChatResult(
+        mode=mode,
+        status=status,
+        job_id=job_id,
+        results=results or [],
+        totals=totals,
+        simulated=call.app.answers_are_simulated,
+        elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+    )
 
 
 def register(server: MCPServer[AppContext]) -> None:

@@ -38,6 +38,9 @@ from grok_mcp.tools.models import resolve_chat_model
 from grok_mcp.tools.results import ChatResult, result_text, tool_result
 from grok_mcp.tools.scope import CallScope
 
+READS_STORE = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+"""The annotations of a tool that only reads this computer's store."""
+
 ConversationId = Annotated[str, Field(min_length=1, max_length=200, description="A conversation's id.")]
 
 
@@ -455,17 +458,17 @@ def register(server: MCPServer[AppContext]) -> None:
     server.add_tool(
         list_conversations,
         title="List conversations",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+        annotations=READS_STORE,
     )
     server.add_tool(
         get_conversation,
         title="Read a conversation",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+        annotations=READS_STORE,
     )
     server.add_tool(
         search_conversations,
         title="Search conversations",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+        annotations=READS_STORE,
     )
     server.add_tool(
         delete_conversation,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
+from grok_mcp.grok import ImageGeneration
 from grok_mcp.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store.units import ticks_to_usd
@@ -136,30 +137,7 @@ async def generate_image(
             images=len(generation.images),
         )
 
-        folder = app.settings.images_dir / dt.date.today().isoformat()
-        stem = (generation.call.request_id or uuid.uuid4().hex)[:36]
-        saved: list[SavedImage] = []
-        previews: list[ContentBlock] = []
-        for index, image in enumerate(generation.images):
-            data = await _image_bytes(app, image.b64_json, image.url)
-            mime = sniff_image_type(data) or image.mime_type or "image/jpeg"
-            path = folder / f"{stem}-{index + 1}.{extension_for(mime)}"
-            await anyio.to_thread.run_sync(_write_file, path, data)
-            size = image_size(data)
-            saved.append(
-                SavedImage(
-                    path=str(path),
-                    mime_type=mime,
-                    width=size[0] if size else None,
-                    height=size[1] if size else None,
-                    bytes=len(data),
-                    revised_prompt=image.revised_prompt or None,
-                )
-            )
-            preview, preview_mime = await anyio.to_thread.run_sync(make_preview, data)
-            previews.append(
-                ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type=preview_mime)
-            )
+        saved, previews = await _save_images(app, generation)
         simulated = app.answers_are_simulated
         result = GeneratedImages(
             images=saved,
@@ -187,6 +165,35 @@ def register(server: MCPServer[AppContext]) -> None:
             read_only_hint=False, destructive_hint=False, open_world_hint=True, idempotent_hint=False
         ),
     )
+
+
+async def _save_images(app: AppContext, generation: ImageGeneration) -> tuple[list[SavedImage], list[ContentBlock]]:
+    """Save each generated image under today's folder of images_dir; its facts, and a small preview of each."""
+    folder = app.settings.images_dir / dt.date.today().isoformat()
+    stem = (generation.call.request_id or uuid.uuid4().hex)[:36]
+    saved: list[SavedImage] = []
+    previews: list[ContentBlock] = []
+    for index, image in enumerate(generation.images):
+        data = await _image_bytes(app, image.b64_json, image.url)
+        mime = sniff_image_type(data) or image.mime_type or "image/jpeg"
+        path = folder / f"{stem}-{index + 1}.{extension_for(mime)}"
+        await anyio.to_thread.run_sync(_write_file, path, data)
+        size = image_size(data)
+        saved.append(
+            SavedImage(
+                path=str(path),
+                mime_type=mime,
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+                bytes=len(data),
+                revised_prompt=image.revised_prompt or None,
+            )
+        )
+        preview, preview_mime = await anyio.to_thread.run_sync(make_preview, data)
+        previews.append(
+            ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type=preview_mime)
+        )
+    return saved, previews
 
 
 async def _image_bytes(app: AppContext, b64_json: str | None, url: str | None) -> bytes:

@@ -163,30 +163,20 @@ async def job_result(
     async with tool_call(ctx, "job_result") as call:
         kind, reference = parse_job_id(job_id)
         report = await JOB_KINDS[kind](call, reference)
-        app = call.app
-        simulated = app.answers_are_simulated
+        simulated = call.app.answers_are_simulated
+        stands: dict[str, Any] = {
+            "job_id": job_id.strip(),
+            "kind": kind,
+            "status": report.status,
+            "message": report.message,
+            "simulated": simulated,
+        }
         if isinstance(report, CallJobReport):
-            result = JobResult(
-                job_id=job_id.strip(),
-                kind=kind,
-                status=report.status,
-                message=report.message,
-                tool=report.tool,
-                answer=report.answer,
-                simulated=simulated,
-            )
+            result = JobResult(**stands, tool=report.tool, answer=report.answer)
             # The stored answer's text already carries its own notes (cached, simulated).
             text = report.message if report.text is None else f"{report.message}\n\n{report.text}"
             return tool_result(text, result)
-        result = JobResult(
-            job_id=job_id.strip(),
-            kind=kind,
-            status=report.status,
-            message=report.message,
-            totals=report.totals,
-            results=report.results,
-            simulated=simulated,
-        )
+        result = JobResult(**stands, totals=report.totals, results=report.results)
         text = report.message
         if report.results:
             text += "\n\n" + results_text(report.results)

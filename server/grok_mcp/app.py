@@ -115,11 +115,11 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
         lifespan=lifespan,
         debug=settings.debug,
         log_level="DEBUG" if settings.debug else "INFO",
+        # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its
+        # tools/call result check would refuse a CreateTaskResult.
+        middleware=[TaskSupport(TASK_TOOLS)],
     )
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
-    # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its tools/call
-    # result check would refuse a CreateTaskResult.
-    server.middleware.append(TaskSupport(TASK_TOOLS))
     startup.server_built()
     return server

@@ -63,3 +63,8 @@ class AppContext:
     request_log: RequestLog | None = None
     metrics: Metrics | None = None
     """Prometheus counters, in HTTP mode (GET /metrics); None elsewhere."""
+
+    @property
+    def answers_are_simulated(self) -> bool:
+        """Whether answers come from the simulator: demo mode, or a base URL that turned out to be the simulator."""
+        return self.is_simulated or self.grok.simulated

@@ -53,7 +53,7 @@ async def test_prompts_and_answers_are_logged_only_after_opting_in(settings: Set
 
 
 async def test_debug_logs_where_each_calls_time_went(mcp: Client, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="grok_mcp.tools.common"):
+    with caplog.at_level(logging.DEBUG, logger="grok_mcp.tools.scope"):
         assert not (await mcp.call_tool("chat", {"prompt": "hi"})).is_error
     lines = [r.getMessage() for r in caplog.records if "timings" in r.getMessage()]
     assert len(lines) == 1

@@ -238,3 +238,38 @@ async def test_every_tool_turns_bad_input_into_an_error_result_without_calling_x
         r for r in simulator.requests() if r["path"] not in ("/v1/language-models", "/v1/image-generation-models")
     ]
     assert inference == []
+
+
+def test_a_bug_reads_the_same_wherever_work_ends_and_is_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from grok_mcp.tools.boundary import bug_notice
+    from grok_mcp.tools.long_calls import describe_job_failure
+
+    with caplog.at_level("ERROR", logger="grok_mcp.tools.boundary"):
+        job_text = describe_job_failure(RuntimeError("internal detail"))
+        item_text = bug_notice("This item", KeyError("internal detail"), logged_as="batch_chat item 3")
+    assert job_text == (
+        "This call failed because of a bug in Grok MCP. The details are in the server log "
+        "(`grok-mcp doctor` shows where); please report it."
+    )
+    assert item_text.startswith("This item failed because of a bug in Grok MCP.")
+    assert "internal detail" not in job_text + item_text
+    assert [r.exc_info is not None for r in caplog.records] == [True, True]
+    assert "batch_chat item 3 failed unexpectedly" in caplog.text
+
+
+def test_notes_follow_the_answer_each_in_its_own_paragraph() -> None:
+    from grok_mcp.tools.results import CACHED_NOTE, SIMULATED_NOTE, with_notes
+
+    assert with_notes("Answer.") == "Answer."
+    noted = with_notes("Answer.", route="auto picked the default.", model="grok-x", cached=True, simulated=True)
+    assert noted == f"Answer.\n\n(auto picked the default. Model: grok-x.)\n\n{CACHED_NOTE}\n\n{SIMULATED_NOTE}"
+
+
+def test_the_task_middleware_given_to_the_server_constructor_is_in_its_chain(settings: Settings) -> None:
+    from grok_mcp.app import build_server
+    from grok_mcp.hosting.tasks import TaskSupport
+
+    # MCPServer(middleware=...) is public SDK API; if it stopped being honoured, MCP tasks would silently vanish.
+    assert any(isinstance(m, TaskSupport) for m in build_server(settings).middleware)

@@ -1,8 +1,8 @@
 """The call pipeline's per-process state: the long-lived task group, the flights in the air and the jobs running.
 
-Every paid upstream call passes through it (see grok_mcp.tools.common.ToolCall): the budget guard, then
-the response cache and single-flight for cacheable calls, while chat-like tool calls that run past the
-job threshold continue as jobs. The server's lifespan hosts it (`hosting`); without a host, work runs
+Every paid upstream call passes through it (grok_mcp.calls.route, used by grok_mcp.tools.scope.CallScope):
+the budget guard, then the response cache and single-flight for cacheable calls, while chat-like tool calls
+that run past the job threshold continue as jobs. The server's lifespan hosts it (`hosting`); without a host, work runs
 inline in the calling task (no shared flights surviving a cancelled leader, no jobs).
 """
 

@@ -48,6 +48,7 @@ from grok_mcp.calls import JobEnding, is_stale
 from grok_mcp.calls.pipeline import JOBS_KEPT_S
 from grok_mcp.context import AppContext
 from grok_mcp.store import JobRecord
+from grok_mcp.tools.boundary import bug_notice
 from grok_mcp.tools.jobs import TASK_JOB_KIND
 
 logger = logging.getLogger(__name__)
@@ -358,8 +359,7 @@ def _wire(answered: HandlerResult) -> dict[str, Any]:
 
 
 def _describe_failure(exc: BaseException) -> str:
-    logger.error("A task failed unexpectedly", exc_info=exc)
-    return "This call failed because of a bug in Grok MCP. The details are in the server log; please report it."
+    return bug_notice("This call", exc, logged_as="A task")
 
 
 def _iso(ts: float) -> str:

@@ -5,23 +5,27 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingError, XAIError
-from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion
+from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion, Page
 from grok_mcp.store import RequestRecord
 from grok_mcp.store.units import ticks_to_usd
-from grok_mcp.tools.chat import ChatMessage, ReasoningEffort, build_chat_body, build_messages
-from grok_mcp.tools.common import SIMULATED_NOTE, TokenUsage, ToolCall, run_long_call, tool_call, tool_result
+from grok_mcp.tools.boundary import bug_notice, tool_call
+from grok_mcp.tools.chat import ASKS_GROK, ChatMessage, ReasoningEffort, build_chat_body, build_messages
+from grok_mcp.tools.long_calls import run_long_call
 from grok_mcp.tools.models import resolve_chat_model
+from grok_mcp.tools.results import TokenUsage, tool_result, with_notes
+from grok_mcp.tools.scope import CallScope
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ MAX_PAGES = 100  # 100 pages of 100 cover the largest batch this tool submits, t
 TEXT_PREVIEW_CHARS = 2000  # per item in the text content; structuredContent has every answer whole
 
 ItemStatus = Literal["succeeded", "failed", "cancelled"]
+BatchMode = Literal["parallel", "batch_api"]
 
 
 class BatchItem(BaseModel):
@@ -90,7 +95,7 @@ class BatchTotals(BaseModel):
 class BatchChatResult(BaseModel):
     """What `batch_chat` returns: every item's result in input order, or a job id for `job_result`."""
 
-    mode: Literal["parallel", "batch_api"]
+    mode: BatchMode
     status: Literal["done", "pending"]
     job_id: str | None = Field(
         default=None,
@@ -208,7 +213,7 @@ def results_text(results: list[BatchItemResult]) -> str:
 # ------------------------------------------------------------------------------------ parallel mode
 
 
-async def _run_item(call: ToolCall, index: int, item: BatchItem, limiter: anyio.CapacityLimiter) -> BatchItemResult:
+async def _run_item(call: CallScope, index: int, item: BatchItem, limiter: anyio.CapacityLimiter) -> BatchItemResult:
     """One item start to finish; every failure becomes the item's error, never the batch's."""
     try:
         model = await resolve_chat_model(call.app, item.model)
@@ -227,15 +232,16 @@ async def _run_item(call: ToolCall, index: int, item: BatchItem, limiter: anyio.
         return _failure(index, item.id, str(exc))
     except UserFacingError as exc:
         return _failure(index, item.id, str(exc))
-    except Exception:
-        logger.exception("batch_chat item %d failed unexpectedly", index)
-        return _failure(index, item.id, "This item failed because of a bug in Grok MCP; the server log has details.")
+    except Exception as exc:
+        return _failure(index, item.id, bug_notice("This item", exc, logged_as=f"batch_chat item {index}"))
     cost = await call.cost_ticks(completion.model, completion.usage)
     await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost)
     return _answer(index, item.id, completion, cost, item.json_schema is not None)
 
 
-async def run_parallel(ctx: Context, call: ToolCall, items: list[BatchItem], concurrency: int) -> list[BatchItemResult]:
+async def run_parallel(
+    ctx: Context, call: CallScope, items: list[BatchItem], concurrency: int
+) -> list[BatchItemResult]:
     """Run the items at most `concurrency` at a time, reporting progress as each finishes; input order kept.
 
     Cancelling the caller cancels every request still running or waiting.
@@ -274,7 +280,7 @@ def _position(request_id: str) -> tuple[int, str | None]:
         return -1, request_id
 
 
-async def submit_batch(call: ToolCall, items: list[BatchItem]) -> Batch:
+async def submit_batch(call: CallScope, items: list[BatchItem]) -> Batch:
     """Create an xAI batch holding every item; nothing is submitted when any item is unusable.
 
     Raises InputError naming the unusable items, BudgetExceededError past a spending limit, and XAIError
@@ -307,31 +313,36 @@ async def submit_batch(call: ToolCall, items: list[BatchItem]) -> Batch:
     return batch
 
 
-async def _all_outcomes(call: ToolCall, batch_id: str) -> list[BatchItemOutcome]:
-    outcomes: list[BatchItemOutcome] = []
+P = TypeVar("P")
+
+
+async def _every_page(fetch: Callable[[str | None], Awaitable[Page[P]]]) -> list[P]:
+    """The items of every page xAI lists (at most MAX_PAGES), following the pagination tokens."""
+    items: list[P] = []
     token: str | None = None
     for _ in range(MAX_PAGES):
-        page = await call.app.grok.batch_results(batch_id, limit=RESULTS_PAGE, pagination_token=token)
-        outcomes.extend(page.items)
+        page = await fetch(token)
+        items.extend(page.items)
         token = page.pagination_token
         if token is None:
             break
-    return outcomes
+    return items
 
 
-async def _cancelled_ids(call: ToolCall, batch_id: str) -> list[str]:
-    cancelled: list[str] = []
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        page = await call.app.grok.list_batch_requests(batch_id, limit=RESULTS_PAGE, pagination_token=token)
-        cancelled.extend(info.batch_request_id for info in page.items if info.state == "cancelled")
-        token = page.pagination_token
-        if token is None:
-            break
-    return cancelled
+async def _all_outcomes(call: CallScope, batch_id: str) -> list[BatchItemOutcome]:
+    grok = call.app.grok
+    return await _every_page(lambda token: grok.batch_results(batch_id, limit=RESULTS_PAGE, pagination_token=token))
 
 
-def _ledger_row(call: ToolCall, batch_id: str, outcome: BatchItemOutcome, cost: int) -> RequestRecord:
+async def _cancelled_ids(call: CallScope, batch_id: str) -> list[str]:
+    grok = call.app.grok
+    listed = await _every_page(
+        lambda token: grok.list_batch_requests(batch_id, limit=RESULTS_PAGE, pagination_token=token)
+    )
+    return [info.batch_request_id for info in listed if info.state == "cancelled"]
+
+
+def _ledger_row(call: CallScope, batch_id: str, outcome: BatchItemOutcome, cost: int) -> RequestRecord:
     completion = outcome.completion
     upstream: UpstreamCall | None = completion.call if completion is not None else None
     usage = completion.usage if completion is not None else None
@@ -354,7 +365,7 @@ def _ledger_row(call: ToolCall, batch_id: str, outcome: BatchItemOutcome, cost: 
     )
 
 
-async def batch_job_report(call: ToolCall, batch_id: str) -> BatchJobReport:
+async def batch_job_report(call: CallScope, batch_id: str) -> BatchJobReport:
     """Where xAI batch `batch_id` stands; once nothing is pending, every item's result in input order.
 
     Finished items get one ledger row each, however often (and by whichever process) this is asked.
@@ -413,87 +424,95 @@ async def batch_job_report(call: ToolCall, batch_id: str) -> BatchJobReport:
 # ------------------------------------------------------------------------------------------- the tool
 
 
+async def batch_chat(
+    ctx: Context,
+    requests: Annotated[
+        list[BatchItem],
+        Field(
+            min_length=1,
+            max_length=MAX_ITEMS,
+            description="The chat requests (each takes the arguments of `chat`, plus an optional `id`).",
+        ),
+    ],
+    concurrency: Annotated[
+        int, Field(ge=1, le=MAX_CONCURRENCY, description="How many requests run at once (parallel mode).")
+    ] = 8,
+    mode: Annotated[
+        Literal["parallel", "batch_api"],
+        Field(
+            description="`parallel` answers now; `batch_api` hands the requests to xAI's Batch API "
+            "(cheaper, finishes within hours) and returns a job id for job_result."
+        ),
+    ] = "parallel",
+) -> Annotated[CallToolResult, BatchChatResult]:
+    """Ask Grok many questions in one call. Each result says what it answered or why it failed, in
+    input order; one failure never sinks the batch. Progress is reported as each item finishes."""
+    started = time.monotonic()
+    async with tool_call(ctx, TOOL) as call:
+        if mode == "batch_api":
+            return await _submitted(call, requests, started)
+
+        async def answer_all() -> CallToolResult:
+            results = await run_parallel(ctx, call, requests, concurrency)
+            totals = totals_of(results, items=len(requests))
+            result = _batch_result(call, "parallel", "done", totals, started, results=results)
+            text = f"{summary_line(totals)}\n\n{results_text(results)}"
+            return tool_result(with_notes(text, simulated=result.simulated), result)
+
+        def running_on(job_id: str) -> CallToolResult:
+            threshold = call.app.settings.job_threshold_s
+            text = (
+                f"The batch is still running after {threshold:g} s, so its results will come later: it runs on "
+                f'as job {job_id}. Call job_result with job_id "{job_id}" to get every result in input order '
+                "(it says when the batch is still running). Nothing is lost if you ask later."
+            )
+            return tool_result(text, _pending(call, "parallel", job_id, len(requests), started))
+
+        return await run_long_call(call, answer_all, started=running_on)
+
+
+async def _submitted(call: CallScope, requests: list[BatchItem], started: float) -> CallToolResult:
+    """batch_chat in mode batch_api: the requests handed to xAI's Batch API, and the job id to ask about."""
+    batch = await submit_batch(call, requests)
+    job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
+    count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
+    text = (
+        f"Submitted {count} to xAI's Batch API as job {job_id}. "
+        f'Call job_result with job_id "{job_id}" for its status and, once it is done, the answers '
+        "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
+    )
+    return tool_result(text, _pending(call, "batch_api", job_id, len(requests), started))
+
+
+def _pending(call: CallScope, mode: BatchMode, job_id: str, items: int, started: float) -> BatchChatResult:
+    return _batch_result(call, mode, "pending", BatchTotals(items=items, pending=items), started, job_id=job_id)
+
+
+def _batch_result(
+    call: CallScope,
+    mode: BatchMode,
+    status: Literal["done", "pending"],
+    totals: BatchTotals,
+    started: float,
+    *,
+    results: list[BatchItemResult] | None = None,
+    job_id: str | None = None,
+) -> BatchChatResult:
+    return BatchChatResult(
+        mode=mode,
+        status=status,
+        job_id=job_id,
+        results=results or [],
+        totals=totals,
+        simulated=call.app.answers_are_simulated,
+        elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+    )
+
+
 def register(server: MCPServer[AppContext]) -> None:
     """Add `batch_chat` to the server."""
-
-    @server.tool(
+    server.add_tool(
+        batch_chat,
         title="Ask Grok many questions",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+        annotations=ASKS_GROK,
     )
-    async def batch_chat(
-        ctx: Context,
-        requests: Annotated[
-            list[BatchItem],
-            Field(
-                min_length=1,
-                max_length=MAX_ITEMS,
-                description="The chat requests (each takes the arguments of `chat`, plus an optional `id`).",
-            ),
-        ],
-        concurrency: Annotated[
-            int, Field(ge=1, le=MAX_CONCURRENCY, description="How many requests run at once (parallel mode).")
-        ] = 8,
-        mode: Annotated[
-            Literal["parallel", "batch_api"],
-            Field(
-                description="`parallel` answers now; `batch_api` hands the requests to xAI's Batch API "
-                "(cheaper, finishes within hours) and returns a job id for job_result."
-            ),
-        ] = "parallel",
-    ) -> Annotated[CallToolResult, BatchChatResult]:
-        """Ask Grok many questions in one call. Each result says what it answered or why it failed, in
-        input order; one failure never sinks the batch. Progress is reported as each item finishes."""
-        started = time.monotonic()
-        async with tool_call(ctx, TOOL) as call:
-            app = call.app
-            simulated = app.is_simulated or app.grok.simulated
-
-            def pending(job_id: str) -> BatchChatResult:
-                return BatchChatResult(
-                    mode=mode,
-                    status="pending",
-                    job_id=job_id,
-                    results=[],
-                    totals=BatchTotals(items=len(requests), pending=len(requests)),
-                    simulated=simulated,
-                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                )
-
-            if mode == "batch_api":
-                batch = await submit_batch(call, requests)
-                job_id = f"{BATCH_JOB_KIND}:{batch.batch_id}"
-                result = pending(job_id)
-                count = f"{len(requests)} request{'s' if len(requests) != 1 else ''}"
-                text = (
-                    f"Submitted {count} to xAI's Batch API as job {job_id}. "
-                    f'Call job_result with job_id "{job_id}" for its status and, once it is done, the answers '
-                    "in input order. Batch requests cost less than direct calls; most finish within 24 hours."
-                )
-                return tool_result(text, result)
-
-            async def answer_all() -> CallToolResult:
-                results = await run_parallel(ctx, call, requests, concurrency)
-                totals = totals_of(results, items=len(requests))
-                result = BatchChatResult(
-                    mode=mode,
-                    status="done",
-                    results=results,
-                    totals=totals,
-                    simulated=simulated,
-                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                )
-                text = f"{summary_line(totals)}\n\n{results_text(results)}"
-                if simulated:
-                    text += "\n\n" + SIMULATED_NOTE
-                return tool_result(text, result)
-
-            def running_on(job_id: str) -> CallToolResult:
-                threshold = app.settings.job_threshold_s
-                text = (
-                    f"The batch is still running after {threshold:g} s, so its results will come later: it runs on "
-                    f'as job {job_id}. Call job_result with job_id "{job_id}" to get every result in input order '
-                    "(it says when the batch is still running). Nothing is lost if you ask later."
-                )
-                return tool_result(text, pending(job_id))
-
-            return await run_long_call(call, answer_all, started=running_on)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -20,18 +21,11 @@ from grok_mcp.routing import RouteNeeds
 from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.structured import check_answer, check_schema, repair_messages
 from grok_mcp.structured import failure as structured_failure
-from grok_mcp.tools.common import (
-    CACHED_NOTE,
-    SIMULATED_NOTE,
-    ChatResult,
-    TokenUsage,
-    ToolCall,
-    job_started_result,
-    run_long_call,
-    tool_call,
-    tool_result,
-)
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
+from grok_mcp.tools.results import ChatResult, TokenUsage, tool_result, with_notes
+from grok_mcp.tools.scope import CallScope
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +33,9 @@ ReasoningEffort = Literal["none", "low", "medium", "high", "xhigh"]
 
 # How often chat_stream sends a progress notification at most; each one carries the text so far.
 PROGRESS_INTERVAL_S = 0.1
+
+ASKS_GROK = ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False)
+"""The annotations of a tool that asks Grok: it changes nothing here, reaches xAI, and answers anew each time."""
 
 CacheArgument = Annotated[
     bool | None,
@@ -123,38 +120,42 @@ def build_chat_body(
     return body
 
 
-async def prepare_chat(
-    call: ToolCall,
-    *,
-    prompt: str | None,
-    messages: list[ChatMessage] | None,
-    model: str | None,
-    system: str | None,
-    temperature: float | None,
-    max_tokens: int | None,
-    reasoning_effort: str | None,
-    json_schema: dict[str, Any] | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ChatRequest:
+    """The arguments `chat` and `chat_stream` share."""
+
+    prompt: str | None
+    messages: list[ChatMessage] | None
+    model: str | None
+    system: str | None
+    temperature: float | None
+    max_tokens: int | None
+    reasoning_effort: str | None
+    json_schema: dict[str, Any] | None
+    cache: bool | None
+
+
+async def prepare_chat(call: CallScope, request: ChatRequest) -> dict[str, Any]:
     """The Chat Completions body for a chat-like tool's arguments, with the model resolved and noted on
     the call. Raises InputError for unusable arguments."""
-    built = build_messages(prompt, messages, system)
-    if json_schema is not None:
-        check_schema(json_schema)
+    built = build_messages(request.prompt, request.messages, request.system)
+    if request.json_schema is not None:
+        check_schema(request.json_schema)
     needs = RouteNeeds(prompt_tokens=sum(estimate_tokens(str(m["content"])) for m in built))
-    chosen = await resolve_chat_model(call.app, model, needs=needs, call=call)
+    chosen = await resolve_chat_model(call.app, request.model, needs=needs, call=call)
     call.model = chosen
     return build_chat_body(
         model=chosen,
         messages=built,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        reasoning_effort=reasoning_effort,
-        json_schema=json_schema,
+        temperature=request.temperature,
+        max_tokens=request.max_tokens,
+        reasoning_effort=request.reasoning_effort,
+        json_schema=request.json_schema,
     )
 
 
 async def enforce_schema(
-    call: ToolCall, body: dict[str, Any], completion: ChatCompletion, schema: dict[str, Any] | None
+    call: CallScope, body: dict[str, Any], completion: ChatCompletion, schema: dict[str, Any] | None
 ) -> tuple[ChatCompletion, Any]:
     """With a schema, check the answer and, when it does not match, ask once more with what is wrong.
 
@@ -166,20 +167,18 @@ async def enforce_schema(
     checked = check_answer(completion.text, schema)
     if checked.is_valid:
         return completion, checked.data
-    cost = 0 if is_cached(completion.call) else await call.cost_ticks(completion.model, completion.usage)
-    await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost)
+    await call.record_answer(completion)
     logger.info("The answer did not match the schema (%d problems); asking once more", len(checked.errors))
     repaired = await call.chat({**body, "messages": repair_messages(body["messages"], completion.text, checked)})
     rechecked = check_answer(repaired.text, schema)
     if not rechecked.is_valid:
-        cost = await call.cost_ticks(repaired.model, repaired.usage)
-        await call.record(repaired.call, model=repaired.model, usage=repaired.usage, cost_ticks=cost)
+        await call.record_answer(repaired)
         raise structured_failure(rechecked)
     return repaired, rechecked.data
 
 
 async def shape_chat_result(
-    call: ToolCall,
+    call: CallScope,
     completion: ChatCompletion,
     *,
     wants_json: bool,
@@ -189,24 +188,20 @@ async def shape_chat_result(
 ) -> CallToolResult:
     """Record the call in the ledger (unless the pipeline already did) and turn the completion into the tool's
     result. An answer from the cache is marked `cached`, costs nothing and says so."""
-    app = call.app
-    cached = is_cached(completion.call)
-    cost = 0 if cached else await call.cost_ticks(completion.model, completion.usage)
-    await call.record(completion.call, model=completion.model, usage=completion.usage, cost_ticks=cost, images=images)
+    cost = await call.record_answer(completion, images=images)
     if wants_json and data is None:
         try:
             data = json.loads(completion.text)
         except ValueError:
             data = None
-    simulated = app.is_simulated or app.grok.simulated
     result = ChatResult(
         text=completion.text,
         model=completion.model,
         request_id=completion.call.request_id or completion.id,
         usage=TokenUsage.of(completion.usage),
         cost_usd=ticks_to_usd(cost),
-        cached=cached,
-        simulated=simulated,
+        cached=is_cached(completion.call),
+        simulated=call.app.answers_are_simulated,
         conversation_id=call.conversation_id,
         finish_reason=completion.finish_reason,
         latency_ms=round((time.monotonic() - started) * 1000, 1),
@@ -216,121 +211,120 @@ async def shape_chat_result(
     text = completion.text
     if completion.finish_reason == "length":
         text += "\n\n(The answer was cut off at max_tokens.)"
-    if call.route:
-        text += f"\n\n({call.route} Model: {completion.model}.)"
-    if cached:
-        text += "\n\n" + CACHED_NOTE
-    if simulated:
-        text += "\n\n" + SIMULATED_NOTE
+    text = with_notes(text, route=call.route, model=completion.model, cached=result.cached, simulated=result.simulated)
     return tool_result(text, result)
+
+
+async def chat(
+    ctx: Context,
+    prompt: PromptArgument = None,
+    messages: MessagesArgument = None,
+    model: ModelArgument = None,
+    system: SystemArgument = None,
+    temperature: TemperatureArgument = None,
+    max_tokens: MaxTokensArgument = None,
+    reasoning_effort: ReasoningEffortArgument = None,
+    json_schema: JsonSchemaArgument = None,
+    cache: CacheArgument = None,
+) -> Annotated[CallToolResult, ChatResult]:
+    """Ask Grok a question and get the whole answer, with its model, tokens and cost. A call still running
+    after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
+    request = ChatRequest(
+        prompt, messages, model, system, temperature, max_tokens, reasoning_effort, json_schema, cache
+    )
+    started = time.monotonic()
+    async with tool_call(ctx, "chat") as call:
+        body = await prepare_chat(call, request)
+
+        async def answer() -> CallToolResult:
+            completion = await call.chat(body, cache=cache)
+            return await _checked_result(call, body, completion, request, started)
+
+        return await run_long_call(call, answer)
+
+
+async def chat_stream(
+    ctx: Context,
+    prompt: PromptArgument = None,
+    messages: MessagesArgument = None,
+    model: ModelArgument = None,
+    system: SystemArgument = None,
+    temperature: TemperatureArgument = None,
+    max_tokens: MaxTokensArgument = None,
+    reasoning_effort: ReasoningEffortArgument = None,
+    json_schema: JsonSchemaArgument = None,
+    cache: CacheArgument = None,
+) -> Annotated[CallToolResult, ChatResult]:
+    """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while
+    Grok writes; the result is the whole answer (at once, when it comes from the cache). A call still
+    running after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
+    request = ChatRequest(
+        prompt, messages, model, system, temperature, max_tokens, reasoning_effort, json_schema, cache
+    )
+    started = time.monotonic()
+    async with tool_call(ctx, "chat_stream") as call:
+        body = await prepare_chat(call, request)
+        progress = StreamProgress(ctx)
+
+        async def answer() -> CallToolResult:
+            completion = await call.chat_stream(body, cache=cache, on_delta=progress.on_delta)
+            return await _checked_result(call, body, completion, request, started, progress)
+
+        def as_job(job_id: str) -> CallToolResult:
+            progress.detached = True  # the client has its answer (the job id): no more progress for this request
+            return job_started_result(call, job_id)
+
+        return await run_long_call(call, answer, started=as_job)
+
+
+async def _checked_result(
+    call: CallScope,
+    body: dict[str, Any],
+    completion: ChatCompletion,
+    request: ChatRequest,
+    started: float,
+    progress: StreamProgress | None = None,
+) -> CallToolResult:
+    """The result of a whole answer, checked against the request's JSON Schema (repaired once) when it has one;
+    a streamed answer's last progress notification goes out before the result."""
+    completion, data = await enforce_schema(call, body, completion, request.json_schema)
+    if progress is not None:
+        await progress.finished(completion)
+    return await shape_chat_result(
+        call, completion, wants_json=request.json_schema is not None, started=started, data=data
+    )
+
+
+class StreamProgress:
+    """chat_stream's progress notifications: the text so far (or how much Grok has thought), at most every
+    PROGRESS_INTERVAL_S, until the call's client has its answer or a job id."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.received = ""
+        self.thinking = 0
+        self._last_sent = 0.0
+        self.detached = False
+
+    async def on_delta(self, event: StreamEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.received += event.text
+        elif isinstance(event, ReasoningDelta):
+            self.thinking += len(event.text)
+        now = time.monotonic()
+        if not self.detached and now - self._last_sent >= PROGRESS_INTERVAL_S:
+            self._last_sent = now
+            message = self.received if self.received else f"Grok is thinking… ({self.thinking} characters of reasoning)"
+            await self._ctx.report_progress(len(self.received) + self.thinking, None, message)
+
+    async def finished(self, completion: ChatCompletion) -> None:
+        """The last notification: the whole answer."""
+        if not self.detached:
+            total = len(completion.text) + self.thinking
+            await self._ctx.report_progress(total, total, completion.text)
 
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the chat tools to the server."""
-
-    @server.tool(
-        title="Ask Grok",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
-    )
-    async def chat(
-        ctx: Context,
-        prompt: PromptArgument = None,
-        messages: MessagesArgument = None,
-        model: ModelArgument = None,
-        system: SystemArgument = None,
-        temperature: TemperatureArgument = None,
-        max_tokens: MaxTokensArgument = None,
-        reasoning_effort: ReasoningEffortArgument = None,
-        json_schema: JsonSchemaArgument = None,
-        cache: CacheArgument = None,
-    ) -> Annotated[CallToolResult, ChatResult]:
-        """Ask Grok a question and get the whole answer, with its model, tokens and cost. A call still running
-        after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
-        started = time.monotonic()
-        async with tool_call(ctx, "chat") as call:
-            body = await prepare_chat(
-                call,
-                prompt=prompt,
-                messages=messages,
-                model=model,
-                system=system,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                reasoning_effort=reasoning_effort,
-                json_schema=json_schema,
-            )
-
-            async def answer() -> CallToolResult:
-                completion = await call.chat(body, cache=cache)
-                completion, data = await enforce_schema(call, body, completion, json_schema)
-                return await shape_chat_result(
-                    call, completion, wants_json=json_schema is not None, started=started, data=data
-                )
-
-            return await run_long_call(call, answer)
-
-    @server.tool(
-        title="Ask Grok (streamed)",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
-    )
-    async def chat_stream(
-        ctx: Context,
-        prompt: PromptArgument = None,
-        messages: MessagesArgument = None,
-        model: ModelArgument = None,
-        system: SystemArgument = None,
-        temperature: TemperatureArgument = None,
-        max_tokens: MaxTokensArgument = None,
-        reasoning_effort: ReasoningEffortArgument = None,
-        json_schema: JsonSchemaArgument = None,
-        cache: CacheArgument = None,
-    ) -> Annotated[CallToolResult, ChatResult]:
-        """Ask Grok and watch the answer arrive: the text so far comes as progress notifications while
-        Grok writes; the result is the whole answer (at once, when it comes from the cache). A call still
-        running after a while (45 s by default) returns a job id for job_result instead, and keeps running."""
-        started = time.monotonic()
-        async with tool_call(ctx, "chat_stream") as call:
-            body = await prepare_chat(
-                call,
-                prompt=prompt,
-                messages=messages,
-                model=model,
-                system=system,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                reasoning_effort=reasoning_effort,
-                json_schema=json_schema,
-            )
-            received = ""
-            thinking = 0
-            last_sent = 0.0
-            detached = False
-
-            async def on_delta(event: StreamEvent) -> None:
-                nonlocal received, thinking, last_sent
-                if isinstance(event, TextDelta):
-                    received += event.text
-                elif isinstance(event, ReasoningDelta):
-                    thinking += len(event.text)
-                now = time.monotonic()
-                if not detached and now - last_sent >= PROGRESS_INTERVAL_S:
-                    last_sent = now
-                    message = received if received else f"Grok is thinking… ({thinking} characters of reasoning)"
-                    await ctx.report_progress(len(received) + thinking, None, message)
-
-            async def answer() -> CallToolResult:
-                completion = await call.chat_stream(body, cache=cache, on_delta=on_delta)
-                completion, data = await enforce_schema(call, body, completion, json_schema)
-                if not detached:
-                    total = len(completion.text) + thinking
-                    await ctx.report_progress(total, total, completion.text)
-                return await shape_chat_result(
-                    call, completion, wants_json=json_schema is not None, started=started, data=data
-                )
-
-            def as_job(job_id: str) -> CallToolResult:
-                nonlocal detached
-                detached = True  # the client has its answer (the job id): no more progress for this request
-                return job_started_result(call, job_id)
-
-            return await run_long_call(call, answer, started=as_job)
+    server.add_tool(chat, title="Ask Grok", annotations=ASKS_GROK)
+    server.add_tool(chat_stream, title="Ask Grok (streamed)", annotations=ASKS_GROK)

@@ -18,12 +18,15 @@ from pydantic import BaseModel, Field
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
+from grok_mcp.grok import ImageGeneration
 from grok_mcp.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store.units import ticks_to_usd
-from grok_mcp.tools.chat import CacheArgument, shape_chat_result
-from grok_mcp.tools.common import SIMULATED_NOTE, ChatResult, run_long_call, tool_call, tool_result
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.chat import ASKS_GROK, CacheArgument, shape_chat_result
+from grok_mcp.tools.long_calls import run_long_call
 from grok_mcp.tools.models import resolve_chat_model, resolve_image_model
+from grok_mcp.tools.results import ChatResult, tool_result, with_notes
 
 MAX_IMAGES_PER_CALL = 10
 AspectRatio = Literal[
@@ -61,128 +64,136 @@ class GeneratedImages(BaseModel):
     simulated: bool
 
 
+async def analyze_image(
+    ctx: Context,
+    images: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            max_length=MAX_IMAGES_PER_CALL,
+            description="Images as https URLs, absolute file paths or data URIs (PNG, JPEG or WebP).",
+        ),
+    ],
+    prompt: Annotated[str, Field(description="What to ask about the images.")] = "Describe this image in detail.",
+    model: Annotated[str | None, Field(description="A model that accepts image input; default if omitted.")] = None,
+    detail: Annotated[Literal["auto", "low", "high"], Field(description="Image detail level.")] = "auto",
+    cache: CacheArgument = None,
+) -> Annotated[CallToolResult, ChatResult]:
+    """Ask Grok about one or more images: describe, read text, compare, answer questions. A call still
+    running after a while (45 s by default) returns a job id for job_result instead."""
+    started = time.monotonic()
+    async with tool_call(ctx, "analyze_image") as call:
+        app = call.app
+        limit = app.settings.max_image_bytes
+        loaded = [await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit)) for s in images]
+        needs = RouteNeeds(has_images=True, prompt_tokens=estimate_tokens(prompt))
+        chosen = await resolve_chat_model(app, model, needs=needs, call=call)
+        described = await app.catalog.resolve(chosen)
+        if described is not None and not described.supports_images:
+            raise InputError(
+                f"{chosen} cannot look at images. Leave `model` out, "
+                "or pick one that lists `image` input in list_models."
+            )
+        call.model = chosen
+        parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+        parts += [{"type": "image_url", "image_url": {"url": i.url, "detail": detail}} for i in loaded]
+        body = {"model": chosen, "messages": [{"role": "user", "content": parts}]}
+
+        async def answer() -> CallToolResult:
+            # The images are inside the body (data URIs, or URLs whose content may change): a cache key
+            # over the body is exact for the former and as fresh as the TTL for the latter.
+            completion = await call.chat(body, cache=cache, images=len(loaded))
+            return await shape_chat_result(call, completion, wants_json=False, started=started, images=len(loaded))
+
+        return await run_long_call(call, answer)
+
+
+async def generate_image(
+    ctx: Context,
+    prompt: Annotated[str, Field(min_length=1, description="What the image should show.")],
+    n: Annotated[int, Field(ge=1, le=10, description="How many images (each is billed).")] = 1,
+    aspect_ratio: AspectRatio | None = None,
+    resolution: Annotated[Literal["1k", "2k"] | None, Field(description="1k (default) or 2k.")] = None,
+    model: Annotated[str | None, Field(description="Image model; the catalog's default if omitted.")] = None,
+) -> Annotated[CallToolResult, GeneratedImages]:
+    """Generate images from a prompt. They are saved as files (paths in the result) with small previews."""
+    async with tool_call(ctx, "generate_image") as call:
+        app = call.app
+        chosen = await resolve_image_model(app, model)
+        call.model = chosen
+        body: dict[str, Any] = {"model": chosen, "prompt": prompt, "n": n, "response_format": "b64_json"}
+        if aspect_ratio is not None:
+            body["aspect_ratio"] = aspect_ratio
+        if resolution is not None:
+            body["resolution"] = resolution
+        generation = await call.generate_images(body)
+        cost = generation.cost_ticks
+        if cost is None:
+            cost = await app.catalog.image_cost_ticks(generation.model or chosen, len(generation.images))
+        await call.record(
+            generation.call,
+            model=generation.model or chosen,
+            cost_ticks=cost,
+            images=len(generation.images),
+        )
+
+        saved, previews = await _save_images(app, generation)
+        simulated = app.answers_are_simulated
+        result = GeneratedImages(
+            images=saved,
+            model=generation.model or chosen,
+            request_id=generation.call.request_id,
+            cost_usd=ticks_to_usd(cost),
+            simulated=simulated,
+        )
+        lines = [f"Generated {len(saved)} image(s) with {result.model} for ${result.cost_usd:.4f}:"]
+        lines += [f"- {s.path} ({s.width}×{s.height})" for s in saved]
+        return tool_result(with_notes("\n".join(lines), simulated=simulated), result, previews)
+
+
 def register(server: MCPServer[AppContext]) -> None:
     """Add the image tools to the server."""
-
-    @server.tool(
+    server.add_tool(
+        analyze_image,
         title="Ask Grok about images",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+        annotations=ASKS_GROK,
     )
-    async def analyze_image(
-        ctx: Context,
-        images: Annotated[
-            list[str],
-            Field(
-                min_length=1,
-                max_length=MAX_IMAGES_PER_CALL,
-                description="Images as https URLs, absolute file paths or data URIs (PNG, JPEG or WebP).",
-            ),
-        ],
-        prompt: Annotated[str, Field(description="What to ask about the images.")] = "Describe this image in detail.",
-        model: Annotated[str | None, Field(description="A model that accepts image input; default if omitted.")] = None,
-        detail: Annotated[Literal["auto", "low", "high"], Field(description="Image detail level.")] = "auto",
-        cache: CacheArgument = None,
-    ) -> Annotated[CallToolResult, ChatResult]:
-        """Ask Grok about one or more images: describe, read text, compare, answer questions. A call still
-        running after a while (45 s by default) returns a job id for job_result instead."""
-        started = time.monotonic()
-        async with tool_call(ctx, "analyze_image") as call:
-            app = call.app
-            limit = app.settings.max_image_bytes
-            loaded = [await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit)) for s in images]
-            needs = RouteNeeds(has_images=True, prompt_tokens=estimate_tokens(prompt))
-            chosen = await resolve_chat_model(app, model, needs=needs, call=call)
-            described = await app.catalog.resolve(chosen)
-            if described is not None and not described.supports_images:
-                raise InputError(
-                    f"{chosen} cannot look at images. Leave `model` out, "
-                    "or pick one that lists `image` input in list_models."
-                )
-            call.model = chosen
-            parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
-            parts += [{"type": "image_url", "image_url": {"url": i.url, "detail": detail}} for i in loaded]
-            body = {"model": chosen, "messages": [{"role": "user", "content": parts}]}
-
-            async def answer() -> CallToolResult:
-                # The images are inside the body (data URIs, or URLs whose content may change): a cache key
-                # over the body is exact for the former and as fresh as the TTL for the latter.
-                completion = await call.chat(body, cache=cache, images=len(loaded))
-                return await shape_chat_result(call, completion, wants_json=False, started=started, images=len(loaded))
-
-            return await run_long_call(call, answer)
-
-    @server.tool(
+    server.add_tool(
+        generate_image,
         title="Generate images with Grok Imagine",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, open_world_hint=True, idempotent_hint=False
         ),
     )
-    async def generate_image(
-        ctx: Context,
-        prompt: Annotated[str, Field(min_length=1, description="What the image should show.")],
-        n: Annotated[int, Field(ge=1, le=10, description="How many images (each is billed).")] = 1,
-        aspect_ratio: AspectRatio | None = None,
-        resolution: Annotated[Literal["1k", "2k"] | None, Field(description="1k (default) or 2k.")] = None,
-        model: Annotated[str | None, Field(description="Image model; the catalog's default if omitted.")] = None,
-    ) -> Annotated[CallToolResult, GeneratedImages]:
-        """Generate images from a prompt. They are saved as files (paths in the result) with small previews."""
-        async with tool_call(ctx, "generate_image") as call:
-            app = call.app
-            chosen = await resolve_image_model(app, model)
-            call.model = chosen
-            body: dict[str, Any] = {"model": chosen, "prompt": prompt, "n": n, "response_format": "b64_json"}
-            if aspect_ratio is not None:
-                body["aspect_ratio"] = aspect_ratio
-            if resolution is not None:
-                body["resolution"] = resolution
-            generation = await call.generate_images(body)
-            cost = generation.cost_ticks
-            if cost is None:
-                cost = await app.catalog.image_cost_ticks(generation.model or chosen, len(generation.images))
-            await call.record(
-                generation.call,
-                model=generation.model or chosen,
-                cost_ticks=cost,
-                images=len(generation.images),
-            )
 
-            folder = app.settings.images_dir / dt.date.today().isoformat()
-            stem = (generation.call.request_id or uuid.uuid4().hex)[:36]
-            saved: list[SavedImage] = []
-            previews: list[ContentBlock] = []
-            for index, image in enumerate(generation.images):
-                data = await _image_bytes(app, image.b64_json, image.url)
-                mime = sniff_image_type(data) or image.mime_type or "image/jpeg"
-                path = folder / f"{stem}-{index + 1}.{extension_for(mime)}"
-                await anyio.to_thread.run_sync(_write_file, path, data)
-                size = image_size(data)
-                saved.append(
-                    SavedImage(
-                        path=str(path),
-                        mime_type=mime,
-                        width=size[0] if size else None,
-                        height=size[1] if size else None,
-                        bytes=len(data),
-                        revised_prompt=image.revised_prompt or None,
-                    )
-                )
-                preview, preview_mime = await anyio.to_thread.run_sync(make_preview, data)
-                previews.append(
-                    ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type=preview_mime)
-                )
-            simulated = app.is_simulated or app.grok.simulated
-            result = GeneratedImages(
-                images=saved,
-                model=generation.model or chosen,
-                request_id=generation.call.request_id,
-                cost_usd=ticks_to_usd(cost),
-                simulated=simulated,
+
+async def _save_images(app: AppContext, generation: ImageGeneration) -> tuple[list[SavedImage], list[ContentBlock]]:
+    """Save each generated image under today's folder of images_dir; its facts, and a small preview of each."""
+    folder = app.settings.images_dir / dt.date.today().isoformat()
+    stem = (generation.call.request_id or uuid.uuid4().hex)[:36]
+    saved: list[SavedImage] = []
+    previews: list[ContentBlock] = []
+    for index, image in enumerate(generation.images):
+        data = await _image_bytes(app, image.b64_json, image.url)
+        mime = sniff_image_type(data) or image.mime_type or "image/jpeg"
+        path = folder / f"{stem}-{index + 1}.{extension_for(mime)}"
+        await anyio.to_thread.run_sync(_write_file, path, data)
+        size = image_size(data)
+        saved.append(
+            SavedImage(
+                path=str(path),
+                mime_type=mime,
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+                bytes=len(data),
+                revised_prompt=image.revised_prompt or None,
             )
-            lines = [f"Generated {len(saved)} image(s) with {result.model} for ${result.cost_usd:.4f}:"]
-            lines += [f"- {s.path} ({s.width}×{s.height})" for s in saved]
-            if simulated:
-                lines.append(SIMULATED_NOTE)
-            return tool_result("\n".join(lines), result, previews)
+        )
+        preview, preview_mime = await anyio.to_thread.run_sync(make_preview, data)
+        previews.append(
+            ImageContent(type="image", data=base64.b64encode(preview).decode("ascii"), mime_type=preview_mime)
+        )
+    return saved, previews
 
 
 async def _image_bytes(app: AppContext, b64_json: str | None, url: str | None) -> bytes:

@@ -30,7 +30,10 @@ from grok_mcp.tools.batch import (
     batch_job_report,
     results_text,
 )
-from grok_mcp.tools.common import CALL_JOB_KIND, SIMULATED_NOTE, ToolCall, tool_call, tool_result
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.long_calls import CALL_JOB_KIND
+from grok_mcp.tools.results import tool_result, with_notes
+from grok_mcp.tools.scope import CallScope
 
 JobStatus = Literal["pending", "done", "failed", "cancelled"]
 
@@ -49,11 +52,11 @@ class CallJobReport:
     answer: dict[str, Any] | None = None
 
 
-JobFetcher = Callable[[ToolCall, str], Awaitable[BatchJobReport | CallJobReport]]
+JobFetcher = Callable[[CallScope, str], Awaitable[BatchJobReport | CallJobReport]]
 """Fetches where a job stands from its reference (the part of the job id after `<kind>:`)."""
 
 
-async def call_job_report(call: ToolCall, reference: str) -> CallJobReport:
+async def call_job_report(call: CallScope, reference: str) -> CallJobReport:
     """Where the chat-like call job `chat:<reference>` stands, from the store (any process may have run it).
 
     Raises InputError for a job id the store does not know.
@@ -61,7 +64,7 @@ async def call_job_report(call: ToolCall, reference: str) -> CallJobReport:
     return await stored_job_report(call, f"{CALL_JOB_KIND}:{reference}")
 
 
-async def task_job_report(call: ToolCall, reference: str) -> CallJobReport:
+async def task_job_report(call: CallScope, reference: str) -> CallJobReport:
     """Where the MCP task `task:<reference>` stands, from the store (any process may have run it).
 
     Raises InputError for a job id the store does not know.
@@ -69,7 +72,7 @@ async def task_job_report(call: ToolCall, reference: str) -> CallJobReport:
     return await stored_job_report(call, f"{TASK_JOB_KIND}:{reference}")
 
 
-async def stored_job_report(call: ToolCall, job_id: str) -> CallJobReport:
+async def stored_job_report(call: CallScope, job_id: str) -> CallJobReport:
     """Where a job kept in the store's jobs table stands. Raises InputError for a job id the store does not know."""
     app = call.app
     job = await anyio.to_thread.run_sync(app.store.get_job, job_id)
@@ -151,49 +154,39 @@ def parse_job_id(job_id: str) -> tuple[str, str]:
     return kind, reference
 
 
+async def job_result(
+    ctx: Context,
+    job_id: Annotated[str, Field(min_length=1, max_length=300, description="The job id a tool returned.")],
+) -> Annotated[CallToolResult, JobResult]:
+    """Check on a job (a chat-like call that ran long, or a batch_chat sent to xAI's Batch API): whether
+    it is still running and, when it is done, its results."""
+    async with tool_call(ctx, "job_result") as call:
+        kind, reference = parse_job_id(job_id)
+        report = await JOB_KINDS[kind](call, reference)
+        simulated = call.app.answers_are_simulated
+        stands: dict[str, Any] = {
+            "job_id": job_id.strip(),
+            "kind": kind,
+            "status": report.status,
+            "message": report.message,
+            "simulated": simulated,
+        }
+        if isinstance(report, CallJobReport):
+            result = JobResult(**stands, tool=report.tool, answer=report.answer)
+            # The stored answer's text already carries its own notes (cached, simulated).
+            text = report.message if report.text is None else f"{report.message}\n\n{report.text}"
+            return tool_result(text, result)
+        result = JobResult(**stands, totals=report.totals, results=report.results)
+        text = report.message
+        if report.results:
+            text += "\n\n" + results_text(report.results)
+        return tool_result(with_notes(text, simulated=simulated), result)
+
+
 def register(server: MCPServer[AppContext]) -> None:
     """Add `job_result` to the server."""
-
-    @server.tool(
+    server.add_tool(
+        job_result,
         title="Get a job's result",
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=True),
     )
-    async def job_result(
-        ctx: Context,
-        job_id: Annotated[str, Field(min_length=1, max_length=300, description="The job id a tool returned.")],
-    ) -> Annotated[CallToolResult, JobResult]:
-        """Check on a job (a chat-like call that ran long, or a batch_chat sent to xAI's Batch API): whether
-        it is still running and, when it is done, its results."""
-        async with tool_call(ctx, "job_result") as call:
-            kind, reference = parse_job_id(job_id)
-            report = await JOB_KINDS[kind](call, reference)
-            app = call.app
-            simulated = app.is_simulated or app.grok.simulated
-            if isinstance(report, CallJobReport):
-                result = JobResult(
-                    job_id=job_id.strip(),
-                    kind=kind,
-                    status=report.status,
-                    message=report.message,
-                    tool=report.tool,
-                    answer=report.answer,
-                    simulated=simulated,
-                )
-                # The stored answer's text already carries its own notes (cached, simulated).
-                text = report.message if report.text is None else f"{report.message}\n\n{report.text}"
-                return tool_result(text, result)
-            result = JobResult(
-                job_id=job_id.strip(),
-                kind=kind,
-                status=report.status,
-                message=report.message,
-                totals=report.totals,
-                results=report.results,
-                simulated=simulated,
-            )
-            text = report.message
-            if report.results:
-                text += "\n\n" + results_text(report.results)
-            if simulated:
-                text += "\n\n" + SIMULATED_NOTE
-            return tool_result(text, result)

@@ -13,13 +13,15 @@ from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ModelCatalog
 from grok_mcp.routing import RouteNeeds, auto_preference, choose_model
-from grok_mcp.tools.common import ToolCall, tool_call, tool_result
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.results import tool_result
+from grok_mcp.tools.scope import CallScope
 
 TICKS_PER_USD_PER_MILLION = 10_000  # catalog prices are ticks per token; ticks/token ÷ 10 000 = $ per 1M tokens
 
 
 async def resolve_chat_model(
-    app: AppContext, model: str | None, *, needs: RouteNeeds | None = None, call: ToolCall | None = None
+    app: AppContext, model: str | None, *, needs: RouteNeeds | None = None, call: CallScope | None = None
 ) -> str:
     """The model a chat-like call uses: the one asked for, else the configured default, else the catalog's.
 
@@ -151,37 +153,41 @@ def _price(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+async def list_models(ctx: Context) -> Annotated[CallToolResult, ModelList]:
+    """List the models xAI serves right now, with context size, modalities and prices per million tokens."""
+    async with tool_call(ctx, "list_models") as call:
+        app = call.app
+        listing = await build_model_list(app.catalog, app.settings, simulated=app.answers_are_simulated)
+        return tool_result(format_model_table(listing), listing)
+
+
+async def count_tokens(
+    ctx: Context,
+    text: Annotated[str, Field(description="The text to count.")],
+    model: Annotated[str | None, Field(description="Model whose tokenizer to use; the default if omitted.")] = None,
+) -> Annotated[CallToolResult, TokenCount]:
+    """Count how many tokens a text is for a model, with xAI's own tokenizer."""
+    async with tool_call(ctx, "count_tokens") as call:
+        if not text:
+            raise InputError("`text` is empty: there is nothing to count.")
+        chosen = await resolve_chat_model(call.app, model)
+        call.model = chosen
+        result = await call.app.grok.tokenize(chosen, text)
+        await call.record(result.call, model=chosen)
+        count = TokenCount(
+            model=chosen,
+            tokens=len(result.tokens),
+            characters=len(text),
+            preview=[t.string_token for t in result.tokens[:32]],
+        )
+        return tool_result(f"{count.tokens:,} tokens for {chosen} ({count.characters:,} characters).", count)
+
+
 def register(server: MCPServer[AppContext]) -> None:
     """Add the catalog tools to the server."""
-
-    @server.tool(title="List Grok models", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True))
-    async def list_models(ctx: Context) -> Annotated[CallToolResult, ModelList]:
-        """List the models xAI serves right now, with context size, modalities and prices per million tokens."""
-        async with tool_call(ctx, "list_models") as call:
-            app = call.app
-            listing = await build_model_list(
-                app.catalog, app.settings, simulated=app.is_simulated or app.grok.simulated
-            )
-            return tool_result(format_model_table(listing), listing)
-
-    @server.tool(title="Count tokens", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True))
-    async def count_tokens(
-        ctx: Context,
-        text: Annotated[str, Field(description="The text to count.")],
-        model: Annotated[str | None, Field(description="Model whose tokenizer to use; the default if omitted.")] = None,
-    ) -> Annotated[CallToolResult, TokenCount]:
-        """Count how many tokens a text is for a model, with xAI's own tokenizer."""
-        async with tool_call(ctx, "count_tokens") as call:
-            if not text:
-                raise InputError("`text` is empty: there is nothing to count.")
-            chosen = await resolve_chat_model(call.app, model)
-            call.model = chosen
-            result = await call.app.grok.tokenize(chosen, text)
-            await call.record(result.call, model=chosen)
-            count = TokenCount(
-                model=chosen,
-                tokens=len(result.tokens),
-                characters=len(text),
-                preview=[t.string_token for t in result.tokens[:32]],
-            )
-            return tool_result(f"{count.tokens:,} tokens for {chosen} ({count.characters:,} characters).", count)
+    server.add_tool(
+        list_models, title="List Grok models", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True)
+    )
+    server.add_tool(
+        count_tokens, title="Count tokens", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True)
+    )

@@ -9,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import transcript_markdown
 from grok_mcp.errors import XAIError
-from grok_mcp.tools.common import app_context
+from grok_mcp.tools.boundary import app_context
 from grok_mcp.tools.models import ModelList, build_model_list
 
 CONVERSATION_URI = "grok://conversations/{conversation_id}"
@@ -18,7 +18,7 @@ MODELS_URI = "grok://models"
 
 async def model_list(app: AppContext) -> ModelList:
     """The live catalog with prices in US dollars per million tokens (the same facts as `list_models`)."""
-    return await build_model_list(app.catalog, app.settings, simulated=app.is_simulated or app.grok.simulated)
+    return await build_model_list(app.catalog, app.settings, simulated=app.answers_are_simulated)
 
 
 def register(server: MCPServer[AppContext]) -> None:

@@ -7,7 +7,7 @@ import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.calls import is_cached
@@ -15,19 +15,12 @@ from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ResponseResult
 from grok_mcp.store.units import ticks_to_usd
-from grok_mcp.tools.chat import ModelArgument
-from grok_mcp.tools.common import (
-    CACHED_NOTE,
-    SIMULATED_NOTE,
-    ChatResult,
-    TokenUsage,
-    ToolCall,
-    job_started_result,
-    run_long_call,
-    tool_call,
-    tool_result,
-)
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.chat import ASKS_GROK, ModelArgument
+from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
+from grok_mcp.tools.results import ChatResult, TokenUsage, tool_result, with_notes
+from grok_mcp.tools.scope import CallScope
 
 MAX_DOMAINS = 5  # xAI: "A maximum of 5 domains can be allowed"
 MAX_HANDLES = 10
@@ -70,7 +63,7 @@ def _check_date(value: str | None, name: str) -> str | None:
 
 
 async def _run_search(
-    call: ToolCall, model: str | None, query: str, tool: dict[str, Any], cache: bool | None = None
+    call: CallScope, model: str | None, query: str, tool: dict[str, Any], cache: bool | None = None
 ) -> CallToolResult:
     started = time.monotonic()
     if not query.strip():
@@ -87,12 +80,11 @@ async def _run_search(
     return await run_long_call(call, answer, started=lambda job_id: job_started_result(call, job_id, SearchResult))
 
 
-async def _shape_search(call: ToolCall, response: ResponseResult, started: float) -> CallToolResult:
+async def _shape_search(call: CallScope, response: ResponseResult, started: float) -> CallToolResult:
     app = call.app
     cached = is_cached(response.call)
-    cost = 0 if cached else await call.cost_ticks(response.model, response.usage)
-    await call.record(response.call, model=response.model, usage=response.usage, cost_ticks=cost)
-    simulated = app.is_simulated or app.grok.simulated
+    cost = await call.record_answer(response)
+    simulated = app.answers_are_simulated
     citations = [Citation(url=c.url, title=c.title) for c in response.citations]
     result = SearchResult(
         text=response.text,
@@ -112,78 +104,74 @@ async def _shape_search(call: ToolCall, response: ResponseResult, started: float
             f"{i}. {c.title + ' — ' if c.title and c.title != str(i) else ''}{c.url}"
             for i, c in enumerate(citations, 1)
         )
-    if cached:
-        text += "\n\n" + CACHED_NOTE
-    if simulated:
-        text += "\n\n" + SIMULATED_NOTE
-    return tool_result(text, result)
+    return tool_result(with_notes(text, cached=cached, simulated=simulated), result)
+
+
+async def web_search(
+    ctx: Context,
+    query: Annotated[str, Field(description="What to find out; Grok searches and answers with sources.")],
+    allowed_domains: Annotated[list[str] | None, Field(description="Only search these domains (at most 5).")] = None,
+    excluded_domains: Annotated[list[str] | None, Field(description="Never search these domains (at most 5).")] = None,
+    model: ModelArgument = None,
+    cache: SearchCache = None,
+) -> Annotated[CallToolResult, SearchResult]:
+    """Search the web with Grok: an answer grounded in current pages, with its sources."""
+    async with tool_call(ctx, "web_search") as call:
+        allowed = _clean_list(allowed_domains, "allowed_domains", MAX_DOMAINS)
+        excluded = _clean_list(excluded_domains, "excluded_domains", MAX_DOMAINS)
+        if allowed and excluded:
+            raise InputError("Give `allowed_domains` or `excluded_domains`, not both (xAI takes one or the other).")
+        tool: dict[str, Any] = {"type": "web_search"}
+        if allowed:
+            tool["allowed_domains"] = allowed
+        if excluded:
+            tool["excluded_domains"] = excluded
+        return await _run_search(call, model, query, tool, cache)
+
+
+async def x_search(
+    ctx: Context,
+    query: Annotated[str, Field(description="What to find out from posts on X.")],
+    handles: Annotated[
+        list[str] | None, Field(description="Only posts from these X handles (at most 10, without @).")
+    ] = None,
+    excluded_handles: Annotated[list[str] | None, Field(description="Never posts from these handles.")] = None,
+    from_date: Annotated[str | None, Field(description="Earliest post date, YYYY-MM-DD.")] = None,
+    to_date: Annotated[str | None, Field(description="Latest post date, YYYY-MM-DD.")] = None,
+    model: ModelArgument = None,
+    cache: SearchCache = None,
+) -> Annotated[CallToolResult, SearchResult]:
+    """Search posts on X with Grok: an answer with links to the posts it used."""
+    async with tool_call(ctx, "x_search") as call:
+        allowed = [h.lstrip("@") for h in _clean_list(handles, "handles", MAX_HANDLES)]
+        excluded = [h.lstrip("@") for h in _clean_list(excluded_handles, "excluded_handles", MAX_HANDLES)]
+        if allowed and excluded:
+            raise InputError("Give `handles` or `excluded_handles`, not both (xAI takes one or the other).")
+        start = _check_date(from_date, "from_date")
+        end = _check_date(to_date, "to_date")
+        if start and end and start > end:
+            raise InputError(f"`from_date` ({start}) is after `to_date` ({end}).")
+        tool: dict[str, Any] = {"type": "x_search"}
+        if allowed:
+            tool["allowed_x_handles"] = allowed
+        if excluded:
+            tool["excluded_x_handles"] = excluded
+        if start:
+            tool["from_date"] = start
+        if end:
+            tool["to_date"] = end
+        return await _run_search(call, model, query, tool, cache)
 
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the search tools to the server."""
-
-    @server.tool(
+    server.add_tool(
+        web_search,
         title="Search the web with Grok",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+        annotations=ASKS_GROK,
     )
-    async def web_search(
-        ctx: Context,
-        query: Annotated[str, Field(description="What to find out; Grok searches and answers with sources.")],
-        allowed_domains: Annotated[
-            list[str] | None, Field(description="Only search these domains (at most 5).")
-        ] = None,
-        excluded_domains: Annotated[
-            list[str] | None, Field(description="Never search these domains (at most 5).")
-        ] = None,
-        model: ModelArgument = None,
-        cache: SearchCache = None,
-    ) -> Annotated[CallToolResult, SearchResult]:
-        """Search the web with Grok: an answer grounded in current pages, with its sources."""
-        async with tool_call(ctx, "web_search") as call:
-            allowed = _clean_list(allowed_domains, "allowed_domains", MAX_DOMAINS)
-            excluded = _clean_list(excluded_domains, "excluded_domains", MAX_DOMAINS)
-            if allowed and excluded:
-                raise InputError("Give `allowed_domains` or `excluded_domains`, not both (xAI takes one or the other).")
-            tool: dict[str, Any] = {"type": "web_search"}
-            if allowed:
-                tool["allowed_domains"] = allowed
-            if excluded:
-                tool["excluded_domains"] = excluded
-            return await _run_search(call, model, query, tool, cache)
-
-    @server.tool(
+    server.add_tool(
+        x_search,
         title="Search X with Grok",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False),
+        annotations=ASKS_GROK,
     )
-    async def x_search(
-        ctx: Context,
-        query: Annotated[str, Field(description="What to find out from posts on X.")],
-        handles: Annotated[
-            list[str] | None, Field(description="Only posts from these X handles (at most 10, without @).")
-        ] = None,
-        excluded_handles: Annotated[list[str] | None, Field(description="Never posts from these handles.")] = None,
-        from_date: Annotated[str | None, Field(description="Earliest post date, YYYY-MM-DD.")] = None,
-        to_date: Annotated[str | None, Field(description="Latest post date, YYYY-MM-DD.")] = None,
-        model: ModelArgument = None,
-        cache: SearchCache = None,
-    ) -> Annotated[CallToolResult, SearchResult]:
-        """Search posts on X with Grok: an answer with links to the posts it used."""
-        async with tool_call(ctx, "x_search") as call:
-            allowed = [h.lstrip("@") for h in _clean_list(handles, "handles", MAX_HANDLES)]
-            excluded = [h.lstrip("@") for h in _clean_list(excluded_handles, "excluded_handles", MAX_HANDLES)]
-            if allowed and excluded:
-                raise InputError("Give `handles` or `excluded_handles`, not both (xAI takes one or the other).")
-            start = _check_date(from_date, "from_date")
-            end = _check_date(to_date, "to_date")
-            if start and end and start > end:
-                raise InputError(f"`from_date` ({start}) is after `to_date` ({end}).")
-            tool: dict[str, Any] = {"type": "x_search"}
-            if allowed:
-                tool["allowed_x_handles"] = allowed
-            if excluded:
-                tool["excluded_x_handles"] = excluded
-            if start:
-                tool["from_date"] = start
-            if end:
-                tool["to_date"] = end
-            return await _run_search(call, model, query, tool, cache)

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from grok_mcp.context import AppContext
 from grok_mcp.store import UsageGroup
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
-from grok_mcp.tools.common import tool_call, tool_result
+from grok_mcp.tools.boundary import tool_call
+from grok_mcp.tools.results import tool_result
 
 Period = Literal["today", "yesterday", "7d", "30d", "month", "all"]
 GroupBy = Literal["day", "model", "tool", "client"]
@@ -106,30 +107,35 @@ def format_usage_table(report: UsageReport) -> str:
     return "\n".join(lines)
 
 
+async def usage_summary(
+    ctx: Context,
+    period: Annotated[
+        Period, Field(description="today, yesterday, 7d, 30d, month (this calendar month) or all.")
+    ] = "today",
+    group_by: Annotated[GroupBy, Field(description="Group rows by day, model, tool or client.")] = "model",
+) -> Annotated[CallToolResult, UsageReport]:
+    """Summarise Grok usage from the local ledger: requests, tokens and cost in USD, grouped as asked.
+    Covers every Grok MCP process on this computer."""
+    async with tool_call(ctx, "usage_summary") as call:
+        since, until = period_bounds(period)
+        summary = await anyio.to_thread.run_sync(
+            lambda: call.app.store.usage_summary(since=since, until=until, group_by=group_by)
+        )
+        report = UsageReport(
+            period=period,
+            since=iso_time(since),
+            until=iso_time(until),
+            group_by=group_by,
+            groups=[UsageRow.of(g) for g in summary.groups],
+            total=UsageRow.of(summary.total),
+        )
+        return tool_result(format_usage_table(report), report)
+
+
 def register(server: MCPServer[AppContext]) -> None:
     """Add the usage tool to the server."""
-
-    @server.tool(title="Grok usage and cost", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
-    async def usage_summary(
-        ctx: Context,
-        period: Annotated[
-            Period, Field(description="today, yesterday, 7d, 30d, month (this calendar month) or all.")
-        ] = "today",
-        group_by: Annotated[GroupBy, Field(description="Group rows by day, model, tool or client.")] = "model",
-    ) -> Annotated[CallToolResult, UsageReport]:
-        """Summarise Grok usage from the local ledger: requests, tokens and cost in USD, grouped as asked.
-        Covers every Grok MCP process on this computer."""
-        async with tool_call(ctx, "usage_summary") as call:
-            since, until = period_bounds(period)
-            summary = await anyio.to_thread.run_sync(
-                lambda: call.app.store.usage_summary(since=since, until=until, group_by=group_by)
-            )
-            report = UsageReport(
-                period=period,
-                since=iso_time(since),
-                until=iso_time(until),
-                group_by=group_by,
-                groups=[UsageRow.of(g) for g in summary.groups],
-                total=UsageRow.of(summary.total),
-            )
-            return tool_result(format_usage_table(report), report)
+    server.add_tool(
+        usage_summary,
+        title="Grok usage and cost",
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
+    )

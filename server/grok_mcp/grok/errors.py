@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx2
+
 from grok_mcp.errors import (
     CreditsExhaustedError,
     GoneError,
@@ -197,6 +199,37 @@ def failure_from_body(
         request_id=request_id,
         cost_ticks=cost,
     )
+
+
+# Which TransportKind a connection error is, most specific first (ConnectTimeout is a TimeoutException).
+_TRANSPORT_KINDS: tuple[tuple[tuple[type[Exception], ...], TransportKind], ...] = (
+    ((httpx2.ConnectTimeout,), "connect_timeout"),
+    ((httpx2.PoolTimeout,), "pool_timeout"),
+    ((httpx2.WriteTimeout,), "write_timeout"),
+    ((httpx2.TimeoutException,), "read_timeout"),
+    ((httpx2.ConnectError,), "connect"),
+    ((httpx2.SSEError, httpx2.DecodingError, httpx2.UnsupportedProtocol, httpx2.TooManyRedirects), "protocol"),
+)
+
+
+def transport_failure(exc: httpx2.RequestError, *, after_headers: bool, mid_stream: bool = False) -> Failure:
+    """The Failure a connection error stands for: its TransportKind and a secret-free reason.
+
+    An error no more specific kind covers is `broken` once the reply's headers arrived, else `dropped`.
+    """
+    kind: TransportKind = "broken" if after_headers else "dropped"
+    for types, specific in _TRANSPORT_KINDS:
+        if isinstance(exc, types):
+            kind = specific
+            break
+    return Failure(transport=kind, reason=_describe(exc), mid_stream=mid_stream)
+
+
+def _describe(exc: httpx2.RequestError) -> str:
+    """A short, secret-free description of a transport error: its type and first line, never the request."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text[:200]}" if text else name
 
 
 def _clip(text: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from grok_mcp.errors import UpstreamCall
-from grok_mcp.grok import ChatCompletion, Citation, ResponseResult, ResponseToolCall, ToolCall, Usage
+from grok_mcp.grok import ChatCompletion, Citation, FunctionCall, ResponseResult, ResponseToolCall, Usage
 
 DEFAULT_CACHE_TTL_S = 3600.0
 """How long an answer stays cached when a caller asks for caching and settings.toml sets no TTL."""
@@ -102,7 +102,7 @@ def decode_completion(entry: str, endpoint: str) -> ChatCompletion | None:
             text=str(data["text"]),
             reasoning=data.get("reasoning"),
             finish_reason=data.get("finish_reason"),
-            tool_calls=[ToolCall(**t) for t in data.get("tool_calls", [])],
+            tool_calls=[FunctionCall(**t) for t in data.get("tool_calls", [])],
             citations=[Citation(**c) for c in data.get("citations", [])],
             usage=_free(Usage(**data["usage"])),
             call=_cached_call(endpoint, data.get("request_id")),

@@ -69,6 +69,14 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         timeout=300,
     )
     (purelib / "runtime-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    where = subprocess.run(
+        [str(python), "-c", "import grok_mcp; print(grok_mcp.__file__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=venv,
+    ).stdout.strip()
+    assert Path(where).is_relative_to(purelib), where  # the wheel's copy, never the source tree
     yield python
 
 
@@ -83,14 +91,6 @@ def test_the_wheel_holds_no_top_level_package_but_grok_mcp_and_grok_mcp_desktop(
 async def test_python_m_grok_mcp_from_the_wheel_answers_initialize_and_chat_over_stdio(
     installed: Path, isolated_home: Path
 ) -> None:
-    where = subprocess.run(
-        [str(installed), "-c", "import grok_mcp; print(grok_mcp.__file__)"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=isolated_home,
-    ).stdout.strip()
-    assert Path(where).is_relative_to(installed.parent.parent), where  # the wheel's copy, not the source tree
     params = StdioServerParameters(
         command=str(installed),
         args=["-m", "grok_mcp", "serve", "--simulate"],

@@ -1,4 +1,5 @@
-"""Images in and out: what an image argument points at, its real type and size, and small previews."""
+"""Images in and out: what an image argument points at, its real type and size, small previews, and
+downloading the images xAI hands back as URLs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ import base64
 import binascii
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from grok_mcp.errors import InputError
+import httpx2
+
+from grok_mcp.errors import InputError, UpstreamCall, UpstreamUnavailableError
+from grok_mcp.grok.errors import Failure, transport_failure
+from grok_mcp.grok.parsing import as_optional_int
+from grok_mcp.grok.retry import parse_retry_after
+
+if TYPE_CHECKING:
+    from grok_mcp.grok import GrokClient
 
 # What xAI's image understanding accepts (xai-api.md §3.1; WebP is accepted by the image endpoints).
 ACCEPTED_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -76,33 +86,39 @@ def load_image_input(spec: str, *, max_bytes: int) -> ImageInput:
     if not spec:
         raise InputError("An entry of `images` is empty. Give an https URL, a data URI or a file path.")
     if spec.startswith("data:"):
-        match = _DATA_URI.match(spec)
-        if match is None or not match.group("b64"):
-            raise InputError("The data URI is malformed; expected `data:image/png;base64,<data>`.")
-        encoded = match.group("data")
-        if len(encoded) * 3 // 4 > max_bytes + 3:
-            raise InputError(
-                f"The data URI holds about {_megabytes(len(encoded) * 3 // 4)}; xAI accepts images up to "
-                f"{_megabytes(max_bytes)}. Resize or compress it and try again."
-            )
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise InputError("The data URI's base64 payload is corrupt.") from None
-        mime = _check_bytes(data, "The data URI", max_bytes)
-        return ImageInput(url=_data_uri(data, mime), source="data URI", mime_type=mime, size_bytes=len(data))
-
+        return _from_data_uri(spec, max_bytes)
     parsed = urlparse(spec)
     if parsed.scheme in ("http", "https"):
         if parsed.scheme == "http":
             raise InputError(f"{spec} is a plain-http URL; xAI fetches images over https only.")
         return ImageInput(url=spec, source=spec, mime_type=None, size_bytes=None)
-
-    path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(spec).expanduser()
     if parsed.scheme not in ("", "file") and not (len(parsed.scheme) == 1 and spec[1:3] in (":\\", ":/")):
         raise InputError(f"{spec!r} is not an https URL, a data URI or a file path.")
+    path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(spec).expanduser()
     if not path.is_absolute():
         raise InputError(f"{spec!r} is a relative path; give the image's absolute path.")
+    return _from_file(path, max_bytes)
+
+
+def _from_data_uri(spec: str, max_bytes: int) -> ImageInput:
+    match = _DATA_URI.match(spec)
+    if match is None or not match.group("b64"):
+        raise InputError("The data URI is malformed; expected `data:image/png;base64,<data>`.")
+    encoded = match.group("data")
+    if len(encoded) * 3 // 4 > max_bytes + 3:
+        raise InputError(
+            f"The data URI holds about {_megabytes(len(encoded) * 3 // 4)}; xAI accepts images up to "
+            f"{_megabytes(max_bytes)}. Resize or compress it and try again."
+        )
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("The data URI's base64 payload is corrupt.") from None
+    mime = _check_bytes(data, "The data URI", max_bytes)
+    return ImageInput(url=_data_uri(data, mime), source="data URI", mime_type=mime, size_bytes=len(data))
+
+
+def _from_file(path: Path, max_bytes: int) -> ImageInput:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -155,3 +171,84 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 
 def extension_for(mime: str | None) -> str:
     return ACCEPTED_TYPES.get(mime or "", "img")
+
+
+async def fetch_image_bytes(grok: GrokClient, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
+    """Download `url` (an image xAI generated, typically) over `grok`'s connection pool.
+
+    Returns the bytes and their content type. The API key is sent only when `url` has the origin of
+    `grok`'s base URL; redirects are followed (without the key once they leave that origin). Failures
+    are retried like xAI calls, but do not draw on xAI's retry budget. Raises InputError for a URL that
+    is not http(s), a reply larger than `max_bytes` (checked while reading) or a 4xx status, and
+    UpstreamUnavailableError when the host cannot be reached or keeps failing after retries.
+    """
+    target = _image_url(url)
+    host = target.host
+    attempts = replace(grok.retrying, budget=None).attempts(
+        "GET", host, idempotent=True, give_up=lambda failure, call: _unreachable(host, failure, call)
+    )
+
+    async def attempt() -> tuple[bytes, str | None] | Failure:
+        headers = {"Accept": "*/*", **await grok.credentials_for(target)}
+        try:
+            request = grok.http.build_request("GET", target, headers=headers)
+            response = await grok.http.send(request, stream=True, follow_redirects=True)
+        except httpx2.RequestError as exc:
+            return transport_failure(exc, after_headers=False)
+        try:
+            outcome = await _read_image(response, host, max_bytes)
+        finally:
+            await response.aclose()
+        if not isinstance(outcome, Failure):
+            attempts.succeeded(attempts.call(response.status_code, None))
+        return outcome
+
+    return await attempts.run(attempt)
+
+
+def _image_url(url: str) -> httpx2.URL:
+    try:
+        target = httpx2.URL(url)
+    except httpx2.InvalidURL:
+        raise InputError("The image address is not a valid URL.") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        raise InputError("Only http and https image URLs can be downloaded.")
+    return target
+
+
+async def _read_image(response: httpx2.Response, host: str, max_bytes: int) -> tuple[bytes, str | None] | Failure:
+    """The body and content type of one download, or the Failure to retry; raises InputError for the rest."""
+    status = response.status_code
+    if status >= 400:
+        if status < 500 and status not in (408, 429):
+            raise InputError(f"Could not download the image from {host}: it answered HTTP {status}. Check the URL.")
+        return Failure(status=status, retry_after=parse_retry_after(response.headers.get("retry-after")))
+    declared = as_optional_int(response.headers.get("content-length"))
+    if declared is not None and declared > max_bytes:
+        raise InputError(_too_big(host, max_bytes))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise InputError(_too_big(host, max_bytes))
+            chunks.append(chunk)
+    except httpx2.RequestError as exc:
+        return transport_failure(exc, after_headers=True)
+    return b"".join(chunks), response.headers.get("content-type")
+
+
+def _too_big(host: str, max_bytes: int) -> str:
+    return f"The image from {host} is larger than {_megabytes(max_bytes)}; use a smaller image."
+
+
+def _unreachable(host: str, failure: Failure, call: UpstreamCall) -> UpstreamUnavailableError:
+    what = f"HTTP {failure.status}" if failure.status else failure.reason or failure.transport
+    return UpstreamUnavailableError(
+        f"Could not download the image from {host} ({what}) after {call.attempts} "
+        f"attempt{'s' if call.attempts != 1 else ''}. Try again later.",
+        status=failure.status,
+        call=call,
+        retry_after=failure.retry_after,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from grok_mcp.errors import NotFoundError
 from grok_mcp.grok import ChatCompletion, GrokClient, ModelCatalog, ReasoningDelta, StreamDone, StreamEvent, TextDelta
+from grok_mcp.imaging import fetch_image_bytes
 
 from tests.grok.conftest import RecordingSleep
 from tests.support.simulator import TEST_KEY
@@ -189,7 +190,7 @@ async def test_generated_image_urls_can_be_downloaded(client: GrokClient) -> Non
     url = generation.images[0].url
     assert url is not None
 
-    data, content_type = await client.fetch_bytes(url, max_bytes=10_000_000)
+    data, content_type = await fetch_image_bytes(client, url, max_bytes=10_000_000)
 
     assert data
     assert content_type is not None and content_type.startswith("image/")

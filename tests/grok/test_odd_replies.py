@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from grok_mcp.errors import StreamInterruptedError, UpstreamUnavailableError
 from grok_mcp.grok import GrokClient, StreamDone, StreamEvent, TextDelta
+from grok_mcp.imaging import fetch_image_bytes
 
 from tests.grok.conftest import ClientFactory, ForeignHost, RecordingSleep
 
@@ -129,7 +130,7 @@ async def test_a_retryable_image_host_error_is_retried_then_reported(
     host.replies["/flaky.png"] = (503, {"Retry-After": "2"}, b"busy")
 
     with pytest.raises(UpstreamUnavailableError, match="HTTP 503"):
-        await client.fetch_bytes(f"{host.base_url}/flaky.png", max_bytes=100)
+        await fetch_image_bytes(client, f"{host.base_url}/flaky.png", max_bytes=100)
     assert sleeps.delays == [2.0, 2.0, 2.0]
 
 

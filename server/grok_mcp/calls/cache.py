@@ -12,10 +12,12 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
+
+from pydantic import TypeAdapter
 
 from grok_mcp.errors import UpstreamCall
-from grok_mcp.grok import ChatCompletion, Citation, ResponseResult, ResponseToolCall, ToolCall, Usage
+from grok_mcp.grok import ChatCompletion, ResponseResult, Usage
 
 DEFAULT_CACHE_TTL_S = 3600.0
 """How long an answer stays cached when a caller asks for caching and settings.toml sets no TTL."""
@@ -59,101 +61,59 @@ def _cached_call(endpoint: str, request_id: str | None) -> UpstreamCall:
     return UpstreamCall(endpoint=endpoint, status=200, request_id=request_id, extra={CACHED_MARK: True})
 
 
+Answer = TypeVar("Answer", ChatCompletion, ResponseResult)
+
+
+class _AnswerCodec(Generic[Answer]):
+    """Cache entries of one answer type, shaped by a pydantic TypeAdapter over its dataclass.
+
+    An entry is the answer's fields (its upstream call details and raw body left out) beside `format`
+    and `request_id`; the entries written by earlier, hand-written codecs have the same shape.
+    """
+
+    def __init__(self, answer_type: type[Answer]) -> None:
+        self._adapter: TypeAdapter[Answer] = TypeAdapter(answer_type)
+
+    def encode(self, answer: Answer) -> str:
+        fields = self._adapter.dump_python(answer, mode="json", exclude={"call", "raw"})
+        return json.dumps({"format": _FORMAT, "request_id": answer.call.request_id, **fields}, ensure_ascii=False)
+
+    def decode(self, entry: str, endpoint: str) -> Answer | None:
+        """The entry as a free, cached answer; None for an entry this version cannot read."""
+        try:
+            data: object = json.loads(entry)
+            if not isinstance(data, dict) or data.get("format") != _FORMAT:  # pyright: ignore[reportUnknownMemberType]
+                return None
+            fields = cast(dict[str, Any], data)
+            answer = self._adapter.validate_python({**fields, "call": _cached_call(endpoint, fields.get("request_id"))})
+        except ValueError:  # not JSON, or pydantic's ValidationError (a ValueError): a miss
+            return None
+        return dataclasses.replace(answer, usage=_free(answer.usage))
+
+    @staticmethod
+    def cached(answer: Answer, endpoint: str) -> Answer:
+        """The same answer as a free, cached one (what a flight's followers receive)."""
+        return dataclasses.replace(
+            answer, usage=_free(answer.usage), call=_cached_call(endpoint, answer.call.request_id)
+        )
+
+
 def _free(usage: Usage) -> Usage:
     return dataclasses.replace(usage, cost_ticks=0)
 
 
-def encode_completion(completion: ChatCompletion) -> str:
-    """A chat completion as a cache entry (its upstream call details and raw body left out)."""
-    return json.dumps(
-        {
-            "format": _FORMAT,
-            "id": completion.id,
-            "request_id": completion.call.request_id,
-            "model": completion.model,
-            "text": completion.text,
-            "reasoning": completion.reasoning,
-            "finish_reason": completion.finish_reason,
-            "tool_calls": [dataclasses.asdict(t) for t in completion.tool_calls],
-            "citations": [dataclasses.asdict(c) for c in completion.citations],
-            "usage": dataclasses.asdict(completion.usage),
-            "system_fingerprint": completion.system_fingerprint,
-        },
-        ensure_ascii=False,
-    )
+_COMPLETIONS = _AnswerCodec(ChatCompletion)
+_RESPONSES = _AnswerCodec(ResponseResult)
 
-
-def cached_completion(completion: ChatCompletion, endpoint: str) -> ChatCompletion:
-    """The same answer as a free, cached one (what a flight's followers receive)."""
-    return dataclasses.replace(
-        completion, usage=_free(completion.usage), call=_cached_call(endpoint, completion.call.request_id)
-    )
-
-
-def decode_completion(entry: str, endpoint: str) -> ChatCompletion | None:
-    """A cache entry as a free, cached chat completion; None for an entry this version cannot read."""
-    try:
-        data = cast(dict[str, Any], json.loads(entry))
-        if data.get("format") != _FORMAT:
-            return None
-        return ChatCompletion(
-            id=str(data["id"]),
-            model=str(data["model"]),
-            text=str(data["text"]),
-            reasoning=data.get("reasoning"),
-            finish_reason=data.get("finish_reason"),
-            tool_calls=[ToolCall(**t) for t in data.get("tool_calls", [])],
-            citations=[Citation(**c) for c in data.get("citations", [])],
-            usage=_free(Usage(**data["usage"])),
-            call=_cached_call(endpoint, data.get("request_id")),
-            system_fingerprint=data.get("system_fingerprint"),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def encode_response(response: ResponseResult) -> str:
-    """A Responses API answer as a cache entry."""
-    return json.dumps(
-        {
-            "format": _FORMAT,
-            "id": response.id,
-            "request_id": response.call.request_id,
-            "model": response.model,
-            "text": response.text,
-            "citations": [dataclasses.asdict(c) for c in response.citations],
-            "tool_calls": [dataclasses.asdict(t) for t in response.tool_calls],
-            "usage": dataclasses.asdict(response.usage),
-            "status": response.status,
-            "reasoning": response.reasoning,
-        },
-        ensure_ascii=False,
-    )
-
-
-def cached_response(response: ResponseResult, endpoint: str) -> ResponseResult:
-    """The same Responses API answer as a free, cached one."""
-    return dataclasses.replace(
-        response, usage=_free(response.usage), call=_cached_call(endpoint, response.call.request_id)
-    )
-
-
-def decode_response(entry: str, endpoint: str) -> ResponseResult | None:
-    """A cache entry as a free, cached Responses API answer; None for an entry this version cannot read."""
-    try:
-        data = cast(dict[str, Any], json.loads(entry))
-        if data.get("format") != _FORMAT:
-            return None
-        return ResponseResult(
-            id=str(data["id"]),
-            model=str(data["model"]),
-            text=str(data["text"]),
-            citations=[Citation(**c) for c in data.get("citations", [])],
-            tool_calls=[ResponseToolCall(**t) for t in data.get("tool_calls", [])],
-            usage=_free(Usage(**data["usage"])),
-            call=_cached_call(endpoint, data.get("request_id")),
-            status=data.get("status"),
-            reasoning=data.get("reasoning"),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
+encode_completion = _COMPLETIONS.encode
+"""A chat completion as a cache entry."""
+decode_completion = _COMPLETIONS.decode
+"""A cache entry as a free, cached chat completion; None for an entry this version cannot read."""
+cached_completion = _COMPLETIONS.cached
+"""The same chat completion as a free, cached one (what a flight's followers receive)."""
+encode_response = _RESPONSES.encode
+"""A Responses API answer as a cache entry."""
+decode_response = _RESPONSES.decode
+"""A cache entry as a free, cached Responses API answer; None for an entry this version cannot read."""
+cached_response = _RESPONSES.cached
+"""The same Responses API answer as a free, cached one."""

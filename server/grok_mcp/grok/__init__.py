@@ -8,6 +8,7 @@ from grok_mcp.grok.types import (
     ApiKeyInfo,
     ChatCompletion,
     Citation,
+    FunctionCall,
     GeneratedImage,
     ImageGeneration,
     ImageModel,
@@ -21,7 +22,6 @@ from grok_mcp.grok.types import (
     TextDelta,
     Token,
     Tokenization,
-    ToolCall,
     Usage,
 )
 
@@ -33,6 +33,7 @@ __all__ = [
     "BatchState",
     "ChatCompletion",
     "Citation",
+    "FunctionCall",
     "GeneratedImage",
     "GrokClient",
     "ImageGeneration",
@@ -51,7 +52,6 @@ __all__ = [
     "TextDelta",
     "Token",
     "Tokenization",
-    "ToolCall",
     "Usage",
     "compute_cost_ticks",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
 import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
@@ -17,7 +16,7 @@ import anyio
 import httpx2
 
 from grok_mcp import __version__
-from grok_mcp.errors import InputError, InvalidKeyError, NoApiKeyError, UpstreamCall, UpstreamUnavailableError
+from grok_mcp.errors import InvalidKeyError, NoApiKeyError, UpstreamCall
 from grok_mcp.grok.batches import (
     Batch,
     BatchItemOutcome,
@@ -29,7 +28,7 @@ from grok_mcp.grok.batches import (
     parse_batch_requests,
     parse_batch_results,
 )
-from grok_mcp.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error
+from grok_mcp.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error, transport_failure
 from grok_mcp.grok.keys import key_ready
 from grok_mcp.grok.parsing import (
     JSON,
@@ -45,7 +44,7 @@ from grok_mcp.grok.parsing import (
     parse_response,
     parse_tokens,
 )
-from grok_mcp.grok.retry import RetryBudget, RetryPolicy, parse_retry_after
+from grok_mcp.grok.retry import Attempts, RetryBudget, Retrying, RetryPolicy, parse_retry_after
 from grok_mcp.grok.sse import DONE, MalformedEventError, is_event_stream, iter_json_events
 from grok_mcp.grok.stream import ChatStreamAssembler
 from grok_mcp.grok.types import (
@@ -76,20 +75,6 @@ class _StreamEnd:
     """How an event stream ended: None while it ended well."""
 
     failure: Failure | None = None
-
-
-@dataclass
-class _Attempts:
-    """Bookkeeping of one logical call across its attempts."""
-
-    method: str
-    endpoint: str
-    started: float
-    count: int = 0
-    ttft_ms: float | None = None
-
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000.0
 
 
 class GrokClient:
@@ -127,17 +112,19 @@ class GrokClient:
         self._api_key = api_key
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
-        self._policy = RetryPolicy(max_attempts=max(1, max_attempts))
-        self._budget = retry_budget or RetryBudget()
-        self._sleep = sleep
-        self._random = random
+        self._retrying = Retrying(
+            policy=RetryPolicy(max_attempts=max(1, max_attempts)),
+            sleep=sleep,
+            random=random,
+            budget=retry_budget or RetryBudget(),
+        )
         self._simulated = False
         self._user_agent = user_agent
         self._transport = transport
         self._pool: httpx2.AsyncClient | None = None
 
     @property
-    def _http(self) -> httpx2.AsyncClient:
+    def http(self) -> httpx2.AsyncClient:
         """The one connection pool, made on first use: building its TLS context takes ~40 ms, which a
         server should not spend before it answers `initialize`."""
         if self._pool is None:
@@ -177,6 +164,21 @@ class GrokClient:
     def base_url(self) -> str:
         return self._base_url
 
+    @property
+    def retrying(self) -> Retrying:
+        """How this client tries failed calls again (policy, retry budget, clock)."""
+        return self._retrying
+
+    async def credentials_for(self, url: httpx2.URL) -> dict[str, str]:
+        """The Authorization header for a request to `url`: the API key for the base URL's origin only.
+
+        Raises NoApiKeyError or InvalidKeyError when the key is unusable (only for that origin).
+        """
+        if (url.scheme, url.host, url.port) != self._base_origin:
+            return {}
+        await key_ready(self._api_key)
+        return {"Authorization": f"Bearer {self._key()}"}
+
     # ----------------------------------------------------------------------------------------- calls
 
     async def chat(self, body: dict[str, Any]) -> ChatCompletion:
@@ -200,58 +202,51 @@ class GrokClient:
         payload = dict(body)
         payload["stream"] = True
         payload["stream_options"] = {**as_object(body.get("stream_options")), "include_usage": True}
-        context = self._context("chat/completions", body)
-        attempts = _Attempts(method="POST", endpoint=context.endpoint, started=time.perf_counter())
-        self._budget.record_call()
+        attempts = self._attempts("POST", self._context("chat/completions", body), idempotent=False)
         while True:
-            attempts.count += 1
+            await attempts.next()
+            end = _StreamEnd()
+            async with aclosing(self._stream_attempt(payload, attempts, end)) as events:
+                async for event in events:
+                    yield event
+            if end.failure is None:
+                return
+            attempts.failed(end.failure)
+
+    async def _stream_attempt(self, payload: JSON, attempts: Attempts, end: _StreamEnd) -> AsyncGenerator[StreamEvent]:
+        """One attempt of `chat_stream`: its events as they arrive; how it failed, if it did, in `end`."""
+        response = await self._open("POST", "chat/completions", payload)
+        if isinstance(response, Failure):
+            end.failure = response
+            return
+        request_id = response.headers.get("x-request-id")
+        try:
+            if response.status_code != 200 or not is_event_stream(response):
+                outcome = await self._read_reply(response, expect="choices")
+                if isinstance(outcome, Failure):
+                    end.failure = outcome
+                    return
+                # A server that ignored `stream` sent a whole completion: pass it on as one delta.
+                completion = parse_chat_completion(outcome, _call_from_body(attempts, 200, request_id, outcome))
+                if completion.text:
+                    yield TextDelta(completion.text)
+                yield StreamDone(completion)
+                return
             assembler = ChatStreamAssembler()
-            failure: Failure
-            await key_ready(self._api_key)
-            try:
-                response = await self._http.send(self._build("POST", "chat/completions", payload), stream=True)
-            except httpx2.RequestError as exc:
-                failure = self._transport_failure(exc, after_headers=False)
-            else:
-                try:
-                    self._observe(response)
-                    request_id = response.headers.get("x-request-id")
-                    if response.status_code != 200 or not is_event_stream(response):
-                        outcome = await self._read_reply(response, expect="choices")
-                        if isinstance(outcome, Failure):
-                            failure = outcome
-                        else:
-                            # A server that ignored `stream` sent a whole completion: pass it on as one delta.
-                            completion = parse_chat_completion(outcome, self._call(attempts, 200, request_id, outcome))
-                            if completion.text:
-                                yield TextDelta(completion.text)
-                            yield StreamDone(completion)
-                            return
-                    else:
-                        end = _StreamEnd()
-                        async with aclosing(self._relay(response, assembler, attempts, end)) as deltas:
-                            async for delta in deltas:
-                                yield delta
-                        if end.failure is None:
-                            usage = assembler.usage
-                            call = self._call(
-                                attempts,
-                                200,
-                                request_id or assembler.id,
-                                None,
-                                cost_ticks=usage.cost_ticks if usage else None,
-                            )
-                            self._log_success("POST", call)
-                            yield StreamDone(assembler.completion(call))
-                            return
-                        failure = replace(end.failure, request_id=end.failure.request_id or request_id)
-                finally:
-                    await response.aclose()
-            delay = self._next_delay(failure, attempts, idempotent=False, context=context)
-            await self._sleep(delay)
+            async with aclosing(self._relay(response, assembler, attempts, end)) as deltas:
+                async for delta in deltas:
+                    yield delta
+            if end.failure is not None:
+                end.failure = replace(end.failure, request_id=end.failure.request_id or request_id)
+                return
+            usage = assembler.usage
+            call = attempts.call(200, request_id or assembler.id, cost_ticks=usage.cost_ticks if usage else None)
+            yield StreamDone(assembler.completion(attempts.succeeded(call)))
+        finally:
+            await response.aclose()
 
     async def _relay(
-        self, response: httpx2.Response, assembler: ChatStreamAssembler, attempts: _Attempts, end: _StreamEnd
+        self, response: httpx2.Response, assembler: ChatStreamAssembler, attempts: Attempts, end: _StreamEnd
     ) -> AsyncGenerator[TextDelta | ReasoningDelta]:
         """Yield the deltas of an event stream as they arrive; record in `end` how the stream ended."""
         finished = False
@@ -281,7 +276,7 @@ class GrokClient:
                         yield delta
         except httpx2.RequestError as exc:
             if assembler.finish_reason is None:
-                end.failure = self._transport_failure(exc, after_headers=True, mid_stream=assembler.has_content)
+                end.failure = transport_failure(exc, after_headers=True, mid_stream=assembler.has_content)
                 return
             # The answer was complete; only the usage chunk or [DONE] was lost.
             logger.warning(
@@ -457,87 +452,6 @@ class GrokClient:
     def _batches_path(self) -> str:
         return f"{self._base_path}/batches"
 
-    async def fetch_bytes(self, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
-        """Download `url` (an image, typically) and return its bytes and content type.
-
-        The API key is sent only when `url` has the same origin as the base URL. Redirects are followed
-        (without the key once they leave that origin). Raises InputError for a URL that is not http(s),
-        a reply larger than `max_bytes` (checked while reading) or a 4xx status, and
-        UpstreamUnavailableError when the host cannot be reached or keeps failing after retries.
-        """
-        try:
-            target = httpx2.URL(url)
-        except httpx2.InvalidURL:
-            raise InputError("The image address is not a valid URL.") from None
-        if target.scheme not in ("http", "https") or not target.host:
-            raise InputError("Only http and https image URLs can be downloaded.")
-        host = target.host
-        attempts = _Attempts(method="GET", endpoint=host, started=time.perf_counter())
-        while True:
-            attempts.count += 1
-            headers = {"Accept": "*/*"}
-            if (target.scheme, target.host, target.port) == self._base_origin:
-                await key_ready(self._api_key)
-                headers["Authorization"] = f"Bearer {self._key()}"
-            failure: Failure
-            try:
-                request = self._http.build_request("GET", target, headers=headers)
-                response = await self._http.send(request, stream=True, follow_redirects=True)
-            except httpx2.RequestError as exc:
-                failure = self._transport_failure(exc, after_headers=False)
-            else:
-                try:
-                    if response.status_code >= 400:
-                        failure = Failure(
-                            status=response.status_code,
-                            retry_after=parse_retry_after(response.headers.get("retry-after")),
-                        )
-                        if response.status_code < 500 and response.status_code not in (408, 429):
-                            raise InputError(
-                                f"Could not download the image from {host}: it answered HTTP "
-                                f"{response.status_code}. Check the URL."
-                            )
-                    else:
-                        declared = as_optional_int(response.headers.get("content-length"))
-                        if declared is not None and declared > max_bytes:
-                            raise InputError(_too_big(host, max_bytes))
-                        chunks: list[bytes] = []
-                        size = 0
-                        try:
-                            async for chunk in response.aiter_bytes():
-                                size += len(chunk)
-                                if size > max_bytes:
-                                    raise InputError(_too_big(host, max_bytes))
-                                chunks.append(chunk)
-                        except httpx2.RequestError as exc:
-                            failure = self._transport_failure(exc, after_headers=True)
-                        else:
-                            logger.debug(
-                                "GET %s → %s, %d bytes in %.0f ms",
-                                host,
-                                response.status_code,
-                                size,
-                                attempts.elapsed_ms(),
-                            )
-                            return b"".join(chunks), response.headers.get("content-type")
-                finally:
-                    await response.aclose()
-            delay = (
-                self._policy.delay(failure, attempts.count, self._random)
-                if self._policy.is_retryable(failure, idempotent=True)
-                else None
-            )
-            if delay is None:
-                what = f"HTTP {failure.status}" if failure.status else failure.reason or failure.transport
-                raise UpstreamUnavailableError(
-                    f"Could not download the image from {host} ({what}) after {attempts.count} "
-                    f"attempt{'s' if attempts.count != 1 else ''}. Try again later.",
-                    status=failure.status,
-                    call=self._call(attempts, failure.status, None, None),
-                    retry_after=failure.retry_after,
-                ) from None
-            await self._sleep(delay)
-
     # ------------------------------------------------------------------------------------- machinery
 
     def _key(self) -> str:
@@ -556,10 +470,10 @@ class GrokClient:
         headers = {"Authorization": f"Bearer {self._key()}"}
         url = f"{self._base_url}/{path}"
         if json_body is None:
-            return self._http.build_request(method, url, headers=headers)
+            return self.http.build_request(method, url, headers=headers)
         headers["Content-Type"] = "application/json"
         content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return self._http.build_request(method, url, headers=headers, content=content)
+        return self.http.build_request(method, url, headers=headers, content=content)
 
     def _context(self, path: str, body: dict[str, Any] | None) -> CallContext:
         body = body or {}
@@ -576,51 +490,6 @@ class GrokClient:
         if response.headers.get(_SIMULATED_HEADER, "").strip().lower() == "true":
             self._simulated = True
 
-    def _call(
-        self,
-        attempts: _Attempts,
-        status: int | None,
-        request_id: str | None,
-        body: JSON | None,
-        *,
-        cost_ticks: int | None = None,
-    ) -> UpstreamCall:
-        if body is not None:
-            request_id = request_id or as_str(body.get("id"))
-            if cost_ticks is None:
-                cost_ticks = as_optional_int(as_object(body.get("usage")).get("cost_in_usd_ticks"))
-        return UpstreamCall(
-            endpoint=attempts.endpoint,
-            status=status,
-            request_id=request_id,
-            latency_ms=round(attempts.elapsed_ms(), 1),
-            ttft_ms=None if attempts.ttft_ms is None else round(attempts.ttft_ms, 1),
-            attempts=attempts.count,
-            cost_ticks=cost_ticks or 0,
-        )
-
-    def _transport_failure(self, exc: httpx2.RequestError, *, after_headers: bool, mid_stream: bool = False) -> Failure:
-        reason = _describe(exc)
-        if isinstance(exc, httpx2.ConnectTimeout):
-            kind = "connect_timeout"
-        elif isinstance(exc, httpx2.PoolTimeout):
-            kind = "pool_timeout"
-        elif isinstance(exc, httpx2.WriteTimeout):
-            kind = "write_timeout"
-        elif isinstance(exc, httpx2.TimeoutException):
-            kind = "read_timeout"
-        elif isinstance(exc, httpx2.ConnectError):
-            kind = "connect"
-        elif isinstance(
-            exc, httpx2.SSEError | httpx2.DecodingError | httpx2.UnsupportedProtocol | httpx2.TooManyRedirects
-        ):
-            kind = "protocol"
-        elif after_headers:
-            kind = "broken"
-        else:
-            kind = "dropped"
-        return Failure(transport=kind, reason=reason, mid_stream=mid_stream)
-
     async def _read_reply(
         self, response: httpx2.Response, *, expect: str, allow_202: bool = False, allow_null: bool = False
     ) -> JSON | Failure:
@@ -629,7 +498,7 @@ class GrokClient:
         try:
             content = await response.aread()
         except httpx2.RequestError as exc:
-            return replace(self._transport_failure(exc, after_headers=True), status=response.status_code)
+            return replace(transport_failure(exc, after_headers=True), status=response.status_code)
         status = response.status_code
         if status >= 300:
             return failure_from_body(
@@ -674,90 +543,47 @@ class GrokClient:
         context = self._context(path, json_body)
         if endpoint is not None:
             context = replace(context, endpoint=endpoint)
-        attempts = _Attempts(method=method, endpoint=context.endpoint, started=time.perf_counter())
-        self._budget.record_call()
-        while True:
-            attempts.count += 1
-            outcome: JSON | Failure
-            status: int | None = None
-            await key_ready(self._api_key)
+        attempts = self._attempts(method, context, idempotent=idempotent)
+
+        async def attempt() -> tuple[JSON, UpstreamCall] | Failure:
+            response = await self._open(method, path, json_body)
+            if isinstance(response, Failure):
+                return response
             try:
-                response = await self._http.send(self._build(method, path, json_body), stream=True)
-            except httpx2.RequestError as exc:
-                outcome = self._transport_failure(exc, after_headers=False)
-            else:
-                try:
-                    self._observe(response)
-                    status = response.status_code
-                    outcome = await self._read_reply(
-                        response, expect=expect, allow_202=allow_202, allow_null=allow_null
-                    )
-                finally:
-                    await response.aclose()
-                if not isinstance(outcome, Failure):
-                    call = self._call(attempts, status, response.headers.get("x-request-id"), outcome)
-                    self._log_success(method, call)
-                    return outcome, call
-            delay = self._next_delay(outcome, attempts, idempotent=idempotent, context=context)
-            await self._sleep(delay)
+                outcome = await self._read_reply(response, expect=expect, allow_202=allow_202, allow_null=allow_null)
+            finally:
+                await response.aclose()
+            if isinstance(outcome, Failure):
+                return outcome
+            call = _call_from_body(attempts, response.status_code, response.headers.get("x-request-id"), outcome)
+            return outcome, attempts.succeeded(call)
 
-    def _next_delay(self, failure: Failure, attempts: _Attempts, *, idempotent: bool, context: CallContext) -> float:
-        """Seconds to wait before trying again; raises the final XAIError when the call is over."""
-        delay = (
-            self._policy.delay(failure, attempts.count, self._random)
-            if self._policy.is_retryable(failure, idempotent=idempotent)
-            else None
-        )
-        what = failure.status if failure.transport is None else failure.transport
-        if delay is not None and not self._budget.try_spend():
-            logger.info(
-                "%s %s → %s; the retry budget is spent, not retrying",
-                attempts.method,
-                attempts.endpoint,
-                what,
-            )
-            delay = None
-        if delay is None:
-            call = self._call(attempts, failure.status, failure.request_id, None, cost_ticks=failure.cost_ticks)
-            logger.debug(
-                "%s %s → %s after %d attempt(s) in %.0f ms (request id %s)",
-                attempts.method,
-                attempts.endpoint,
-                what,
-                attempts.count,
-                call.latency_ms,
-                call.request_id,
-            )
-            raise make_error(failure, call, context) from None
-        logger.info(
-            "%s %s → %s (attempt %d of %d); retrying in %.2f s",
-            attempts.method,
-            attempts.endpoint,
-            what,
-            attempts.count,
-            self._policy.max_attempts,
-            delay,
-        )
-        return delay
+        return await attempts.run(attempt)
 
-    def _log_success(self, method: str, call: UpstreamCall) -> None:
-        logger.debug(
-            "%s %s → %s in %.0f ms%s (request id %s, attempt %d)",
+    def _attempts(self, method: str, context: CallContext, *, idempotent: bool) -> Attempts:
+        """The attempt loop of one xAI call; its final failure becomes the XAIError `make_error` names."""
+        return self._retrying.attempts(
             method,
-            call.endpoint,
-            call.status,
-            call.latency_ms,
-            "" if call.ttft_ms is None else f", first token at {call.ttft_ms:.0f} ms",
-            call.request_id,
-            call.attempts,
+            context.endpoint,
+            idempotent=idempotent,
+            give_up=lambda failure, call: make_error(failure, call, context),
         )
 
+    async def _open(self, method: str, path: str, json_body: JSON | None) -> httpx2.Response | Failure:
+        """Send one request and return the streamed response (headers read), or why it could not be sent."""
+        await key_ready(self._api_key)
+        try:
+            response = await self.http.send(self._build(method, path, json_body), stream=True)
+        except httpx2.RequestError as exc:
+            return transport_failure(exc, after_headers=False)
+        self._observe(response)
+        return response
 
-def _describe(exc: httpx2.RequestError) -> str:
-    """A short, secret-free description of a transport error: its type and first line, never the request."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    return f"{name}: {text[:200]}" if text else name
+
+def _call_from_body(attempts: Attempts, status: int | None, request_id: str | None, body: JSON) -> UpstreamCall:
+    """The call record of a successful reply, with the request id and cost its body carries."""
+    cost_ticks = as_optional_int(as_object(body.get("usage")).get("cost_in_usd_ticks"))
+    return attempts.call(status, request_id or as_str(body.get("id")), cost_ticks=cost_ticks)
 
 
 def _segment(value: str) -> str:
@@ -770,7 +596,3 @@ def _page_query(limit: int, pagination_token: str | None) -> str:
     if pagination_token:
         query["pagination_token"] = pagination_token
     return "?" + urllib.parse.urlencode(query)
-
-
-def _too_big(host: str, max_bytes: int) -> str:
-    return f"The image from {host} is larger than {max_bytes / 1_048_576:.1f} MB; use a smaller image."

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import httpx2
 
 from grok_mcp.errors import (
     CreditsExhaustedError,
@@ -199,6 +202,37 @@ def failure_from_body(
     )
 
 
+# Which TransportKind a connection error is, most specific first (ConnectTimeout is a TimeoutException).
+_TRANSPORT_KINDS: tuple[tuple[tuple[type[Exception], ...], TransportKind], ...] = (
+    ((httpx2.ConnectTimeout,), "connect_timeout"),
+    ((httpx2.PoolTimeout,), "pool_timeout"),
+    ((httpx2.WriteTimeout,), "write_timeout"),
+    ((httpx2.TimeoutException,), "read_timeout"),
+    ((httpx2.ConnectError,), "connect"),
+    ((httpx2.SSEError, httpx2.DecodingError, httpx2.UnsupportedProtocol, httpx2.TooManyRedirects), "protocol"),
+)
+
+
+def transport_failure(exc: httpx2.RequestError, *, after_headers: bool, mid_stream: bool = False) -> Failure:
+    """The Failure a connection error stands for: its TransportKind and a secret-free reason.
+
+    An error no more specific kind covers is `broken` once the reply's headers arrived, else `dropped`.
+    """
+    kind: TransportKind = "broken" if after_headers else "dropped"
+    for types, specific in _TRANSPORT_KINDS:
+        if isinstance(exc, types):
+            kind = specific
+            break
+    return Failure(transport=kind, reason=_describe(exc), mid_stream=mid_stream)
+
+
+def _describe(exc: httpx2.RequestError) -> str:
+    """A short, secret-free description of a transport error: its type and first line, never the request."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text[:200]}" if text else name
+
+
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_UPSTREAM_CHARS else text[: _MAX_UPSTREAM_CHARS - 1] + "…"
@@ -209,34 +243,37 @@ def is_credits_message(message: str | None) -> bool:
     return bool(message and _CREDITS.search(message))
 
 
+# The error class of a failed attempt's HTTP status, where the status alone decides.
+_CLASS_BY_STATUS: dict[int, type[XAIError]] = {401: InvalidKeyError, 404: NotFoundError, 410: GoneError}
+
+
 def error_class(failure: Failure) -> type[XAIError]:
     """Which XAIError subclass a failed attempt is."""
-    message = failure.upstream_message or ""
     if failure.transport is not None:
-        if failure.transport in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
-            return StreamInterruptedError if failure.mid_stream else UpstreamTimeoutError
-        return StreamInterruptedError if failure.mid_stream else UpstreamUnavailableError
+        timed_out = failure.transport in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout")
+        if failure.mid_stream:
+            return StreamInterruptedError
+        return UpstreamTimeoutError if timed_out else UpstreamUnavailableError
     if failure.mid_stream:
         return StreamInterruptedError
-    status = failure.effective_status or 0
+    return _status_class(failure.effective_status or 0, failure.upstream_message or "")
+
+
+def _status_class(status: int, message: str) -> type[XAIError]:
     if status == 400:
         if _BAD_KEY.search(message) and ("incorrect" in message.lower() or "invalid" in message.lower()):
             return InvalidKeyError
-        if _MODEL_MISSING.search(message):
-            return ModelNotFoundError
-        return InvalidRequestError
-    if status == 401:
-        return InvalidKeyError
-    if status == 403:
-        return CreditsExhaustedError if is_credits_message(message) else PermissionDeniedError
-    if status == 404:
-        return ModelNotFoundError if _MODEL_MISSING.search(message) else NotFoundError
-    if status == 410:
-        return GoneError
-    if status == 429:
-        return CreditsExhaustedError if is_credits_message(message) else RateLimitedError
+        return ModelNotFoundError if _MODEL_MISSING.search(message) else InvalidRequestError
+    if status == 404 and _MODEL_MISSING.search(message):
+        return ModelNotFoundError
+    if status in (403, 429):
+        if is_credits_message(message):
+            return CreditsExhaustedError
+        return PermissionDeniedError if status == 403 else RateLimitedError
     if status == 503 and _GRAMMAR.search(message):
         return InvalidRequestError
+    if status in _CLASS_BY_STATUS:
+        return _CLASS_BY_STATUS[status]
     if status == 408 or status >= 500:
         return UpstreamUnavailableError
     return InvalidRequestError
@@ -271,97 +308,149 @@ def _retried(attempts: int) -> str:
     return f" Grok MCP retried {retries} time{'s' if retries != 1 else ''}."
 
 
+@dataclass(frozen=True)
+class _Ending:
+    """How a call ended for good, as its message needs it: the last failure, the attempts, the context."""
+
+    failure: Failure
+    attempts: int
+    context: CallContext
+
+
 def _message(cls: type[XAIError], failure: Failure, attempts: int, context: CallContext) -> str:
-    upstream = failure.upstream_message or ""
-    status = f" ({failure.effective_status})" if failure.effective_status else ""
-    if cls is InvalidKeyError:
-        hint = _REDACTED_KEY.search(upstream)
-        which = f" ({hint.group(0)})" if hint else ""
+    return _MESSAGES.get(cls, _unavailable_message)(_Ending(failure, attempts, context))
+
+
+def _invalid_key_message(end: _Ending) -> str:
+    hint = _REDACTED_KEY.search(end.failure.upstream_message or "")
+    which = f" ({hint.group(0)})" if hint else ""
+    return (
+        f"xAI rejected the API key{which}. Check it at {CONSOLE_URL} and store the right one with `grok-mcp keys set`."
+    )
+
+
+def _credits_message(end: _Ending) -> str:
+    return (
+        "Your xAI team has no credits left or reached its spending limit; retrying will not help. "
+        f"Add credits or raise the limit under Billing at {CONSOLE_URL}.{_says(end.failure)}"
+    )
+
+
+def _permission_message(end: _Ending) -> str:
+    return (
+        "xAI refused this request for this API key or team (403). Check the key's permissions "
+        f"and that the key and team are not blocked at {CONSOLE_URL}.{_says(end.failure)}"
+    )
+
+
+def _rate_limited_message(end: _Ending) -> str:
+    wait = (
+        f" xAI asked to wait {end.failure.retry_after:g} s."
+        if end.failure.retry_after is not None
+        else " Wait a minute before trying again."
+    )
+    return (
+        f"xAI is rate-limiting this key (429).{_retried(end.attempts)}"
+        f"{wait} Lower the concurrency (fewer parallel requests) if it keeps happening.{_says(end.failure)}"
+    )
+
+
+def _model_missing_message(end: _Ending) -> str:
+    named = f" {end.context.model!r}" if end.context.model else ""
+    return (
+        f"xAI does not offer the model{named} to this key, or it was retired. "
+        f"Call `list_models` to see the models you can use.{_says(end.failure)}"
+    )
+
+
+def _gone_message(end: _Ending) -> str:
+    if end.context.uses_live_search or _LIVE_SEARCH.search(end.failure.upstream_message or ""):
         return (
-            f"xAI rejected the API key{which}. Check it at {CONSOLE_URL} and store the right one "
-            "with `grok-mcp keys set`."
+            "xAI removed Live Search (`search_parameters`); it was replaced by the server-side "
+            "web_search and x_search tools. Use the `web_search` or `x_search` tool instead."
+            f"{_says(end.failure)}"
         )
-    if cls is CreditsExhaustedError:
+    return f"xAI removed this feature (410).{_says(end.failure)}"
+
+
+def _not_found_message(end: _Ending) -> str:
+    return f"xAI found nothing at {end.context.endpoint} (404).{_says(end.failure)}"
+
+
+def _invalid_request_message(end: _Ending) -> str:
+    status = _status_note(end.failure)
+    if _GRAMMAR.search(end.failure.upstream_message or ""):
         return (
-            "Your xAI team has no credits left or reached its spending limit; retrying will not help. "
-            f"Add credits or raise the limit under Billing at {CONSOLE_URL}.{_says(failure)}"
+            f"xAI could not use the JSON schema{status}: it is too complex. Simplify the schema "
+            f"(fewer nested objects, enums or optional fields) and try again.{_says(end.failure)}"
         )
-    if cls is PermissionDeniedError:
+    if end.failure.status == 422:
+        return f"xAI could not read the request (422): a field has the wrong name, type or value.{_says(end.failure)}"
+    return f"xAI rejected the request{status}.{_says(end.failure)}"
+
+
+def _interrupted_message(end: _Ending) -> str:
+    if end.failure.transport in ("read_timeout", "connect_timeout"):
+        what = f"xAI went silent for {end.context.timeout_s:g} s" if end.context.timeout_s else "xAI went silent"
+    elif end.failure.transport is not None:
+        what = f"the connection broke ({end.failure.reason or end.failure.transport})"
+    else:
+        what = "xAI sent an error"
+    return f"The answer from xAI broke off midway: {what}. What arrived is incomplete; try again.{_says(end.failure)}"
+
+
+def _timeout_message(end: _Ending) -> str:
+    if end.failure.transport == "pool_timeout":
         return (
-            "xAI refused this request for this API key or team (403). Check the key's permissions "
-            f"and that the key and team are not blocked at {CONSOLE_URL}.{_says(failure)}"
+            "Too many requests to xAI are already running in this process; no connection became "
+            "free in time. Lower the concurrency and try again."
         )
-    if cls is RateLimitedError:
-        wait = (
-            f" xAI asked to wait {failure.retry_after:g} s."
-            if failure.retry_after is not None
-            else " Wait a minute before trying again."
-        )
+    if end.failure.transport == "connect_timeout":
+        limit = f" within {end.context.connect_timeout_s:g} s" if end.context.connect_timeout_s else ""
         return (
-            f"xAI is rate-limiting this key (429).{_retried(attempts)}"
-            f"{wait} Lower the concurrency (fewer parallel requests) if it keeps happening.{_says(failure)}"
+            f"Could not connect to {end.context.host}{limit}.{_retried(end.attempts)} Check your internet "
+            "connection, proxy or GROK_MCP_BASE_URL, and try again."
         )
-    if cls is ModelNotFoundError:
-        named = f" {context.model!r}" if context.model else ""
+    limit = f" within {end.context.timeout_s:g} s" if end.context.timeout_s else ""
+    return (
+        f"xAI sent no answer{limit}. Long reasoning can take minutes: try streaming, a lower "
+        "reasoning effort, or a shorter prompt."
+    )
+
+
+def _unavailable_message(end: _Ending) -> str:
+    if end.failure.transport in ("connect", "dropped"):
         return (
-            f"xAI does not offer the model{named} to this key, or it was retired. "
-            f"Call `list_models` to see the models you can use.{_says(failure)}"
+            f"Could not reach {end.context.host} ({end.failure.reason or 'connection failed'})."
+            f"{_retried(end.attempts)} Check your internet connection, proxy or GROK_MCP_BASE_URL, and try again."
         )
-    if cls is GoneError:
-        if context.uses_live_search or _LIVE_SEARCH.search(upstream):
-            return (
-                "xAI removed Live Search (`search_parameters`); it was replaced by the server-side "
-                "web_search and x_search tools. Use the `web_search` or `x_search` tool instead."
-                f"{_says(failure)}"
-            )
-        return f"xAI removed this feature (410).{_says(failure)}"
-    if cls is NotFoundError:
-        return f"xAI found nothing at {context.endpoint} (404).{_says(failure)}"
-    if cls is InvalidRequestError:
-        if _GRAMMAR.search(upstream):
-            return (
-                f"xAI could not use the JSON schema{status}: it is too complex. Simplify the schema "
-                f"(fewer nested objects, enums or optional fields) and try again.{_says(failure)}"
-            )
-        if failure.status == 422:
-            return f"xAI could not read the request (422): a field has the wrong name, type or value.{_says(failure)}"
-        return f"xAI rejected the request{status}.{_says(failure)}"
-    if cls is StreamInterruptedError:
-        if failure.transport in ("read_timeout", "connect_timeout"):
-            what = f"xAI went silent for {context.timeout_s:g} s" if context.timeout_s else "xAI went silent"
-        elif failure.transport is not None:
-            what = f"the connection broke ({failure.reason or failure.transport})"
-        else:
-            what = "xAI sent an error"
-        return f"The answer from xAI broke off midway: {what}. What arrived is incomplete; try again.{_says(failure)}"
-    if cls is UpstreamTimeoutError:
-        if failure.transport == "pool_timeout":
-            return (
-                "Too many requests to xAI are already running in this process; no connection became "
-                "free in time. Lower the concurrency and try again."
-            )
-        if failure.transport == "connect_timeout":
-            limit = f" within {context.connect_timeout_s:g} s" if context.connect_timeout_s else ""
-            return (
-                f"Could not connect to {context.host}{limit}.{_retried(attempts)} Check your internet "
-                "connection, proxy or GROK_MCP_BASE_URL, and try again."
-            )
-        limit = f" within {context.timeout_s:g} s" if context.timeout_s else ""
+    if end.failure.transport == "protocol":
         return (
-            f"xAI sent no answer{limit}. Long reasoning can take minutes: try streaming, a lower "
-            "reasoning effort, or a shorter prompt."
+            f"xAI sent a reply Grok MCP could not read ({end.failure.reason or 'malformed'}).{_retried(end.attempts)}"
         )
-    # UpstreamUnavailableError
-    if failure.transport in ("connect", "dropped"):
+    if end.failure.transport == "broken":
         return (
-            f"Could not reach {context.host} ({failure.reason or 'connection failed'}).{_retried(attempts)} "
-            "Check your internet connection, proxy or GROK_MCP_BASE_URL, and try again."
+            f"The connection to xAI broke while its reply was arriving ({end.failure.reason or 'closed'})."
+            f"{_retried(end.attempts)} Try again."
         )
-    if failure.transport == "protocol":
-        return f"xAI sent a reply Grok MCP could not read ({failure.reason or 'malformed'}).{_retried(attempts)}"
-    if failure.transport == "broken":
-        return (
-            f"The connection to xAI broke while its reply was arriving ({failure.reason or 'closed'})."
-            f"{_retried(attempts)} Try again."
-        )
-    return f"xAI is having trouble{status}.{_retried(attempts)} Try again in a few minutes.{_says(failure)}"
+    status = _status_note(end.failure)
+    return f"xAI is having trouble{status}.{_retried(end.attempts)} Try again in a few minutes.{_says(end.failure)}"
+
+
+def _status_note(failure: Failure) -> str:
+    return f" ({failure.effective_status})" if failure.effective_status else ""
+
+
+# What to tell the user for each error class (UpstreamUnavailableError and anything new: unavailable).
+_MESSAGES: dict[type[XAIError], Callable[[_Ending], str]] = {
+    InvalidKeyError: _invalid_key_message,
+    CreditsExhaustedError: _credits_message,
+    PermissionDeniedError: _permission_message,
+    RateLimitedError: _rate_limited_message,
+    ModelNotFoundError: _model_missing_message,
+    GoneError: _gone_message,
+    NotFoundError: _not_found_message,
+    InvalidRequestError: _invalid_request_message,
+    StreamInterruptedError: _interrupted_message,
+    UpstreamTimeoutError: _timeout_message,
+}

@@ -9,6 +9,7 @@ from grok_mcp.grok.types import (
     ApiKeyInfo,
     ChatCompletion,
     Citation,
+    FunctionCall,
     GeneratedImage,
     ImageGeneration,
     ImageModel,
@@ -17,7 +18,6 @@ from grok_mcp.grok.types import (
     ResponseResult,
     ResponseToolCall,
     Token,
-    ToolCall,
     Usage,
 )
 
@@ -103,13 +103,13 @@ def parse_responses_usage(value: object) -> Usage:
     )
 
 
-def parse_tool_calls(value: object) -> list[ToolCall]:
-    calls: list[ToolCall] = []
+def parse_tool_calls(value: object) -> list[FunctionCall]:
+    calls: list[FunctionCall] = []
     for item in as_list(value):
         entry = as_object(item)
         function = as_object(entry.get("function"))
         calls.append(
-            ToolCall(
+            FunctionCall(
                 id=as_str(entry.get("id")) or "",
                 name=as_str(function.get("name")) or "",
                 arguments=as_str(function.get("arguments")) or "",

@@ -1,15 +1,22 @@
-"""When a failed xAI call is tried again, and after how long: capped exponential backoff with full jitter."""
+"""When a failed call is tried again, and after how long: capped exponential backoff with full jitter,
+`Retry-After`, a process-wide retry budget, and the one attempt loop every request runs in."""
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from grok_mcp.errors import RateLimitedError, UpstreamUnavailableError
+from grok_mcp.errors import RateLimitedError, UpstreamCall, UpstreamUnavailableError
 from grok_mcp.grok.errors import Failure, error_class
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _RETRIED_TRANSPORT = frozenset({"connect", "connect_timeout", "dropped"})
 
@@ -105,3 +112,141 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """How calls are tried again: the policy, the shared retry budget (None: unlimited), and the clock."""
+
+    policy: RetryPolicy
+    sleep: Callable[[float], Awaitable[None]]
+    random: Callable[[], float]
+    budget: RetryBudget | None = None
+
+    def attempts(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        idempotent: bool,
+        give_up: Callable[[Failure, UpstreamCall], Exception],
+    ) -> Attempts:
+        """The attempt loop of one new call; `give_up` makes the error raised once the call is over."""
+        return Attempts(self, method, endpoint, idempotent=idempotent, give_up=give_up)
+
+
+class Attempts:
+    """The attempts of one logical call and their bookkeeping (count, latency, time to first token).
+
+    Before each attempt, `await next()`: after a failed attempt (reported with `failed`) it waits
+    (full jitter, `Retry-After`, the retry budget) or raises the call's final error. `run` is that
+    loop for an attempt that is one awaitable; a stream, which yields while it tries, calls `next`.
+    """
+
+    def __init__(
+        self,
+        retrying: Retrying,
+        method: str,
+        endpoint: str,
+        *,
+        idempotent: bool,
+        give_up: Callable[[Failure, UpstreamCall], Exception],
+    ) -> None:
+        self.method = method
+        self.endpoint = endpoint
+        self.count = 0
+        self.ttft_ms: float | None = None
+        self._started = time.perf_counter()
+        self._retrying = retrying
+        self._idempotent = idempotent
+        self._give_up = give_up
+        self._failure: Failure | None = None
+        if retrying.budget is not None:
+            retrying.budget.record_call()
+
+    async def run(self, attempt: Callable[[], Awaitable[T | Failure]]) -> T:
+        """Call `attempt` until it returns something other than a Failure; raises the final error."""
+        while True:
+            await self.next()
+            outcome = await attempt()
+            if not isinstance(outcome, Failure):
+                return outcome
+            self.failed(outcome)
+
+    async def next(self) -> None:
+        """Start the next attempt: after a failed one, wait, or raise the call's final error."""
+        if self.count:
+            failure = self._failure
+            if failure is None:
+                raise RuntimeError(f"attempt {self.count} of {self.endpoint} neither succeeded nor failed")
+            self._failure = None
+            await self._retrying.sleep(self._next_delay(failure))
+        self.count += 1
+
+    def failed(self, failure: Failure) -> None:
+        """Report that the current attempt failed this way."""
+        self._failure = failure
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._started) * 1000.0
+
+    def call(self, status: int | None, request_id: str | None, *, cost_ticks: int | None = None) -> UpstreamCall:
+        """What the call cost and took so far, for the result or the error."""
+        return UpstreamCall(
+            endpoint=self.endpoint,
+            status=status,
+            request_id=request_id,
+            latency_ms=round(self.elapsed_ms(), 1),
+            ttft_ms=None if self.ttft_ms is None else round(self.ttft_ms, 1),
+            attempts=self.count,
+            cost_ticks=cost_ticks or 0,
+        )
+
+    def succeeded(self, call: UpstreamCall) -> UpstreamCall:
+        """Log the call that ended well and hand it back."""
+        logger.debug(
+            "%s %s → %s in %.0f ms%s (request id %s, attempt %d)",
+            self.method,
+            call.endpoint,
+            call.status,
+            call.latency_ms,
+            "" if call.ttft_ms is None else f", first token at {call.ttft_ms:.0f} ms",
+            call.request_id,
+            call.attempts,
+        )
+        return call
+
+    def _next_delay(self, failure: Failure) -> float:
+        """Seconds to wait before trying again; raises the final error when the call is over."""
+        policy, budget = self._retrying.policy, self._retrying.budget
+        delay = (
+            policy.delay(failure, self.count, self._retrying.random)
+            if policy.is_retryable(failure, idempotent=self._idempotent)
+            else None
+        )
+        what = failure.status if failure.transport is None else failure.transport
+        if delay is not None and budget is not None and not budget.try_spend():
+            logger.info("%s %s → %s; the retry budget is spent, not retrying", self.method, self.endpoint, what)
+            delay = None
+        if delay is None:
+            call = self.call(failure.status, failure.request_id, cost_ticks=failure.cost_ticks)
+            logger.debug(
+                "%s %s → %s after %d attempt(s) in %.0f ms (request id %s)",
+                self.method,
+                self.endpoint,
+                what,
+                self.count,
+                call.latency_ms,
+                call.request_id,
+            )
+            raise self._give_up(failure, call) from None
+        logger.info(
+            "%s %s → %s (attempt %d of %d); retrying in %.2f s",
+            self.method,
+            self.endpoint,
+            what,
+            self.count,
+            policy.max_attempts,
+            delay,
+        )
+        return delay

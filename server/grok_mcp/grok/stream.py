@@ -7,7 +7,7 @@ from typing import Any
 
 from grok_mcp.errors import UpstreamCall
 from grok_mcp.grok.parsing import JSON, as_int, as_list, as_object, as_str, parse_chat_usage
-from grok_mcp.grok.types import ChatCompletion, Citation, ReasoningDelta, TextDelta, ToolCall, Usage
+from grok_mcp.grok.types import ChatCompletion, Citation, FunctionCall, ReasoningDelta, TextDelta, Usage
 
 
 @dataclass
@@ -90,7 +90,7 @@ class ChatStreamAssembler:
             reasoning="".join(self._reasoning) or None,
             finish_reason=self.finish_reason,
             tool_calls=[
-                ToolCall(id=p.id, name=p.name, arguments="".join(p.arguments), type=p.type)
+                FunctionCall(id=p.id, name=p.name, arguments="".join(p.arguments), type=p.type)
                 for _, p in sorted(self._tool_calls.items())
             ],
             citations=list(self._citations),

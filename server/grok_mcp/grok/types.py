@@ -34,7 +34,7 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class FunctionCall:
     """A function call the model asks the caller to make; `arguments` is the JSON string xAI sent."""
 
     id: str
@@ -63,7 +63,7 @@ class ChatCompletion:
     text: str
     reasoning: str | None
     finish_reason: str | None
-    tool_calls: list[ToolCall]
+    tool_calls: list[FunctionCall]
     citations: list[Citation]
     usage: Usage
     call: UpstreamCall

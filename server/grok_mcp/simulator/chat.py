@@ -45,7 +45,7 @@ MAX_CHOICES = 8
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class SimulatedToolCall:
     """A client-side function call the simulated model makes."""
 
     id: str
@@ -68,7 +68,7 @@ class Choice:
     content: str
     finish_reason: str
     reasoning: str | None = None
-    tool_calls: tuple[ToolCall, ...] = ()
+    tool_calls: tuple[SimulatedToolCall, ...] = ()
 
     @property
     def completion_tokens(self) -> int:
@@ -144,7 +144,7 @@ def _call_id(seed: str) -> str:
 
 def choose_tool_call(
     reader: BodyReader, tools: list[Any], tool_choice: object, prompt: Prompt, request_seed: str
-) -> ToolCall | None:
+) -> SimulatedToolCall | None:
     """The function the model calls, if any: the named one, or the first one when the user just spoke."""
     functions: list[dict[str, Any]] = []
     for index, raw in enumerate(tools):
@@ -170,7 +170,7 @@ def choose_tool_call(
     schema = cast(dict[str, Any], parameters) if isinstance(parameters, dict) else {"type": "object"}
     arguments = fill(schema, summarize(prompt.question, 8))
     name = str(chosen["name"])
-    return ToolCall(_call_id(f"{request_seed}:{name}"), name, json.dumps(arguments, ensure_ascii=False))
+    return SimulatedToolCall(_call_id(f"{request_seed}:{name}"), name, json.dumps(arguments, ensure_ascii=False))
 
 
 def compose_choice(
@@ -180,7 +180,7 @@ def compose_choice(
     *,
     index: int,
     max_tokens: int | None,
-    tool_call: ToolCall | None,
+    tool_call: SimulatedToolCall | None,
     bad_json: bool,
 ) -> Choice:
     """The deterministic answer for one choice."""

@@ -13,7 +13,7 @@ from typing import Any, cast
 from starlette.responses import JSONResponse, Response
 
 from grok_mcp.simulator.catalog import EFFORTS, Effort, LanguageModel
-from grok_mcp.simulator.chat import OutputFormat, ToolCall
+from grok_mcp.simulator.chat import OutputFormat, SimulatedToolCall
 from grok_mcp.simulator.gateway import Exchange
 from grok_mcp.simulator.policy import (
     check_images,
@@ -417,7 +417,7 @@ def _answer(exchange: Exchange, request: ResponseRequest) -> str:
     return broken_json(text) if exchange.structured_fault else text
 
 
-def _function_call(request: ResponseRequest, prompt: Prompt, response_id: str) -> ToolCall | None:
+def _function_call(request: ResponseRequest, prompt: Prompt, response_id: str) -> SimulatedToolCall | None:
     if not request.functions or not prompt.awaits_answer_to_user:
         return None
     function = request.functions[0]
@@ -425,7 +425,9 @@ def _function_call(request: ResponseRequest, prompt: Prompt, response_id: str) -
     schema = cast(dict[str, Any], parameters) if isinstance(parameters, dict) else {"type": "object"}
     arguments = json.dumps(fill(schema, summarize(prompt.question, 8)), ensure_ascii=False)
     digest = hashlib.blake2b(f"{prompt.question}:{function['name']}".encode(), digest_size=8).digest()
-    return ToolCall(f"call_{int.from_bytes(digest, 'big') % 100_000_000:08d}", str(function["name"]), arguments)
+    return SimulatedToolCall(
+        f"call_{int.from_bytes(digest, 'big') % 100_000_000:08d}", str(function["name"]), arguments
+    )
 
 
 def response_body(

@@ -99,19 +99,28 @@ def fts_query(text: str) -> str | None:
 
 def create_conversation(db: sqlite_utils.Database, *, title: str, model: str | None, client: str | None) -> str:
     """Insert a new, empty conversation; returns its id (a uuid4 hex string)."""
-    conversation_id = uuid.uuid4().hex
-    now = time.time()
-    db.table("conversations").insert(
-        {
-            "id": conversation_id,
-            "title": title,
-            "model": model,
-            "created_at": now,
-            "updated_at": now,
-            "client": client,
-        }
-    )
+    conversation_id = new_conversation_id()
+    _insert_conversation(db, conversation_id, title=title, model=model, client=client, now=time.time())
     return conversation_id
+
+
+def _insert_conversation(
+    db: sqlite_utils.Database, conversation_id: str, *, title: str, model: str | None, client: str | None, now: float
+) -> None:
+    db.table("conversations").insert(
+        {"id": conversation_id, "title": title, "model": model, "created_at": now, "updated_at": now, "client": client}
+    )
+
+
+def _bump_conversation(db: sqlite_utils.Database, conversation_id: str, *, now: float, model: str | None) -> None:
+    """Move `updated_at` forward (and record `model`, when given); raises ConversationNotFoundError."""
+    bumped = execute(
+        db,
+        "UPDATE conversations SET updated_at = max(updated_at, ?), model = coalesce(?, model) WHERE id = ?",
+        (now, model, conversation_id),
+    )
+    if bumped.rowcount == 0:
+        raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
 
 
 def add_message(
@@ -129,23 +138,10 @@ def add_message(
     Raises ConversationNotFoundError when the conversation does not exist.
     """
     now = time.time()
-    bumped = execute(
-        db, "UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?", (now, conversation_id)
-    )
-    if bumped.rowcount == 0:
-        raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
+    _bump_conversation(db, conversation_id, now=now, model=None)
     table = db.table("messages")
-    table.insert(
-        {
-            "conversation_id": conversation_id,
-            "role": role,
-            "content": content,
-            "parts_json": parts_json,
-            "model": model,
-            "created_at": now,
-            "request_id": request_id,
-        }
-    )
+    message = NewMessage(role=role, content=content, model=model, request_id=request_id)
+    table.insert(_message_row(conversation_id, message, now=now, parts_json=parts_json))
     return int(table.last_rowid or 0)
 
 
@@ -162,18 +158,19 @@ def list_conversations(db: sqlite_utils.Database, *, limit: int, offset: int) ->
         """,
         (max(limit, 0), max(offset, 0)),
     )
-    return [
-        ConversationSummary(
-            id=str(row["id"]),
-            title=str(row["title"]),
-            model=row["model"],
-            created_at=float(row["created_at"]),
-            updated_at=float(row["updated_at"]),
-            client=row["client"],
-            message_count=int(row["message_count"]),
-        )
-        for row in rows(result)
-    ]
+    return [_summary(row) for row in rows(result)]
+
+
+def _summary(row: dict[str, Any]) -> ConversationSummary:
+    return ConversationSummary(
+        id=str(row["id"]),
+        title=str(row["title"]),
+        model=row["model"],
+        created_at=float(row["created_at"]),
+        updated_at=float(row["updated_at"]),
+        client=row["client"],
+        message_count=int(row["message_count"]),
+    )
 
 
 def get_conversation(db: sqlite_utils.Database, conversation_id: str) -> Conversation | None:
@@ -359,24 +356,9 @@ def save_turn(
     """
     now = time.time()
     if create_with_title is not None:
-        db.table("conversations").insert(
-            {
-                "id": conversation_id,
-                "title": create_with_title,
-                "model": model,
-                "created_at": now,
-                "updated_at": now,
-                "client": client,
-            }
-        )
+        _insert_conversation(db, conversation_id, title=create_with_title, model=model, client=client, now=now)
     else:
-        bumped = execute(
-            db,
-            "UPDATE conversations SET updated_at = max(updated_at, ?), model = coalesce(?, model) WHERE id = ?",
-            (now, model, conversation_id),
-        )
-        if bumped.rowcount == 0:
-            raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
+        _bump_conversation(db, conversation_id, now=now, model=model)
     for message_id, tokens in token_updates.items():
         execute(
             db,
@@ -384,30 +366,37 @@ def save_turn(
             (tokens, message_id, conversation_id),
         )
     appended = list(messages)
-    if system is not None:
-        replaced = execute(
-            db,
-            """
-            UPDATE messages SET content = ?, tokens = ?, created_at = ?
-            WHERE id = (SELECT min(id) FROM messages WHERE conversation_id = ? AND role = 'system')
-            """,
-            (system.content, system.tokens, now, conversation_id),
-        )
-        if replaced.rowcount == 0:
-            appended.insert(0, system)
-    db.table("messages").insert_all(
-        {
-            "conversation_id": conversation_id,
-            "role": message.role,
-            "content": message.content,
-            "parts_json": None,
-            "model": message.model,
-            "created_at": now,
-            "request_id": message.request_id,
-            "tokens": message.tokens,
-        }
-        for message in appended
+    if system is not None and not _replace_system_prompt(db, conversation_id, system, now=now):
+        appended.insert(0, system)
+    db.table("messages").insert_all(_message_row(conversation_id, message, now=now) for message in appended)
+
+
+def _replace_system_prompt(db: sqlite_utils.Database, conversation_id: str, system: NewMessage, *, now: float) -> bool:
+    """Put `system` in place of the conversation's first system message; False when it has none."""
+    replaced = execute(
+        db,
+        """
+        UPDATE messages SET content = ?, tokens = ?, created_at = ?
+        WHERE id = (SELECT min(id) FROM messages WHERE conversation_id = ? AND role = 'system')
+        """,
+        (system.content, system.tokens, now, conversation_id),
     )
+    return replaced.rowcount > 0
+
+
+def _message_row(
+    conversation_id: str, message: NewMessage, *, now: float, parts_json: str | None = None
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "role": message.role,
+        "content": message.content,
+        "parts_json": parts_json,
+        "model": message.model,
+        "created_at": now,
+        "request_id": message.request_id,
+        "tokens": message.tokens,
+    }
 
 
 # The tray's conversation browser: counts, keyset pages and bulk imports.
@@ -467,18 +456,7 @@ def conversation_page(db: sqlite_utils.Database, *, after: PageCursor | None, li
         },
     )
     found = rows(result)
-    summaries = [
-        ConversationSummary(
-            id=str(row["id"]),
-            title=str(row["title"]),
-            model=row["model"],
-            created_at=float(row["created_at"]),
-            updated_at=float(row["updated_at"]),
-            client=row["client"],
-            message_count=int(row["message_count"]),
-        )
-        for row in found
-    ]
+    summaries = [_summary(row) for row in found]
     last = found[-1] if found and len(found) == limit else None
     cursor = (float(last["updated_at"]), int(last["row_id"])) if last is not None else None
     return ConversationPage(conversations=summaries, next_cursor=cursor)

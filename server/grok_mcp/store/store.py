@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -249,23 +248,6 @@ class Store:
             )
         )
 
-    # The response cache
-
-    def get_cached_response(self, key: str) -> str | None:
-        """The cached JSON body for `key`, or None when there is none or it has expired."""
-        now = time.time()
-        return self._pool.read(lambda db: cache.get_cached(db, key, now=now))
-
-    def put_cached_response(self, key: str, body_json: str, *, ttl_s: float) -> None:
-        """Cache a JSON body under `key` for `ttl_s` seconds, replacing any earlier one."""
-        now = time.time()
-        self._pool.write(lambda db: cache.put_cached(db, key, body_json, now=now, ttl_s=ttl_s))
-
-    def purge_expired_responses(self) -> int:
-        """Delete expired cache entries; returns how many."""
-        now = time.time()
-        return self._pool.write(lambda db: cache.purge_expired(db, now=now))
-
     # Health and maintenance
 
     def check_writable(self) -> None:
@@ -288,25 +270,6 @@ class Store:
     def integrity_ok(self) -> bool:
         """Whether SQLite's integrity check, the foreign keys and the search index all check out."""
         return self._pool.write(_integrity_ok)
-
-    def backup_to(self, destination: Path) -> None:
-        """Copy the database, consistent even while others write, to a new file at `destination` (goal D5).
-
-        Raises FileExistsError when `destination` exists, sqlite3.Error when it cannot be written.
-        """
-        if destination.exists():
-            raise FileExistsError(f"{destination} already exists; choose a new file for the backup.")
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(destination)
-        try:
-            with self._pool.connection() as db:
-                db.conn.backup(target)
-        finally:
-            target.close()
-
-    def checkpoint(self) -> None:
-        """Copy the WAL into the main file and truncate it, if no reader is in the way (goal D4)."""
-        self._pool.run(lambda db: execute(db, "PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
 
     # The tray's dashboard
 
@@ -340,7 +303,7 @@ class Store:
         """
         return self._pool.read(lambda db: conversations.search_recent_messages(db, query, limit=limit, window=window))
 
-    # The call pipeline: budgets, the response cache on an injectable clock, and long-call jobs
+    # The call pipeline: budgets, the response cache (on the caller's clock), and long-call jobs
 
     def spend_since(self, *starts: float) -> list[int]:
         """Cost in ticks of the calls made at or after each of `starts`, read in one transaction."""

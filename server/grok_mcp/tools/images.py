@@ -19,7 +19,14 @@ from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ImageGeneration
-from grok_mcp.imaging import extension_for, image_size, load_image_input, make_preview, sniff_image_type
+from grok_mcp.imaging import (
+    extension_for,
+    fetch_image_bytes,
+    image_size,
+    load_image_input,
+    make_preview,
+    sniff_image_type,
+)
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.boundary import tool_call
@@ -203,7 +210,7 @@ async def _image_bytes(app: AppContext, b64_json: str | None, url: str | None) -
         except (binascii.Error, ValueError):
             raise InputError("xAI returned an image whose base64 data is corrupt. Try again.") from None
     if url:
-        data, _ = await app.grok.fetch_bytes(url, max_bytes=50 * 1_048_576)
+        data, _ = await fetch_image_bytes(app.grok, url, max_bytes=50 * 1_048_576)
         return data
     raise InputError("xAI returned an image entry with neither data nor a URL. Try again.")
 

@@ -6,14 +6,17 @@ import asyncio
 import gc
 import io
 import json
+import logging
 import subprocess
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from grok_mcp.app import build_server
 from grok_mcp.config import Settings
 from grok_mcp.hosting import startup
-from grok_mcp.hosting.stdio import _PipeLines
+from grok_mcp.hosting.stdio import _PipeLines, protocol_server
+from mcp.server.mcpserver import MCPServer
 
 from tests.support.processes import ROOT, SERVER_COMMAND, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
@@ -43,6 +46,23 @@ async def test_lines_arrive_whole_and_undecodable_bytes_are_replaced() -> None:
 async def test_a_line_longer_than_the_limit_is_dropped_and_the_next_one_still_arrives() -> None:
     lines = await _lines(b"x" * 500 + b"\n" + b'{"ok":true}\n', limit=64)
     assert lines == ["\n", '{"ok":true}\n']
+
+
+def test_the_installed_sdk_still_lets_the_pipe_transport_reach_the_protocol_server() -> None:
+    assert protocol_server(MCPServer("probe")) is not None, (
+        f"mcp {version('mcp')} has no MCPServer._lowlevel_server: grok_mcp.hosting.stdio.protocol_server needs "
+        "another way to run the server on the event loop's pipes, or every stdio call pays for worker threads"
+    )
+
+
+def test_an_sdk_without_the_protocol_server_is_served_by_its_own_transport_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = MCPServer("probe")
+    del server._lowlevel_server  # pyright: ignore[reportPrivateUsage] - what a later SDK may look like
+    with caplog.at_level(logging.WARNING, logger="grok_mcp.hosting.stdio"):
+        assert protocol_server(server) is None
+    assert "slower transport" in caplog.text
 
 
 def _answers(stdout: str) -> set[int]:

@@ -7,7 +7,6 @@ import gc
 import io
 import json
 import logging
-import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
@@ -18,17 +17,10 @@ from grok_mcp.hosting import startup
 from grok_mcp.hosting.stdio import _PipeLines, protocol_server
 from mcp.server.mcpserver import MCPServer
 
-from tests.support.processes import ROOT, SERVER_COMMAND, server_env
+from tests.support.processes import INITIALIZE_AND_LIST_TOOLS, run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio
-
-INITIALIZE = (
-    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
-    '"clientInfo":{"name":"t","version":"1"}}}\n'
-    '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
-    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
-)
 
 
 async def _lines(data: bytes, *, limit: int) -> list[str]:
@@ -73,18 +65,10 @@ def test_stdin_from_a_file_is_served_by_the_sdk_transport(
     isolated_home: Path, simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     requests = tmp_path / "requests.jsonl"
-    requests.write_text(INITIALIZE, encoding="utf-8")
+    requests.write_text(INITIALIZE_AND_LIST_TOOLS, encoding="utf-8")
     with requests.open("rb") as stdin:
-        done = subprocess.run(
-            [*SERVER_COMMAND, "serve", "--debug"],
-            env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY),
-            cwd=ROOT,
-            stdin=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        env = server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY)
+        done = run_cli("serve", "--debug", env=env, stdin=stdin)
     assert done.returncode == 0, done.stderr
     assert "pipe transports" not in done.stderr
     assert 1 in _answers(done.stdout)  # the end of the file ends the session, maybe before later answers

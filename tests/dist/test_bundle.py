@@ -21,7 +21,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from grok_mcp import __version__
 from tests.dist.conftest import Installation, unexpected_lines
 from tests.support.keychain import SECRET_SERVICE_BACKEND, KeychainSession
-from tests.support.processes import free_port, server_env
+from tests.support.processes import free_port, run_program, server_env, wait_for_health
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.dist
@@ -57,9 +57,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 def test_both_executables_report_the_package_version(installation: Installation) -> None:
     for program in (installation.server, installation.tray):
-        done = subprocess.run(
-            [str(program), "--version"], capture_output=True, text=True, timeout=60, check=False, env=os.environ
-        )
+        done = run_program([str(program)], "--version", env=dict(os.environ))
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == f"{program.name} {__version__}"
 
@@ -89,20 +87,11 @@ def test_doctor_in_the_bundle_uses_the_real_keychain(
     installation: Installation, isolated_home: Path, clean_keychain: KeychainSession
 ) -> None:
     env = server_env(isolated_home)  # no XAI_API_KEY: the key comes from the keychain
-    stored = subprocess.run(
-        [str(installation.server), "keys", "set", "--no-validate"],
-        input="xai-dist-smoke-key-0001\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    server = [str(installation.server)]
+    stored = run_program(server, "keys", "set", "--no-validate", env=env, stdin="xai-dist-smoke-key-0001\n")
     assert stored.returncode == 0, stored.stderr
 
-    done = subprocess.run(
-        [str(installation.server), "doctor", "--json"], capture_output=True, text=True, env=env, timeout=60, check=False
-    )
+    done = run_program(server, "doctor", "--json", env=env)
     report = json.loads(done.stdout)
     checks = {check["name"]: check for check in report["checks"]}
     assert report["version"] == __version__
@@ -138,7 +127,7 @@ def test_bundled_tray_starts_its_server_under_xvfb_and_quits_on_sigterm_without_
         )
     try:
         # No key in the keychain: a first run, so the server child runs in demo mode on the simulator.
-        health = _wait_for_health(f"http://127.0.0.1:{port}/healthz", tray)
+        health = wait_for_health(f"http://127.0.0.1:{port}", tray, timeout=HEALTHY_TIMEOUT_S, who="the tray")
         assert health["app"] == "grok-mcp"
         assert health["version"] == __version__
         child = int(health["pid"])
@@ -164,22 +153,6 @@ def test_bundled_tray_starts_its_server_under_xvfb_and_quits_on_sigterm_without_
     server_log = (isolated_home / "logs" / "server.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in server_log
     assert TRAY_TOKEN not in server_log + tray_stderr
-
-
-def _wait_for_health(url: str, tray: subprocess.Popen[bytes]) -> dict[str, Any]:
-    deadline = time.monotonic() + HEALTHY_TIMEOUT_S
-    with httpx2.Client(timeout=1) as client:
-        while time.monotonic() < deadline:
-            if tray.poll() is not None:
-                raise AssertionError(f"the tray exited with {tray.returncode} before its server became healthy")
-            try:
-                response = client.get(url)
-                if response.status_code == 200:
-                    return dict(response.json())
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.1)  # polling a port with a bound
-    raise AssertionError(f"{url} did not answer within {HEALTHY_TIMEOUT_S} s")
 
 
 def _parent_of(pid: int) -> int:

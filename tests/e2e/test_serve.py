@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,14 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
 from tests.support.processes import (
+    INITIALIZE_AND_LIST_TOOLS,
     ROOT,
     SERVER_COMMAND,
     HttpServer,
     http_server,
     run_cli,
     server_env,
+    stdio_server,
 )
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
@@ -190,48 +194,62 @@ async def _until_upstream_started(simulator: RunningSimulator) -> None:
             await anyio.sleep(0.02)
 
 
+async def _until_logged(server: HttpServer, text: str) -> None:
+    """Wait (bounded) until the server's stderr says `text`."""
+    with anyio.fail_after(10):
+        while text not in server.stderr_text():
+            await anyio.sleep(0.02)
+
+
+async def _stop_during_a_call(
+    server: HttpServer, simulator: RunningSimulator, stop: Callable[[], Awaitable[None]]
+) -> Any:
+    """Start a chat, run `stop` once the call is in flight upstream, and return the call's result when it ends."""
+    outcome: dict[str, Any] = {}
+
+    async def call() -> None:
+        outcome["result"] = await _chat_over_http(server, "slow question")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await _until_upstream_started(simulator)
+        await stop()
+    return outcome["result"]
+
+
+async def _exit_code(server: HttpServer, within_s: float = 40) -> int:
+    return await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=within_s))
+
+
+def _stopper(server: HttpServer, *, close_stdin: bool = False, sigterm: bool = False) -> Callable[[], Awaitable[None]]:
+    """A stop request: the parent closing the server's stdin, SIGTERM, or (both) the one, then the other."""
+
+    async def stop() -> None:
+        if close_stdin:
+            assert server.process.stdin is not None
+            server.process.stdin.close()  # the parent is gone
+        if close_stdin and sigterm:
+            await _until_logged(server, "Stdin closed")
+        if sigterm:
+            server.process.send_signal(signal.SIGTERM)
+
+    return stop
+
+
 async def test_sigterm_lets_a_running_call_finish_before_the_server_exits(
     isolated_home: Path, simulator: RunningSimulator
 ) -> None:
     simulator.set_config(latency_ms=1500)
     with http_server(isolated_home, base_url=simulator.base_url, key=TEST_KEY) as server:
-        outcome: dict[str, Any] = {}
-
-        async def call() -> None:
-            outcome["result"] = await _chat_over_http(server, "slow question")
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(call)
-            await _until_upstream_started(simulator)
-            server.process.send_signal(signal.SIGTERM)
-        assert not outcome["result"].is_error
-        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        result = await _stop_during_a_call(server, simulator, _stopper(server, sigterm=True))
+        assert not result.is_error
+        assert await _exit_code(server) == 0
 
 
 def test_serve_writes_nothing_but_protocol_to_stdout(isolated_home: Path, simulator: RunningSimulator) -> None:
-    env = server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY)
-    request = (
-        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
-        '"clientInfo":{"name":"t","version":"1"}}}\n'
-        '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
-        '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
-    )
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "serve", "--debug"],
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin and process.stdout
-    process.stdin.write(request)
-    process.stdin.flush()
-    lines = [process.stdout.readline(), process.stdout.readline()]
+    process = stdio_server("--debug", env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY))
+    lines = _send_and_read_answers(process, 2)
     rest, err = process.communicate(timeout=30)  # closes stdin: the client is gone
-    import json
-
     for line in [*lines, *rest.splitlines()]:
         if line.strip():
             assert json.loads(line)["jsonrpc"] == "2.0"
@@ -256,12 +274,10 @@ async def test_a_second_sigterm_stops_at_once_without_waiting_for_running_calls(
             await _until_upstream_started(simulator)
             server.process.send_signal(signal.SIGTERM)
             # Two signals sent at once reach a process as one; send the second once the first was handled.
-            with anyio.fail_after(10):
-                while "Received SIGTERM" not in server.stderr_text():
-                    await anyio.sleep(0.02)
+            await _until_logged(server, "Received SIGTERM")
             server.process.send_signal(signal.SIGTERM)
             # Far less than the 20 s the call would need: the server did not wait for it.
-            code = await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=10))
+            code = await _exit_code(server, within_s=10)
             tg.cancel_scope.cancel()
         assert code == 0
         assert "Traceback" not in server.stderr_text()
@@ -288,18 +304,9 @@ async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_th
     with http_server(
         isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
     ) as server:
-        outcome: dict[str, Any] = {}
-
-        async def call() -> None:
-            outcome["result"] = await _chat_over_http(server, "slow question")
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(call)
-            await _until_upstream_started(simulator)
-            assert server.process.stdin is not None
-            server.process.stdin.close()  # the parent is gone
-        assert not outcome["result"].is_error
-        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        result = await _stop_during_a_call(server, simulator, _stopper(server, close_stdin=True))
+        assert not result.is_error
+        assert await _exit_code(server) == 0
         stderr = server.stderr_text()
         assert "Stdin closed (the parent process is gone): finishing 1 running call(s)" in stderr
         assert "Traceback" not in stderr
@@ -314,22 +321,9 @@ async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_c
     with http_server(
         isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
     ) as server:
-        outcome: dict[str, Any] = {}
-
-        async def call() -> None:
-            outcome["result"] = await _chat_over_http(server, "slow question")
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(call)
-            await _until_upstream_started(simulator)
-            assert server.process.stdin is not None
-            server.process.stdin.close()
-            with anyio.fail_after(10):
-                while "Stdin closed" not in server.stderr_text():
-                    await anyio.sleep(0.02)
-            server.process.send_signal(signal.SIGTERM)
-        assert not outcome["result"].is_error
-        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        result = await _stop_during_a_call(server, simulator, _stopper(server, close_stdin=True, sigterm=True))
+        assert not result.is_error
+        assert await _exit_code(server) == 0
         stderr = server.stderr_text()
     assert "Received SIGTERM while finishing running calls" in stderr
     assert "cancelling" not in stderr
@@ -346,40 +340,29 @@ async def test_without_exit_with_parent_closing_stdin_changes_nothing_in_http_mo
         assert not result.is_error
         assert server.process.poll() is None
         server.process.send_signal(signal.SIGTERM)
-        assert await anyio.to_thread.run_sync(lambda: server.process.wait(timeout=40)) == 0
+        assert await _exit_code(server) == 0
         stderr = server.stderr_text()
     assert "Received SIGTERM: finishing 0 running call(s)" in stderr
     assert "Stdin closed" not in stderr
 
 
 def test_exit_with_parent_leaves_stdin_to_the_protocol_in_stdio_mode(isolated_home: Path) -> None:
-    import json
-
-    request = (
-        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
-        '"clientInfo":{"name":"t","version":"1"}}}\n'
-        '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
-        '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
-    )
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "serve", "--simulate", "--exit-with-parent"],
-        env=server_env(isolated_home),
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin and process.stdout
-    process.stdin.write(request)
-    process.stdin.flush()
+    process = stdio_server("--simulate", "--exit-with-parent", env=server_env(isolated_home))
     # Every request reached the protocol (a stdin watcher would have swallowed some): both get answers.
-    answers = [json.loads(process.stdout.readline()), json.loads(process.stdout.readline())]
+    answers = [json.loads(line) for line in _send_and_read_answers(process, 2)]
     _, err = process.communicate(timeout=30)  # closes stdin: the client is gone, and stdio ends as always
     assert [answer.get("id") for answer in answers] == [1, 2]
     assert any(tool["name"] == "chat" for tool in answers[1]["result"]["tools"])
     assert process.returncode == 0, err
     assert "Stdin closed" not in err
+
+
+def _send_and_read_answers(process: subprocess.Popen[str], count: int) -> list[str]:
+    """Write a client's first requests (initialize, tools/list) to a stdio server and read `count` lines back."""
+    assert process.stdin and process.stdout
+    process.stdin.write(INITIALIZE_AND_LIST_TOOLS)
+    process.stdin.flush()
+    return [process.stdout.readline() for _ in range(count)]
 
 
 def test_serve_help_documents_exit_with_parent(isolated_home: Path) -> None:

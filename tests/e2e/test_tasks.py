@@ -22,7 +22,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.support.processes import ROOT, SERVER_COMMAND, http_server, server_env
+from tests.support.processes import ROOT, SERVER_COMMAND, http_server, run_program, server_env, stdio_server
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 CHAT_PATH = "/v1/chat/completions"
@@ -47,16 +47,7 @@ class StdioPeer:
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self._log = log.open("a", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [*SERVER_COMMAND, "serve"],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            encoding="utf-8",
-        )
+        self.process = stdio_server(env=env, stderr=self._log)
         self._incoming: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name="stdio-peer", daemon=True)
         self._reader.start()
@@ -347,9 +338,7 @@ def test_the_mcp_inspector_runs_chat_as_a_task_and_lists_it(tmp_path: Path) -> N
     base = {**os.environ, "HOME": str(tmp_path), "MCP_INSPECTOR_SECRET_STORE": "file"}
 
     def mcpdo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(NODE), str(MCPDO), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        return run_program([str(NODE), str(MCPDO)], *args, env=env, timeout=120)
 
     exports = mcpdo("private", env=base).stdout
     private = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if "=" in line)

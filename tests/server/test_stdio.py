@@ -6,26 +6,21 @@ import asyncio
 import gc
 import io
 import json
-import subprocess
+import logging
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from grok_mcp.app import build_server
 from grok_mcp.config import Settings
 from grok_mcp.hosting import startup
-from grok_mcp.hosting.stdio import _PipeLines
+from grok_mcp.hosting.stdio import _PipeLines, protocol_server
+from mcp.server.mcpserver import MCPServer
 
-from tests.support.processes import ROOT, SERVER_COMMAND, server_env
+from tests.support.processes import INITIALIZE_AND_LIST_TOOLS, run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio
-
-INITIALIZE = (
-    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
-    '"clientInfo":{"name":"t","version":"1"}}}\n'
-    '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
-    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
-)
 
 
 async def _lines(data: bytes, *, limit: int) -> list[str]:
@@ -45,6 +40,23 @@ async def test_a_line_longer_than_the_limit_is_dropped_and_the_next_one_still_ar
     assert lines == ["\n", '{"ok":true}\n']
 
 
+def test_the_installed_sdk_still_lets_the_pipe_transport_reach_the_protocol_server() -> None:
+    assert protocol_server(MCPServer("probe")) is not None, (
+        f"mcp {version('mcp')} has no MCPServer._lowlevel_server: grok_mcp.hosting.stdio.protocol_server needs "
+        "another way to run the server on the event loop's pipes, or every stdio call pays for worker threads"
+    )
+
+
+def test_an_sdk_without_the_protocol_server_is_served_by_its_own_transport_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = MCPServer("probe")
+    del server._lowlevel_server  # pyright: ignore[reportPrivateUsage] - what a later SDK may look like
+    with caplog.at_level(logging.WARNING, logger="grok_mcp.hosting.stdio"):
+        assert protocol_server(server) is None
+    assert "slower transport" in caplog.text
+
+
 def _answers(stdout: str) -> set[int]:
     return {message["id"] for message in map(json.loads, stdout.splitlines()) if "id" in message}
 
@@ -53,18 +65,10 @@ def test_stdin_from_a_file_is_served_by_the_sdk_transport(
     isolated_home: Path, simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     requests = tmp_path / "requests.jsonl"
-    requests.write_text(INITIALIZE, encoding="utf-8")
+    requests.write_text(INITIALIZE_AND_LIST_TOOLS, encoding="utf-8")
     with requests.open("rb") as stdin:
-        done = subprocess.run(
-            [*SERVER_COMMAND, "serve", "--debug"],
-            env=server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY),
-            cwd=ROOT,
-            stdin=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        env = server_env(isolated_home, base_url=simulator.base_url, key=TEST_KEY)
+        done = run_cli("serve", "--debug", env=env, stdin=stdin)
     assert done.returncode == 0, done.stderr
     assert "pipe transports" not in done.stderr
     assert 1 in _answers(done.stdout)  # the end of the file ends the session, maybe before later answers

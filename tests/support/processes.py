@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import httpx2
 
@@ -39,18 +40,50 @@ def server_env(home: Path, *, base_url: str | None = None, key: str | None = Non
     return env
 
 
-def run_cli(
-    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
+INITIALIZE_AND_LIST_TOOLS = (
+    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},'
+    '"clientInfo":{"name":"t","version":"1"}}}\n'
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}\n'
+    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n'
+)
+"""What an MCP client writes first over stdio: initialize (id 1), the initialized notification, tools/list (id 2)."""
+
+
+def run_program(
+    command: list[str], *args: str, env: dict[str, str], stdin: str | IO[bytes] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
+    """Run `command` with `args` to its end and capture its output; `stdin` is text to send or a file to read."""
     return subprocess.run(
-        [*SERVER_COMMAND, *args],
+        [*command, *args],
         env=env,
         cwd=ROOT,
-        input=stdin,
+        input=stdin if isinstance(stdin, str) else None,
+        stdin=None if isinstance(stdin, str) else stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def run_cli(
+    *args: str, env: dict[str, str], stdin: str | IO[bytes] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `grok-mcp` from this checkout with `args` (see run_program)."""
+    return run_program(SERVER_COMMAND, *args, env=env, stdin=stdin, timeout=timeout)
+
+
+def stdio_server(*args: str, env: dict[str, str], stderr: int | IO[str] = subprocess.PIPE) -> subprocess.Popen[str]:
+    """A real `grok-mcp serve` on pipes, as an MCP client starts it; closing its stdin tells it the client is gone."""
+    return subprocess.Popen(
+        [*SERVER_COMMAND, "serve", *args],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        encoding="utf-8",
     )
 
 
@@ -73,15 +106,19 @@ class HttpServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_for_health(root: str, process: subprocess.Popen[str], *, timeout: float = 20) -> None:
+def wait_for_health(
+    root: str, process: subprocess.Popen[Any], *, timeout: float = 20, who: str = "the server"
+) -> dict[str, Any]:
+    """Wait (polling, with a bound) until `root`/healthz answers 200; its JSON. Fails if `process` exits first."""
     deadline = time.monotonic() + timeout
     with httpx2.Client(timeout=1) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited with {process.returncode} before it became healthy")
+                raise AssertionError(f"{who} exited with {process.returncode} before {root}/healthz answered")
             try:
-                if client.get(f"{root}/healthz").status_code == 200:
-                    return
+                response = client.get(f"{root}/healthz")
+                if response.status_code == 200:
+                    return dict(response.json())
             except httpx2.TransportError:
                 pass
             time.sleep(0.05)  # polling a port with a bound, not waiting for time to pass

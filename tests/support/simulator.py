@@ -6,7 +6,6 @@ starts from a reset one: no faults, no request log, no stored responses, default
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 import httpx2
 import pytest
 import uvicorn
+from grok_mcp.hosting.sockets import bind_loopback
 from grok_mcp.simulator import SimulatorConfig, create_app
 from starlette.types import ASGIApp as ASGIApplication
 
@@ -67,11 +67,7 @@ class AppThread:
     """uvicorn serving an ASGI app (the simulator, a test proxy) from a pre-bound socket in a daemon thread."""
 
     def __init__(self, app: ASGIApplication, name: str = "xai-simulator") -> None:
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP, and
-        # without it every keep-alive response waits ~40 ms for a delayed ACK.
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(128)
+        self.socket = bind_loopback()  # TCP_NODELAY-ready, as the servers bind theirs
         self.port: int = self.socket.getsockname()[1]
         self.server = uvicorn.Server(
             uvicorn.Config(

@@ -10,6 +10,7 @@ import anyio
 import uvicorn
 
 from grok_mcp.hosting.sockets import bind_loopback
+from grok_mcp.hosting.uvicorn_serve import serve_without_signals
 from grok_mcp.simulator import SimulatorConfig, create_app
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ async def embedded_simulator(config: SimulatorConfig | None = None) -> AsyncGene
         )
     )
     async with anyio.create_task_group() as tg:
-        # _serve is uvicorn's serve() without its signal capture: the host process owns the signals.
-        tg.start_soon(server._serve, [sock])  # pyright: ignore[reportPrivateUsage]
+        tg.start_soon(serve_without_signals, server, [sock])  # the host process owns the signals
         with anyio.fail_after(10):
             while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
                 await anyio.sleep(0.005)

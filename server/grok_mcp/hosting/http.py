@@ -31,6 +31,7 @@ from grok_mcp.errors import ConfigError, GrokMCPError, PortInUseError
 from grok_mcp.hosting.parent import wait_for_stdin_eof
 from grok_mcp.hosting.shutdown import GRACEFUL_SHUTDOWN_S, drain_on_signal
 from grok_mcp.hosting.sockets import bind_loopback
+from grok_mcp.hosting.uvicorn_serve import serve_without_signals
 from grok_mcp.secrets import get_api_key
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ async def run_http(settings: Settings, token: str, *, exit_with_parent: bool = F
                     # We own the signals, not uvicorn: its handler makes sse-starlette end every open stream
                     # at once, cutting off calls in flight. We drain them first, then stop uvicorn.
                     tg.start_soon(partial(drain_on_signal, context, stop, parent_gone=parent_gone))
-                await uv._serve(sockets=[sock])  # pyright: ignore[reportPrivateUsage]
+                await serve_without_signals(uv, [sock])
                 tg.cancel_scope.cancel()
     finally:
         sock.close()

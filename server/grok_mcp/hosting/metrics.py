@@ -52,47 +52,31 @@ class Metrics:
         Gauge(
             "grok_mcp_tool_calls_in_flight", "Tool calls running now (jobs included).", registry=self.registry
         ).set_function(inflight)
-        self._calls = Counter(
-            "grok_mcp_tool_calls",
-            "Tool calls that ended, by tool and outcome.",
-            ["tool", "outcome"],
-            registry=self.registry,
+        self._calls = self._counter(
+            "grok_mcp_tool_calls", "Tool calls that ended, by tool and outcome.", "tool", "outcome"
         )
-        self._call_seconds = Histogram(
-            "grok_mcp_tool_call_duration_seconds",
-            "How long tool calls took, by tool.",
-            ["tool"],
-            buckets=_DURATION_BUCKETS,
-            registry=self.registry,
+        self._call_seconds = self._histogram(
+            "grok_mcp_tool_call_duration_seconds", "How long tool calls took, by tool.", "tool"
         )
-        self._upstream = Counter(
-            "grok_mcp_upstream_requests",
-            "Requests to xAI, by model and HTTP status class.",
-            ["model", "status"],
-            registry=self.registry,
+        self._upstream = self._counter(
+            "grok_mcp_upstream_requests", "Requests to xAI, by model and HTTP status class.", "model", "status"
         )
-        self._upstream_seconds = Histogram(
-            "grok_mcp_upstream_request_duration_seconds",
-            "How long requests to xAI took, by model.",
-            ["model"],
-            buckets=_DURATION_BUCKETS,
-            registry=self.registry,
+        self._upstream_seconds = self._histogram(
+            "grok_mcp_upstream_request_duration_seconds", "How long requests to xAI took, by model.", "model"
         )
-        self._cached = Counter(
+        self._cached = self._counter(
             "grok_mcp_cached_answers",
             "Answers served from the response cache or shared with an identical call in flight, by tool.",
-            ["tool"],
-            registry=self.registry,
+            "tool",
         )
-        self._tokens = Counter(
-            "grok_mcp_tokens", "Tokens billed by xAI, by model and type.", ["model", "type"], registry=self.registry
-        )
-        self._cost = Counter(
-            "grok_mcp_cost_usd",
-            "What requests to xAI cost, in US dollars, by model.",
-            ["model"],
-            registry=self.registry,
-        )
+        self._tokens = self._counter("grok_mcp_tokens", "Tokens billed by xAI, by model and type.", "model", "type")
+        self._cost = self._counter("grok_mcp_cost_usd", "What requests to xAI cost, in US dollars, by model.", "model")
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, *labels: str) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=_DURATION_BUCKETS, registry=self.registry)
 
     def observe_call(self, tool: str, *, ok: bool, seconds: float) -> None:
         """One tool call ended."""

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grok_mcp.simulator import batches, chat, control, images, info, responses
 from grok_mcp.simulator.config import SimulatorConfig
-from grok_mcp.simulator.gateway import RECORD_SCOPE_KEY, endpoint
+from grok_mcp.simulator.gateway import RECORD_SCOPE_KEY, EndpointKind, Handler, endpoint
 from grok_mcp.simulator.state import SimulatorState
 from grok_mcp.simulator.streaming import quiet_dropped_connections
 from grok_mcp.simulator.wire import XAIFailure
@@ -68,55 +68,49 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     return failure.to_response()
 
 
-def _routes() -> list[Route]:
-    text, image, listing = "text", "image", "info"
+def _xai(
+    method: str,
+    path: str,
+    handler: Handler,
+    kind: EndpointKind,
+    *,
+    json_body: bool = False,
+    allow_blocked: bool = False,
+) -> Route:
+    """A `/v1` route: the handler behind the gateway (body, faults, key check, rate-limit headers)."""
+    return Route(path, endpoint(handler, kind=kind, json_body=json_body, allow_blocked=allow_blocked), methods=[method])
+
+
+def _xai_routes() -> list[Route]:
     return [
-        Route(
-            "/v1/chat/completions",
-            endpoint(chat.chat_completions, kind=text, json_body=True),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/chat/deferred-completion/{request_id}",
-            endpoint(chat.deferred_completion, kind=text),
-            methods=["GET"],
-        ),
-        Route("/v1/responses", endpoint(responses.create_response, kind=text, json_body=True), methods=["POST"]),
-        Route("/v1/responses/{response_id}", endpoint(responses.get_response, kind=listing), methods=["GET"]),
-        Route(
-            "/v1/responses/{response_id}",
-            endpoint(responses.delete_response, kind=listing),
-            methods=["DELETE"],
-        ),
-        Route("/v1/models", endpoint(info.list_models, kind=listing), methods=["GET"]),
-        Route("/v1/models/{model_id:path}", endpoint(info.get_model, kind=listing), methods=["GET"]),
-        Route("/v1/language-models", endpoint(info.list_language_models, kind=listing), methods=["GET"]),
-        Route(
-            "/v1/language-models/{model_id:path}",
-            endpoint(info.get_language_model, kind=listing),
-            methods=["GET"],
-        ),
-        Route("/v1/image-generation-models", endpoint(info.list_image_models, kind=listing), methods=["GET"]),
-        Route(
-            "/v1/image-generation-models/{model_id:path}",
-            endpoint(info.get_image_model, kind=listing),
-            methods=["GET"],
-        ),
-        Route("/v1/images/generations", endpoint(images.generate, kind=image, json_body=True), methods=["POST"]),
-        Route("/v1/tokenize-text", endpoint(info.tokenize_text, kind=text, json_body=True), methods=["POST"]),
-        Route("/v1/api-key", endpoint(info.api_key_info, kind=listing, allow_blocked=True), methods=["GET"]),
+        _xai("POST", "/v1/chat/completions", chat.chat_completions, "text", json_body=True),
+        _xai("GET", "/v1/chat/deferred-completion/{request_id}", chat.deferred_completion, "text"),
+        _xai("POST", "/v1/responses", responses.create_response, "text", json_body=True),
+        _xai("GET", "/v1/responses/{response_id}", responses.get_response, "info"),
+        _xai("DELETE", "/v1/responses/{response_id}", responses.delete_response, "info"),
+        _xai("GET", "/v1/models", info.list_models, "info"),
+        _xai("GET", "/v1/models/{model_id:path}", info.get_model, "info"),
+        _xai("GET", "/v1/language-models", info.list_language_models, "info"),
+        _xai("GET", "/v1/language-models/{model_id:path}", info.get_language_model, "info"),
+        _xai("GET", "/v1/image-generation-models", info.list_image_models, "info"),
+        _xai("GET", "/v1/image-generation-models/{model_id:path}", info.get_image_model, "info"),
+        _xai("POST", "/v1/images/generations", images.generate, "image", json_body=True),
+        _xai("POST", "/v1/tokenize-text", info.tokenize_text, "text", json_body=True),
+        _xai("GET", "/v1/api-key", info.api_key_info, "info", allow_blocked=True),
         # The colon route comes first: `{batch_id}` alone would also match `batch_…:cancel`.
-        Route("/v1/batches/{batch_id}:cancel", endpoint(batches.cancel_batch, kind=listing), methods=["POST"]),
-        Route("/v1/batches", endpoint(batches.create_batch, kind=listing, json_body=True), methods=["POST"]),
-        Route("/v1/batches", endpoint(batches.list_batches, kind=listing), methods=["GET"]),
-        Route("/v1/batches/{batch_id}", endpoint(batches.get_batch, kind=listing), methods=["GET"]),
-        Route(
-            "/v1/batches/{batch_id}/requests",
-            endpoint(batches.add_requests, kind=listing, json_body=True),
-            methods=["POST"],
-        ),
-        Route("/v1/batches/{batch_id}/requests", endpoint(batches.list_requests, kind=listing), methods=["GET"]),
-        Route("/v1/batches/{batch_id}/results", endpoint(batches.results, kind=listing), methods=["GET"]),
+        _xai("POST", "/v1/batches/{batch_id}:cancel", batches.cancel_batch, "info"),
+        _xai("POST", "/v1/batches", batches.create_batch, "info", json_body=True),
+        _xai("GET", "/v1/batches", batches.list_batches, "info"),
+        _xai("GET", "/v1/batches/{batch_id}", batches.get_batch, "info"),
+        _xai("POST", "/v1/batches/{batch_id}/requests", batches.add_requests, "info", json_body=True),
+        _xai("GET", "/v1/batches/{batch_id}/requests", batches.list_requests, "info"),
+        _xai("GET", "/v1/batches/{batch_id}/results", batches.results, "info"),
+    ]
+
+
+def _control_routes() -> list[Route]:
+    """The `/_sim` control API that tests and benchmarks drive; no key needed."""
+    return [
         Route("/_sim/in-flight", control.in_flight, methods=["GET"]),
         Route("/_sim/faults", control.add_faults, methods=["POST"]),
         Route("/_sim/faults", control.list_faults, methods=["GET"]),
@@ -138,7 +132,7 @@ async def _lifespan(app: Starlette) -> AsyncGenerator[None]:
 def create_app(config: SimulatorConfig | None = None) -> Starlette:
     """The simulated xAI API as a Starlette app; its state lives on `app.state.simulator`."""
     app = Starlette(
-        routes=_routes(),
+        routes=[*_xai_routes(), *_control_routes()],
         middleware=[Middleware(SimulatorMarks)],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=_lifespan,

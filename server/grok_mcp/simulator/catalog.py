@@ -6,7 +6,7 @@ uses; image prices are ticks per image. They follow the late-2026 list in refere
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Literal, TypeVar
@@ -21,15 +21,22 @@ def _epoch(day: str) -> int:
 
 
 @dataclass(frozen=True)
+class TokenPrices:
+    """What a language model's tokens cost, in ticks per token; the long-context tier costs twice as much."""
+
+    prompt: int
+    cached: int
+    completion: int
+
+
+@dataclass(frozen=True)
 class LanguageModel:
     """A chat model with its prices (ticks per token) and the parameters it accepts."""
 
     id: str
     created: int
     context: int
-    prompt_price: int
-    cached_price: int
-    completion_price: int
+    prices: TokenPrices
     aliases: tuple[str, ...] = ()
     image_input: bool = True
     long_context_threshold: int | None = 200_000
@@ -45,25 +52,21 @@ class LanguageModel:
 
     def to_json(self) -> dict[str, object]:
         """The entry as `/v1/language-models` shows it (plus `max_prompt_length`, as images have)."""
-        entry: dict[str, object] = {
-            "id": self.id,
-            "fingerprint": self.fingerprint,
-            "created": self.created,
-            "object": "model",
-            "owned_by": "xai",
+        prices = self.prices
+        entry: dict[str, object] = _listed(self.id, self.created, fingerprint=self.fingerprint) | {
             "version": "1.0",
             "input_modalities": ["text", "image"] if self.image_input else ["text"],
             "output_modalities": ["text"],
-            "prompt_text_token_price": self.prompt_price,
-            "cached_prompt_text_token_price": self.cached_price,
-            "prompt_image_token_price": self.prompt_price if self.image_input else 0,
-            "completion_text_token_price": self.completion_price,
+            "prompt_text_token_price": prices.prompt,
+            "cached_prompt_text_token_price": prices.cached,
+            "prompt_image_token_price": prices.prompt if self.image_input else 0,
+            "completion_text_token_price": prices.completion,
         }
         if self.long_context_threshold is not None:
             entry |= {
-                "prompt_text_token_price_long_context": 2 * self.prompt_price,
-                "cached_prompt_text_token_price_long_context": 2 * self.cached_price,
-                "completion_text_token_price_long_context": 2 * self.completion_price,
+                "prompt_text_token_price_long_context": 2 * prices.prompt,
+                "cached_prompt_text_token_price_long_context": 2 * prices.cached,
+                "completion_text_token_price_long_context": 2 * prices.completion,
                 "long_context_threshold": self.long_context_threshold,
             }
         entry |= {
@@ -87,13 +90,9 @@ class ImageModel:
 
     def to_json(self) -> dict[str, object]:
         """The entry as `/v1/image-generation-models` shows it."""
-        return {
-            "id": self.id,
-            "fingerprint": self.fingerprint,
-            "max_prompt_length": self.max_prompt_length,
-            "created": self.created,
-            "object": "model",
-            "owned_by": "xai",
+        return _listed(
+            self.id, self.created, fingerprint=self.fingerprint, max_prompt_length=self.max_prompt_length
+        ) | {
             "version": "1.0",
             "input_modalities": ["text", "image"],
             "output_modalities": ["image"],
@@ -102,107 +101,89 @@ class ImageModel:
         }
 
 
+def _listed(model_id: str, created: int, **first: object) -> dict[str, object]:
+    """The fields every model listing starts with, in xAI's order (`first` goes between id and created)."""
+    return {"id": model_id, **first, "created": created, "object": "model", "owned_by": "xai"}
+
+
 @dataclass(frozen=True)
 class RetiredModel:
     """A model xAI switched off: rejected as deprecated, or redirected to its replacement."""
 
     id: str
     retired_on: str
-    replacement: str
     aliases: tuple[str, ...] = ()
     redirect_effort: Effort = "low"
+    replacement: str = REDIRECT_TARGET
 
 
 _ALL_EFFORTS: tuple[Effort, ...] = ("low", "medium", "high", "xhigh")
 
+# The price tiers of reference/xai-api.md §7.4, per 1M tokens: input / cached / output.
+_GROK_4_5_PRICES = TokenPrices(prompt=20_000, cached=5_000, completion=60_000)  # $2.00 / $0.50 / $6.00
+_GROK_4_3_PRICES = TokenPrices(prompt=12_500, cached=2_000, completion=25_000)  # $1.25 / $0.20 / $2.50
+
+_GROK_4_7 = LanguageModel(
+    id="grok-4.7",
+    created=_epoch("2026-09-21"),
+    context=500_000,
+    prices=_GROK_4_5_PRICES,
+    efforts=_ALL_EFFORTS,
+    default_effort="high",
+    fingerprint="fp_47c3a91e02",
+)
+_GROK_4_20 = LanguageModel(
+    id="grok-4.20-0309-reasoning",
+    created=_epoch("2026-03-09"),
+    context=1_000_000,
+    prices=_GROK_4_3_PRICES,
+    aliases=("grok-4.20", "grok-4.20-reasoning", "grok-4.20-reasoning-latest", "grok-4.20-0309"),
+    default_effort="medium",
+    fingerprint="fp_420a77e5c1",
+)
+
+# A sibling of the same release is written as what sets it apart from its elder (the reference says "same").
 LANGUAGE_MODELS: tuple[LanguageModel, ...] = (
-    LanguageModel(
-        id="grok-4.7",
-        created=_epoch("2026-09-21"),
-        context=500_000,
-        prompt_price=20_000,
-        cached_price=5_000,
-        completion_price=60_000,
-        efforts=_ALL_EFFORTS,
-        default_effort="high",
-        fingerprint="fp_47c3a91e02",
-    ),
-    LanguageModel(
-        id="grok-4.6",
-        created=_epoch("2026-08-10"),
-        context=500_000,
-        prompt_price=20_000,
-        cached_price=5_000,
-        completion_price=60_000,
-        efforts=_ALL_EFFORTS,
-        default_effort="high",
-        fingerprint="fp_46b8d02f11",
-    ),
-    LanguageModel(
+    _GROK_4_7,
+    replace(_GROK_4_7, id="grok-4.6", created=_epoch("2026-08-10"), fingerprint="fp_46b8d02f11"),
+    replace(
+        _GROK_4_7,
         id="grok-4.5",
         created=_epoch("2026-07-08"),
-        context=500_000,
-        prompt_price=20_000,
-        cached_price=5_000,
-        completion_price=60_000,
         aliases=("grok-4.5-latest",),
-        efforts=_ALL_EFFORTS,
-        default_effort="high",
         fingerprint="fp_45e1f7c3a8",
     ),
     LanguageModel(
         id="grok-4.3",
         created=1776384000,
         context=1_000_000,
-        prompt_price=12_500,
-        cached_price=2_000,
-        completion_price=25_000,
+        prices=_GROK_4_3_PRICES,
         aliases=("grok-4.3-latest",),
         efforts=("none", *_ALL_EFFORTS),
         default_effort="low",
         fingerprint="fp_0a1b2c3d4e",
     ),
-    LanguageModel(
-        id="grok-4.20-0309-reasoning",
-        created=_epoch("2026-03-09"),
-        context=1_000_000,
-        prompt_price=12_500,
-        cached_price=2_000,
-        completion_price=25_000,
-        aliases=("grok-4.20", "grok-4.20-reasoning", "grok-4.20-reasoning-latest", "grok-4.20-0309"),
-        default_effort="medium",
-        fingerprint="fp_420a77e5c1",
-    ),
-    LanguageModel(
+    _GROK_4_20,
+    replace(
+        _GROK_4_20,
         id="grok-4.20-0309-non-reasoning",
-        created=_epoch("2026-03-09"),
-        context=1_000_000,
-        prompt_price=12_500,
-        cached_price=2_000,
-        completion_price=25_000,
         aliases=("grok-4.20-non-reasoning", "grok-4.20-non-reasoning-latest"),
         is_reasoning=False,
+        default_effort="none",
         fingerprint="fp_420b31d9f4",
     ),
-    LanguageModel(
+    replace(
+        _GROK_4_20,
         id="grok-4.20-multi-agent-0309",
-        created=_epoch("2026-03-09"),
-        context=1_000_000,
-        prompt_price=12_500,
-        cached_price=2_000,
-        completion_price=25_000,
         aliases=("grok-4.20-multi-agent", "grok-4.20-multi-agent-latest"),
         efforts=_ALL_EFFORTS,
-        default_effort="medium",
         fingerprint="fp_420c5be806",
     ),
     LanguageModel(
         id="grok-build-0.1",
         created=_epoch("2026-04-16"),
         context=256_000,
-        prompt_price=10_000,
-        cached_price=2_000,
-        completion_price=20_000,
+        prices=TokenPrices(prompt=10_000, cached=2_000, completion=20_000),
         default_effort="medium",
         fingerprint="fp_b01d7e2a90",
     ),
@@ -210,9 +191,7 @@ LANGUAGE_MODELS: tuple[LanguageModel, ...] = (
         id="grok-3-mini",
         created=1743724800,
         context=131_072,
-        prompt_price=3_000,
-        cached_price=750,
-        completion_price=5_000,
+        prices=TokenPrices(prompt=3_000, cached=750, completion=5_000),
         aliases=(
             "grok-3-mini-latest",
             "grok-3-mini-beta",
@@ -244,57 +223,31 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
     ),
 )
 
+# reference/xai-api.md §7.5: every retired language model redirects to REDIRECT_TARGET when redirects are on.
 RETIRED_MODELS: tuple[RetiredModel, ...] = (
-    RetiredModel("grok-4-0709", "2026-05-15", REDIRECT_TARGET, ("grok-4", "grok-4-latest")),
-    RetiredModel(
-        "grok-4-fast-reasoning",
-        "2026-05-15",
-        REDIRECT_TARGET,
-        ("grok-4-fast", "grok-4-fast-reasoning-latest"),
-    ),
-    RetiredModel(
-        "grok-4-fast-non-reasoning",
-        "2026-05-15",
-        REDIRECT_TARGET,
-        ("grok-4-fast-non-reasoning-latest",),
-        redirect_effort="none",
-    ),
-    RetiredModel(
-        "grok-4-1-fast-reasoning",
-        "2026-05-15",
-        REDIRECT_TARGET,
-        ("grok-4-1-fast", "grok-4-1-fast-reasoning-latest"),
-    ),
-    RetiredModel(
-        "grok-4-1-fast-non-reasoning",
-        "2026-05-15",
-        REDIRECT_TARGET,
-        ("grok-4-1-fast-non-reasoning-latest",),
-        redirect_effort="none",
-    ),
-    RetiredModel("grok-code-fast-1", "2026-05-15", REDIRECT_TARGET, ("grok-code-fast", "grok-code-fast-1-0825")),
+    RetiredModel("grok-4-0709", "2026-05-15", ("grok-4", "grok-4-latest")),
+    RetiredModel("grok-4-fast-reasoning", "2026-05-15", ("grok-4-fast", "grok-4-fast-reasoning-latest")),
+    RetiredModel("grok-4-fast-non-reasoning", "2026-05-15", ("grok-4-fast-non-reasoning-latest",), "none"),
+    RetiredModel("grok-4-1-fast-reasoning", "2026-05-15", ("grok-4-1-fast", "grok-4-1-fast-reasoning-latest")),
+    RetiredModel("grok-4-1-fast-non-reasoning", "2026-05-15", ("grok-4-1-fast-non-reasoning-latest",), "none"),
+    RetiredModel("grok-code-fast-1", "2026-05-15", ("grok-code-fast", "grok-code-fast-1-0825")),
     RetiredModel(
         "grok-3",
         "2026-05-15",
-        REDIRECT_TARGET,
         ("grok-3-latest", "grok-3-beta", "grok-3-fast", "grok-3-fast-latest", "grok-3-fast-beta"),
-        redirect_effort="none",
+        "none",
     ),
-    RetiredModel("grok-2-1212", "2026-03-01", REDIRECT_TARGET, ("grok-2", "grok-2-latest"), redirect_effort="none"),
-    RetiredModel(
-        "grok-2-vision-1212",
-        "2026-03-01",
-        REDIRECT_TARGET,
-        ("grok-2-vision", "grok-2-vision-latest"),
-        redirect_effort="none",
-    ),
-    RetiredModel("grok-beta", "2025-09-15", REDIRECT_TARGET, redirect_effort="none"),
-    RetiredModel("grok-vision-beta", "2025-09-15", REDIRECT_TARGET, redirect_effort="none"),
+    RetiredModel("grok-2-1212", "2026-03-01", ("grok-2", "grok-2-latest"), "none"),
+    RetiredModel("grok-2-vision-1212", "2026-03-01", ("grok-2-vision", "grok-2-vision-latest"), "none"),
+    RetiredModel("grok-beta", "2025-09-15", redirect_effort="none"),
+    RetiredModel("grok-vision-beta", "2025-09-15", redirect_effort="none"),
 )
 
 RETIRED_IMAGE_MODELS: tuple[RetiredModel, ...] = (
-    RetiredModel("grok-imagine-image-pro", "2026-05-15", "grok-imagine-image-quality"),
-    RetiredModel("grok-2-image-1212", "2026-03-01", "grok-imagine-image", ("grok-2-image", "grok-2-image-latest")),
+    RetiredModel("grok-imagine-image-pro", "2026-05-15", replacement="grok-imagine-image-quality"),
+    RetiredModel(
+        "grok-2-image-1212", "2026-03-01", ("grok-2-image", "grok-2-image-latest"), replacement="grok-imagine-image"
+    ),
 )
 
 
@@ -356,18 +309,10 @@ class Catalog:
         if language is not None:
             full = language.to_json()
             price_fields = {k: v for k, v in full.items() if "price" in k or k == "long_context_threshold"}
-            return {"id": language.id, "created": language.created, "object": "model", "owned_by": "xai"} | (
-                price_fields
-            )
+            return _listed(language.id, language.created) | price_fields
         image = self.image_model(name)
         if image is not None:
-            return {
-                "id": image.id,
-                "created": image.created,
-                "object": "model",
-                "owned_by": "xai",
-                "image_price": image.image_price,
-            }
+            return _listed(image.id, image.created) | {"image_price": image.image_price}
         return None
 
     def all_ids(self) -> list[str]:

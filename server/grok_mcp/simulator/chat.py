@@ -166,11 +166,28 @@ def choose_tool_call(
         chosen = matches[0]
     elif tool_choice != "required" and not prompt.awaits_answer_to_user:
         return None
-    parameters = chosen.get("parameters")
+    return call_function(chosen, prompt, request_seed)
+
+
+def call_function(function: dict[str, Any], prompt: Prompt, seed: str) -> SimulatedToolCall:
+    """The model's call of `function`: arguments filled from its schema and the question, an id derived from `seed`."""
+    parameters = function.get("parameters")
     schema = cast(dict[str, Any], parameters) if isinstance(parameters, dict) else {"type": "object"}
-    arguments = fill(schema, summarize(prompt.question, 8))
-    name = str(chosen["name"])
-    return SimulatedToolCall(_call_id(f"{request_seed}:{name}"), name, json.dumps(arguments, ensure_ascii=False))
+    arguments = json.dumps(fill(schema, summarize(prompt.question, 8)), ensure_ascii=False)
+    name = str(function["name"])
+    return SimulatedToolCall(_call_id(f"{seed}:{name}"), name, arguments)
+
+
+def write_answer(model: LanguageModel, prompt: Prompt, output: OutputFormat, *, bad_json: bool, choice: int = 0) -> str:
+    """The visible answer in the requested shape; with `bad_json`, structured output arrives as broken JSON."""
+    question = prompt.question
+    if output.kind == "text":
+        return answer_text(model.id, question, images=prompt.images, tool_result=prompt.tool_result, choice=choice)
+    if output.kind == "json_schema":
+        text = json_schema_text(output.schema, question)
+    else:
+        text = json_object_text(model.id, question)
+    return broken_json(text) if bad_json else text
 
 
 def compose_choice(
@@ -187,16 +204,7 @@ def compose_choice(
     reasoning = reasoning_text(model.id, prompt.question) if model.shows_reasoning else None
     if tool_call is not None:
         return Choice("", "tool_calls", reasoning, (tool_call,))
-    if output.kind == "json_schema":
-        text = json_schema_text(output.schema, prompt.question)
-    elif output.kind == "json_object":
-        text = json_object_text(model.id, prompt.question)
-    else:
-        text = answer_text(
-            model.id, prompt.question, images=prompt.images, tool_result=prompt.tool_result, choice=index
-        )
-    if bad_json and output.kind != "text":
-        text = broken_json(text)
+    text = write_answer(model, prompt, output, bad_json=bad_json, choice=index)
     if max_tokens is not None and count_tokens(text) > max_tokens:
         return Choice(truncate(text, max_tokens), "length", reasoning)
     return Choice(text, "stop", reasoning)
@@ -265,18 +273,23 @@ def plan_chat(exchange: Exchange) -> ChatPlan:
         )
         for i in range(n)
     ]
-    cache_scope = f"{exchange.key.fingerprint}:{model.id}"
+    usage = _billed(exchange, model, prompt, choices, reasoning_tokens(effort) * n)
+    return ChatPlan(model, choices, usage, stream, include_usage, deferred)
+
+
+def _billed(exchange: Exchange, model: LanguageModel, prompt: Prompt, choices: list[Choice], reasoning: int) -> Usage:
+    """The usage of the answer, with the prompt's cached prefix; the first choice extends the cache."""
+    cache_scope = exchange.cache_scope(model.id)
     cached = exchange.state.prompt_cache.cached_tokens(cache_scope, prompt.segments())
     exchange.state.prompt_cache.remember(cache_scope, [*prompt.segments(), answer_turn(choices[0]).segment()])
-    usage = bill(
+    return bill(
         model,
         text_tokens=prompt.text_tokens,
         image_tokens=prompt.image_tokens,
         cached_tokens=cached,
         completion_tokens=sum(choice.completion_tokens for choice in choices),
-        reasoning_tokens=reasoning_tokens(effort) * n,
+        reasoning_tokens=reasoning,
     )
-    return ChatPlan(model, choices, usage, stream, include_usage, deferred)
 
 
 def completion_body(plan: ChatPlan, request_id: str, created: int) -> dict[str, object]:

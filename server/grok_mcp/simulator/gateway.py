@@ -80,6 +80,10 @@ class Exchange:
     def root_url(self) -> str:
         return str(self.request.base_url).rstrip("/")
 
+    def cache_scope(self, model_id: str) -> str:
+        """Where this key's prompt cache for a model lives: a cached prefix serves only the key that sent it."""
+        return f"{self.key.fingerprint}:{model_id}"
+
     @property
     def structured_fault(self) -> bool:
         return self.fault is not None and self.fault.kind == "bad_json"
@@ -166,36 +170,22 @@ def endpoint(
     """Wrap a handler with what every xAI endpoint does before and after its own work."""
 
     async def run(request: Request) -> Response:
-        state = simulator_state(request)
-        record = cast(RequestRecord | None, request.scope.get(RECORD_SCOPE_KEY))
         request_id = str(uuid.uuid4())
         started = time.monotonic()
         try:
-            response = await _run(request, state, record, request_id, started)
+            response = await _run(request, request_id, started)
         except XAIFailure as failure:
             response = failure.to_response()
         response.headers.setdefault("x-request-id", request_id)
         return response
 
-    async def _run(
-        request: Request, state: SimulatorState, record: RequestRecord | None, request_id: str, started: float
-    ) -> Response:
-        reader = BodyReader("")
-        body: dict[str, Any] = {}
-        if json_body:
-            reader, body = parse_json_body(await request.body(), request.headers.get("content-type"))
-        is_stream = body.get("stream") is True
-        if record is not None:
-            model = body.get("model")
-            record.model = model if isinstance(model, str) else request.path_params.get("model_id")
-            record.stream = is_stream
-        fault = _choose_fault(request, state, is_stream=is_stream, is_structured=_is_structured(body))
-        if fault is not None:
-            logger.debug("injecting a %s fault into %s %s", fault.kind, request.method, request.url.path)
+    async def _run(request: Request, request_id: str, started: float) -> Response:
+        state = simulator_state(request)
+        reader, body = await _read_body(request, json_body=json_body)
+        fault = _choose_fault(request, state, is_stream=body.get("stream") is True, is_structured=_is_structured(body))
         authorization = request.headers.get("authorization")
         if fault is not None and not fault.is_midstream:
-            team = _team_of(authorization)
-            replacement = await _pre_response_fault(fault, team, request)
+            replacement = await _pre_response_fault(fault, _team_of(authorization), request)
             if replacement is not None:
                 return replacement
         key = key_from_authorization(authorization)
@@ -218,6 +208,20 @@ def endpoint(
     return run
 
 
+async def _read_body(request: Request, *, json_body: bool) -> tuple[BodyReader, dict[str, Any]]:
+    """The request's JSON body (empty unless the endpoint takes one), noted in its request-log record."""
+    reader = BodyReader("")
+    body: dict[str, Any] = {}
+    if json_body:
+        reader, body = parse_json_body(await request.body(), request.headers.get("content-type"))
+    record = cast(RequestRecord | None, request.scope.get(RECORD_SCOPE_KEY))
+    if record is not None:
+        model = body.get("model")
+        record.model = model if isinstance(model, str) else request.path_params.get("model_id")
+        record.stream = body.get("stream") is True
+    return reader, body
+
+
 def _team_of(authorization: str | None) -> str:
     try:
         return key_from_authorization(authorization).team_id
@@ -229,7 +233,11 @@ def _choose_fault(request: Request, state: SimulatorState, *, is_stream: bool, i
     header = request.headers.get("x-sim-fault")
     if header:
         try:
-            return parse_fault_header(header)
+            fault = parse_fault_header(header)
         except FaultError as exc:
             raise XAIFailure(400, f"Simulator: {exc}", code="Simulator fault header is invalid") from None
-    return state.faults.take(request.url.path, is_stream=is_stream, is_structured=is_structured)
+    else:
+        fault = state.faults.take(request.url.path, is_stream=is_stream, is_structured=is_structured)
+    if fault is not None:
+        logger.debug("injecting a %s fault into %s %s", fault.kind, request.method, request.url.path)
+    return fault

@@ -13,6 +13,13 @@ def _model_id(exchange: Exchange) -> str:
     return str(exchange.request.path_params["model_id"])
 
 
+def _found(exchange: Exchange, entry: dict[str, object] | None) -> Response:
+    """The entry for the path's model id, or xAI's 404 when no such model is served."""
+    if entry is None:
+        raise no_such_model(_model_id(exchange), exchange.key.team_id)
+    return JSONResponse(entry)
+
+
 async def list_models(exchange: Exchange) -> Response:
     """`GET /v1/models`: every served model, OpenAI-shaped, with prices."""
     catalog = exchange.state.catalog
@@ -22,10 +29,7 @@ async def list_models(exchange: Exchange) -> Response:
 
 async def get_model(exchange: Exchange) -> Response:
     """`GET /v1/models/{id}` (aliases resolve to the canonical entry)."""
-    entry = exchange.state.catalog.models_list_entry(_model_id(exchange))
-    if entry is None:
-        raise no_such_model(_model_id(exchange), exchange.key.team_id)
-    return JSONResponse(entry)
+    return _found(exchange, exchange.state.catalog.models_list_entry(_model_id(exchange)))
 
 
 async def list_language_models(exchange: Exchange) -> Response:
@@ -36,9 +40,7 @@ async def list_language_models(exchange: Exchange) -> Response:
 async def get_language_model(exchange: Exchange) -> Response:
     """`GET /v1/language-models/{id}`."""
     model = exchange.state.catalog.language_model(_model_id(exchange))
-    if model is None:
-        raise no_such_model(_model_id(exchange), exchange.key.team_id)
-    return JSONResponse(model.to_json())
+    return _found(exchange, model.to_json() if model is not None else None)
 
 
 async def list_image_models(exchange: Exchange) -> Response:
@@ -49,9 +51,7 @@ async def list_image_models(exchange: Exchange) -> Response:
 async def get_image_model(exchange: Exchange) -> Response:
     """`GET /v1/image-generation-models/{id}`."""
     model = exchange.state.catalog.image_model(_model_id(exchange))
-    if model is None:
-        raise no_such_model(_model_id(exchange), exchange.key.team_id)
-    return JSONResponse(model.to_json())
+    return _found(exchange, model.to_json() if model is not None else None)
 
 
 async def tokenize_text(exchange: Exchange) -> Response:

@@ -13,7 +13,7 @@ from typing import Any, cast
 from starlette.responses import JSONResponse, Response
 
 from grok_mcp.simulator.catalog import EFFORTS, Effort, LanguageModel
-from grok_mcp.simulator.chat import OutputFormat, SimulatedToolCall
+from grok_mcp.simulator.chat import OutputFormat, SimulatedToolCall, call_function, write_answer
 from grok_mcp.simulator.gateway import Exchange
 from grok_mcp.simulator.policy import (
     check_images,
@@ -24,8 +24,7 @@ from grok_mcp.simulator.policy import (
     resolve_language_model,
 )
 from grok_mcp.simulator.prompt import Prompt, Turn
-from grok_mcp.simulator.replies import answer_text, broken_json, json_object_text, json_schema_text, summarize
-from grok_mcp.simulator.schema_fill import fill
+from grok_mcp.simulator.replies import summarize
 from grok_mcp.simulator.state import StoredResponse
 from grok_mcp.simulator.streaming import EventStream, SSEEvent
 from grok_mcp.simulator.tokenizer import count_tokens, split_tokens, truncate
@@ -144,6 +143,16 @@ def _strings(reader: BodyReader, holder: dict[str, Any], name: str, path: str) -
     return cast(list[str], values)
 
 
+def _check_source_filter(allowed: list[str], excluded: list[str], sources: str, most: int) -> None:
+    """xAI's 400s for a search tool's `allowed_<sources>` / `excluded_<sources>` lists."""
+    if allowed and excluded:
+        raise XAIFailure(400, f"Only one of allowed_{sources} and excluded_{sources} can be set, not both.")
+    noun = sources.removeprefix("x_")
+    for verb, listed in (("allowed", allowed), ("excluded", excluded)):
+        if len(listed) > most:
+            raise XAIFailure(400, f"A maximum of {most} {noun} can be {verb}, but {len(listed)} were provided.")
+
+
 def _web_search(reader: BodyReader, tool: dict[str, Any], path: str) -> Search:
     for name in _OPENAI_ONLY_WEB_FIELDS:
         if tool.get(name) is not None:
@@ -151,12 +160,7 @@ def _web_search(reader: BodyReader, tool: dict[str, Any], path: str) -> Search:
     filters = reader.mapping(tool, "filters", path) or {}
     allowed = _strings(reader, tool, "allowed_domains", path) or _strings(reader, filters, "allowed_domains", path)
     excluded = _strings(reader, tool, "excluded_domains", path) or _strings(reader, filters, "excluded_domains", path)
-    if allowed and excluded:
-        raise XAIFailure(400, "Only one of allowed_domains and excluded_domains can be set, not both.")
-    if len(allowed) > MAX_DOMAINS:
-        raise XAIFailure(400, f"A maximum of {MAX_DOMAINS} domains can be allowed, but {len(allowed)} were provided.")
-    if len(excluded) > MAX_DOMAINS:
-        raise XAIFailure(400, f"A maximum of {MAX_DOMAINS} domains can be excluded, but {len(excluded)} were provided.")
+    _check_source_filter(allowed, excluded, "domains", MAX_DOMAINS)
     domains = allowed or [d for d in DEFAULT_DOMAINS if d not in excluded]
     return Search("web_search", tuple(domains[:CITATIONS_PER_SEARCH]))
 
@@ -175,12 +179,7 @@ def _check_date(value: str | None, name: str) -> date | None:
 def _x_search(reader: BodyReader, tool: dict[str, Any], path: str) -> Search:
     allowed = _strings(reader, tool, "allowed_x_handles", path)
     excluded = _strings(reader, tool, "excluded_x_handles", path)
-    if allowed and excluded:
-        raise XAIFailure(400, "Only one of allowed_x_handles and excluded_x_handles can be set, not both.")
-    if len(allowed) > MAX_HANDLES:
-        raise XAIFailure(400, f"A maximum of {MAX_HANDLES} handles can be allowed, but {len(allowed)} were provided.")
-    if len(excluded) > MAX_HANDLES:
-        raise XAIFailure(400, f"A maximum of {MAX_HANDLES} handles can be excluded, but {len(excluded)} were provided.")
+    _check_source_filter(allowed, excluded, "x_handles", MAX_HANDLES)
     start = _check_date(reader.string(tool, "from_date", path), "from_date")
     end = _check_date(reader.string(tool, "to_date", path), "to_date")
     if start is not None and end is not None and start > end:
@@ -250,18 +249,7 @@ def parse_request(exchange: Exchange) -> ResponseRequest:
     )
     effort = effective_effort(model, requested, redirected)
     check_sampling_parameters(model, body)
-    if instructions is not None and previous_id is not None:
-        raise XAIFailure(400, "instructions cannot be combined with previous_response_id.")
-    history: tuple[Turn, ...] = ()
-    if previous_id is not None:
-        stored = exchange.state.responses.get(previous_id)
-        if stored is None or stored.owner != exchange.key.fingerprint:
-            raise not_found(previous_id)
-        history = stored.turns
-    system = (Turn("system", instructions),) if instructions is not None else ()
-    prompt = Prompt((*system, *history, *turns))
-    if not prompt.turns:
-        raise XAIFailure(400, "Bad data: input cannot be empty", code="400")
+    prompt = _conversation(exchange, turns, instructions, previous_id)
     check_images(model, prompt.images)
     check_prompt_length(model, prompt.text_tokens + prompt.image_tokens)
     return ResponseRequest(
@@ -277,6 +265,23 @@ def parse_request(exchange: Exchange) -> ResponseRequest:
         include_encrypted="reasoning.encrypted_content" in include,
         previous_response_id=previous_id,
     )
+
+
+def _conversation(exchange: Exchange, turns: list[Turn], instructions: str | None, previous_id: str | None) -> Prompt:
+    """The whole prompt: `instructions` or the turns of the stored `previous_id` response, then this input."""
+    if instructions is not None and previous_id is not None:
+        raise XAIFailure(400, "instructions cannot be combined with previous_response_id.")
+    history: tuple[Turn, ...] = ()
+    if previous_id is not None:
+        stored = exchange.state.responses.get(previous_id)
+        if stored is None or stored.owner != exchange.key.fingerprint:
+            raise not_found(previous_id)
+        history = stored.turns
+    system = (Turn("system", instructions),) if instructions is not None else ()
+    prompt = Prompt((*system, *history, *turns))
+    if not prompt.turns:
+        raise XAIFailure(400, "Bad data: input cannot be empty", code="400")
+    return prompt
 
 
 def _slug(text: str) -> str:
@@ -326,79 +331,33 @@ class Outcome:
 
 def run_model(exchange: Exchange, request: ResponseRequest, response_id: str) -> Outcome:
     """Run the simulated agent loop: searches, then a cited answer (or a client function call)."""
-    model, prompt = request.model, request.prompt
-    question = prompt.question
-    query = summarize(question, 12)
-    output: list[dict[str, object]] = []
+    prompt = request.prompt
+    query = summarize(prompt.question, 12)
     reasoning = reasoning_tokens(request.effort)
-    if reasoning:
-        encrypted = f"simulated-encrypted-reasoning-{response_id}" if request.include_encrypted else None
-        output.append(
-            {
-                "type": "reasoning",
-                "id": f"rs_{response_id}",
-                "status": "completed",
-                "summary": [],
-                "encrypted_content": encrypted,
-            }
-        )
+    output = [_reasoning_item(request, response_id)] if reasoning else []
     urls: list[str] = []
     tool_counts: dict[str, int] = {}
     for index, search in enumerate(request.searches):
-        output.append(
-            {
-                "type": f"{search.tool}_call",
-                "id": f"fc_{response_id}_{index}",
-                "name": search.tool,
-                "arguments": json.dumps({"query": query}, ensure_ascii=False),
-                "call_id": "",
-                "status": "completed",
-            }
-        )
+        output.append(_search_item(search, query, f"fc_{response_id}_{index}"))
         tool_counts[search.tool] = tool_counts.get(search.tool, 0) + 1
         urls += citation_urls(search, query)
-    call = _function_call(request, prompt, response_id)
-    annotations: list[dict[str, object]] = []
-    answer = ""
-    incomplete = False
+    call = _function_call(request, prompt)
+    answer, incomplete = "", False
     if call is not None:
-        output.append(
-            {
-                "type": "function_call",
-                "id": f"fc_{response_id}_{len(request.searches)}",
-                "call_id": call.id,
-                "name": call.name,
-                "arguments": call.arguments,
-                "status": "completed",
-            }
-        )
+        output.append(_function_call_item(call, f"fc_{response_id}_{len(request.searches)}"))
         completion = count_tokens(call.name + call.arguments)
     else:
-        answer = _answer(exchange, request)
-        if urls:
-            answer, annotations = _cited_text(answer, query, urls)
         if request.max_output_tokens is not None:
             reasoning = min(reasoning, request.max_output_tokens)
-            budget = request.max_output_tokens - reasoning
-            if count_tokens(answer) > budget:
-                answer, annotations, incomplete = truncate(answer, budget), [], True
+        message, answer, incomplete = _message_item(exchange, request, query, urls, reasoning, f"msg_{response_id}")
+        output.append(message)
         completion = count_tokens(answer)
-        output.append(
-            {
-                "type": "message",
-                "id": f"msg_{response_id}",
-                "role": "assistant",
-                "status": "incomplete" if incomplete else "completed",
-                "content": [{"type": "output_text", "text": answer, "logprobs": [], "annotations": annotations}],
-            }
-        )
-    scope = f"{exchange.key.fingerprint}:{model.id}"
-    cached = exchange.state.prompt_cache.cached_tokens(scope, prompt.segments())
+    scope = exchange.cache_scope(request.model.id)
     usage = bill(
-        model,
+        request.model,
         text_tokens=prompt.text_tokens,
         image_tokens=prompt.image_tokens,
-        cached_tokens=cached,
+        cached_tokens=exchange.state.prompt_cache.cached_tokens(scope, prompt.segments()),
         completion_tokens=completion,
         reasoning_tokens=reasoning,
         server_tool_calls=tool_counts,
@@ -406,28 +365,66 @@ def run_model(exchange: Exchange, request: ResponseRequest, response_id: str) ->
     return Outcome(output, usage, answer, incomplete)
 
 
-def _answer(exchange: Exchange, request: ResponseRequest) -> str:
-    prompt, model = request.prompt, request.model
-    if request.output.kind == "json_schema":
-        text = json_schema_text(request.output.schema, prompt.question)
-    elif request.output.kind == "json_object":
-        text = json_object_text(model.id, prompt.question)
-    else:
-        return answer_text(model.id, prompt.question, images=prompt.images, tool_result=prompt.tool_result)
-    return broken_json(text) if exchange.structured_fault else text
+def _reasoning_item(request: ResponseRequest, response_id: str) -> dict[str, object]:
+    encrypted = f"simulated-encrypted-reasoning-{response_id}" if request.include_encrypted else None
+    return {
+        "type": "reasoning",
+        "id": f"rs_{response_id}",
+        "status": "completed",
+        "summary": [],
+        "encrypted_content": encrypted,
+    }
 
 
-def _function_call(request: ResponseRequest, prompt: Prompt, response_id: str) -> SimulatedToolCall | None:
+def _search_item(search: Search, query: str, item_id: str) -> dict[str, object]:
+    return {
+        "type": f"{search.tool}_call",
+        "id": item_id,
+        "name": search.tool,
+        "arguments": json.dumps({"query": query}, ensure_ascii=False),
+        "call_id": "",
+        "status": "completed",
+    }
+
+
+def _function_call_item(call: SimulatedToolCall, item_id: str) -> dict[str, object]:
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "status": "completed",
+    }
+
+
+def _message_item(
+    exchange: Exchange, request: ResponseRequest, query: str, urls: list[str], reasoning: int, item_id: str
+) -> tuple[dict[str, object], str, bool]:
+    """The assistant's message, its text, and whether it was cut at `max_output_tokens` (after `reasoning`)."""
+    answer = write_answer(request.model, request.prompt, request.output, bad_json=exchange.structured_fault)
+    annotations: list[dict[str, object]] = []
+    if urls:
+        answer, annotations = _cited_text(answer, query, urls)
+    incomplete = False
+    if request.max_output_tokens is not None:
+        budget = request.max_output_tokens - reasoning
+        if count_tokens(answer) > budget:
+            answer, annotations, incomplete = truncate(answer, budget), [], True
+    message: dict[str, object] = {
+        "type": "message",
+        "id": item_id,
+        "role": "assistant",
+        "status": "incomplete" if incomplete else "completed",
+        "content": [{"type": "output_text", "text": answer, "logprobs": [], "annotations": annotations}],
+    }
+    return message, answer, incomplete
+
+
+def _function_call(request: ResponseRequest, prompt: Prompt) -> SimulatedToolCall | None:
     if not request.functions or not prompt.awaits_answer_to_user:
         return None
-    function = request.functions[0]
-    parameters = function.get("parameters")
-    schema = cast(dict[str, Any], parameters) if isinstance(parameters, dict) else {"type": "object"}
-    arguments = json.dumps(fill(schema, summarize(prompt.question, 8)), ensure_ascii=False)
-    digest = hashlib.blake2b(f"{prompt.question}:{function['name']}".encode(), digest_size=8).digest()
-    return SimulatedToolCall(
-        f"call_{int.from_bytes(digest, 'big') % 100_000_000:08d}", str(function["name"]), arguments
-    )
+    return call_function(request.functions[0], prompt, prompt.question)
 
 
 def response_body(
@@ -521,9 +518,7 @@ async def create_response(exchange: Exchange) -> Response:
     body = response_body(exchange, request, outcome, response_id, int(time.time()))
     answer = Turn("assistant", outcome.answer)
     turns = (*request.prompt.turns, answer)
-    exchange.state.prompt_cache.remember(
-        f"{exchange.key.fingerprint}:{request.model.id}", [turn.segment() for turn in turns]
-    )
+    exchange.state.prompt_cache.remember(exchange.cache_scope(request.model.id), [turn.segment() for turn in turns])
     if request.store:
         exchange.state.responses[response_id] = StoredResponse(exchange.key.fingerprint, body, turns)
     usage = outcome.usage

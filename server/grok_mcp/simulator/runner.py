@@ -9,6 +9,7 @@ import sys
 import anyio
 import uvicorn
 
+from grok_mcp.hosting.uvicorn_serve import serve_without_signals
 from grok_mcp.simulator.app import create_app
 from grok_mcp.simulator.config import SimulatorConfig
 
@@ -49,5 +50,5 @@ async def _serve_until_signal(server: uvicorn.Server) -> None:
     async with anyio.create_task_group() as tg:
         if sys.platform != "win32":
             tg.start_soon(stop_on_signal)
-        await server._serve()  # pyright: ignore[reportPrivateUsage]
+        await serve_without_signals(server)
         tg.cancel_scope.cancel()

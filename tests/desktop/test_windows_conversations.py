@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.desktop.pages import seed_conversations, signal_args, store_access
+from tests.support.conversations import add_message, create_conversation
 
 DB = "grok-mcp.db"
 
@@ -71,8 +72,8 @@ def test_the_list_ends_when_every_conversation_is_loaded(qtbot: QtBot, db_path: 
 def test_typing_a_search_shows_ranked_matches(qtbot: QtBot, db_path: Path, page: ConversationsPage) -> None:
     with Store.open(db_path) as store:
         seed_conversations(store, 40)
-        best = store.create_conversation(title="orchard notes", model="grok-4", client=None)
-        store.add_message(best, role="user", content="apples apples apples, all kinds of apples")
+        best = create_conversation(store, title="orchard notes", model="grok-4", client=None)
+        add_message(store, best, role="user", content="apples apples apples, all kinds of apples")
     _open(qtbot, page)
     with qtbot.waitSignal(page.search_finished, timeout=10_000) as blocker:
         qtbot.keyClicks(page.search_box, "appl")

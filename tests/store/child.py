@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from grok_mcp.store import RequestRecord, Store
+from grok_mcp.store import NewMessage, RequestRecord, Store
+from grok_mcp.store.conversations import new_conversation_id
 
 
 def _wait_for_go() -> None:
@@ -49,7 +50,8 @@ def contend(path: Path, writes: int, tag: str) -> None:
 
 def crash(path: Path, tag: str) -> None:
     with Store.open(path) as store:
-        conversation_id = store.create_conversation(title=f"crash {tag}", model="grok-test", client=tag)
+        conversation_id = new_conversation_id()  # a script run by path: no tests.support here
+        store.save_turn(conversation_id, create_with_title=f"crash {tag}", model="grok-test", client=tag)
         print(f"conversation {conversation_id}", flush=True)
         i = 0
         while True:
@@ -66,7 +68,8 @@ def crash(path: Path, tag: str) -> None:
             )
             print(f"request {tag}-{i}", flush=True)
             if i % 4 == 0:
-                message_id = store.add_message(conversation_id, role="user", content=f"crash round {tag} line {i}")
+                message = NewMessage(role="user", content=f"crash round {tag} line {i}")
+                (message_id,) = store.save_turn(conversation_id, messages=[message])
                 print(f"message {message_id}", flush=True)
             i += 1
 

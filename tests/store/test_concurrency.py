@@ -16,6 +16,7 @@ from grok_mcp.store import DatabaseBusyError, RequestRecord, Store
 from grok_mcp.store.ledger import percentile
 
 from tests.store.conftest import Child
+from tests.support.conversations import add_message, create_conversation
 
 WAIT_S = 30.0
 
@@ -62,11 +63,11 @@ def test_many_threads_writing_and_reading_through_one_store_lose_nothing(store: 
     def work(t: int) -> None:
         try:
             start.wait(timeout=WAIT_S)
-            conversation_id = store.create_conversation(title=f"thread {t}", model=None, client=None)
+            conversation_id = create_conversation(store, title=f"thread {t}", model=None, client=None)
             for i in range(writes_n):
                 store.record_request(_rec(f"t{t}-{i}"))
                 if i % 10 == 0:
-                    store.add_message(conversation_id, role="user", content=f"thread {t} says {i}")
+                    add_message(store, conversation_id, role="user", content=f"thread {t} says {i}")
                     store.usage_summary(group_by="model")
                     store.list_conversations(limit=5)
         except BaseException as exc:  # collected and re-raised in the test thread

@@ -12,6 +12,8 @@ from grok_mcp.store.conversations import fts_query
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.conversations import add_message, create_conversation
+
 
 def _fts_matches(store: Store, word: str) -> int:
     """How many entries the search index itself holds for `word` (not filtered through the messages table)."""
@@ -21,7 +23,7 @@ def _fts_matches(store: Store, word: str) -> int:
 
 
 def test_a_new_conversation_has_a_hex_id_and_no_messages(store: Store) -> None:
-    conversation_id = store.create_conversation(title="Trip to Lisbon", model="grok-4", client="claude-desktop")
+    conversation_id = create_conversation(store, title="Trip to Lisbon", model="grok-4", client="claude-desktop")
     assert re.fullmatch(r"[0-9a-f]{32}", conversation_id)
     conversation = store.get_conversation(conversation_id)
     assert conversation is not None
@@ -35,9 +37,10 @@ def test_a_new_conversation_has_a_hex_id_and_no_messages(store: Store) -> None:
 
 
 def test_messages_read_back_in_order_with_every_field(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    first = store.add_message(conversation_id, role="user", content="What is 2+2?")
-    second = store.add_message(
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    first = add_message(store, conversation_id, role="user", content="What is 2+2?")
+    second = add_message(
+        store,
         conversation_id,
         role="assistant",
         content="4",
@@ -63,19 +66,19 @@ def test_messages_read_back_in_order_with_every_field(store: Store) -> None:
 
 
 def test_adding_a_message_moves_its_conversation_to_the_top_of_the_list(store: Store) -> None:
-    older = store.create_conversation(title="older", model=None, client=None)
-    newer = store.create_conversation(title="newer", model=None, client=None)
+    older = create_conversation(store, title="older", model=None, client=None)
+    newer = create_conversation(store, title="newer", model=None, client=None)
     assert [c.id for c in store.list_conversations()] == [newer, older]
 
-    store.add_message(older, role="user", content="hello again")
-    store.add_message(older, role="assistant", content="hi")
+    add_message(store, older, role="user", content="hello again")
+    add_message(store, older, role="assistant", content="hi")
 
     listed = store.list_conversations()
     assert [(c.id, c.message_count) for c in listed] == [(older, 2), (newer, 0)]
 
 
 def test_listing_pages_with_limit_and_offset(store: Store) -> None:
-    ids = [store.create_conversation(title=f"c{i}", model=None, client=None) for i in range(5)]
+    ids = [create_conversation(store, title=f"c{i}", model=None, client=None) for i in range(5)]
     newest_first = list(reversed(ids))
     assert [c.id for c in store.list_conversations(limit=2)] == newest_first[:2]
     assert [c.id for c in store.list_conversations(limit=2, offset=2)] == newest_first[2:4]
@@ -86,15 +89,15 @@ def test_listing_pages_with_limit_and_offset(store: Store) -> None:
 def test_a_missing_conversation_reads_as_none_and_refuses_messages(store: Store) -> None:
     assert store.get_conversation("nope") is None
     with pytest.raises(ConversationNotFoundError, match="nope"):
-        store.add_message("nope", role="user", content="lost")
+        add_message(store, "nope", role="user", content="lost")
     assert store.search_messages("lost") == []
 
 
 def test_deleting_a_conversation_removes_its_messages_and_search_entries(store: Store) -> None:
-    doomed = store.create_conversation(title="doomed", model=None, client=None)
-    kept = store.create_conversation(title="kept", model=None, client=None)
-    store.add_message(doomed, role="user", content="the zebra crossing")
-    store.add_message(kept, role="user", content="a zebra in the zoo")
+    doomed = create_conversation(store, title="doomed", model=None, client=None)
+    kept = create_conversation(store, title="kept", model=None, client=None)
+    add_message(store, doomed, role="user", content="the zebra crossing")
+    add_message(store, kept, role="user", content="a zebra in the zoo")
     assert _fts_matches(store, "zebra") == 2
 
     assert store.delete_conversation(doomed) is True
@@ -107,10 +110,10 @@ def test_deleting_a_conversation_removes_its_messages_and_search_entries(store: 
 
 
 def test_search_ranks_the_closest_match_first_and_marks_it_in_the_snippet(store: Store) -> None:
-    conversation_id = store.create_conversation(title="Pets", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="My cat likes boxes, " + "and sleeping a lot. " * 20)
-    best = store.add_message(conversation_id, role="assistant", content="Cat, cat, cat: a cat is a cat.")
-    store.add_message(conversation_id, role="user", content="Dogs bark.")
+    conversation_id = create_conversation(store, title="Pets", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="My cat likes boxes, " + "and sleeping a lot. " * 20)
+    best = add_message(store, conversation_id, role="assistant", content="Cat, cat, cat: a cat is a cat.")
+    add_message(store, conversation_id, role="user", content="Dogs bark.")
 
     hits = store.search_messages("cat")
 
@@ -124,9 +127,9 @@ def test_search_ranks_the_closest_match_first_and_marks_it_in_the_snippet(store:
 
 
 def test_search_needs_every_word_matches_the_last_as_a_prefix_and_ignores_accents(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="Meet me at the Café Nicola in Lisbon")
-    store.add_message(conversation_id, role="user", content="The cafe in Porto")
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="Meet me at the Café Nicola in Lisbon")
+    add_message(store, conversation_id, role="user", content="The cafe in Porto")
 
     assert len(store.search_messages("cafe lisbon")) == 1
     assert len(store.search_messages("CAFÉ")) == 2
@@ -136,9 +139,9 @@ def test_search_needs_every_word_matches_the_last_as_a_prefix_and_ignores_accent
 
 
 def test_search_respects_the_limit(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
     for i in range(5):
-        store.add_message(conversation_id, role="user", content=f"echo number {i}")
+        add_message(store, conversation_id, role="user", content=f"echo number {i}")
     assert len(store.search_messages("echo", limit=3)) == 3
     assert store.search_messages("echo", limit=0) == []
 
@@ -175,17 +178,17 @@ HOSTILE_QUERIES = [
 
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)
 def test_hostile_search_text_never_raises(store: Store, query: str) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="a zebra said: NEAR( AND OR * content:zebra 🦓")
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="a zebra said: NEAR( AND OR * content:zebra 🦓")
     hits = store.search_messages(query)
     assert isinstance(hits, list)
     assert store.integrity_ok()
 
 
 def test_operators_in_search_text_are_searched_as_words(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="cats and dogs")
-    store.add_message(conversation_id, role="user", content="cats or birds")
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="cats and dogs")
+    add_message(store, conversation_id, role="user", content="cats or birds")
     assert len(store.search_messages("cats OR birds")) == 1, "OR is a word here, not an operator"
     assert len(store.search_messages("cats NOT dogs")) == 0, "NOT is a word here, not an operator"
 

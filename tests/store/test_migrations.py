@@ -15,6 +15,7 @@ from grok_mcp.store.db import ConnectionPool
 from grok_mcp.store.migrations import APPLICATION_ID, MIGRATIONS, migrate, stored_schema_version
 
 from tests.store.conftest import Child
+from tests.support.conversations import create_conversation
 
 
 def _query(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -41,7 +42,7 @@ def test_opening_a_new_path_creates_the_folder_and_applies_every_migration(db_pa
 
 def test_reopening_applies_nothing_twice_and_keeps_the_data(db_path: Path) -> None:
     with Store.open(db_path) as store:
-        conversation_id = store.create_conversation(title="kept", model=None, client=None)
+        conversation_id = create_conversation(store, title="kept", model=None, client=None)
     with Store.open(db_path) as store:
         assert store.schema_version == LATEST_SCHEMA_VERSION
         assert store.get_conversation(conversation_id) is not None

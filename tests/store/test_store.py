@@ -12,6 +12,8 @@ import pytest
 from grok_mcp.errors import DatabaseUnusableError
 from grok_mcp.store import RequestRecord, Store, StoreClosedError
 
+from tests.support.conversations import add_message, create_conversation
+
 
 def _rec(request_id: str) -> RequestRecord:
     return RequestRecord(tool="chat", model="grok-4", endpoint="/v1/chat/completions", id=request_id)
@@ -38,8 +40,8 @@ def test_every_connection_is_pragma_configured(store: Store) -> None:
 
 
 def test_integrity_check_notices_a_search_index_out_of_step_with_its_messages(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="indexed words")
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="indexed words")
     assert store.integrity_ok()
     with closing(sqlite3.connect(store.path)) as conn:
         conn.execute("DROP TRIGGER messages_ad")
@@ -49,8 +51,8 @@ def test_integrity_check_notices_a_search_index_out_of_step_with_its_messages(st
 
 
 def test_integrity_check_notices_a_message_whose_conversation_is_gone(store: Store) -> None:
-    conversation_id = store.create_conversation(title="t", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="orphan to be")
+    conversation_id = create_conversation(store, title="t", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="orphan to be")
     with closing(sqlite3.connect(store.path)) as conn:  # foreign keys are off on a bare connection
         conn.execute("DELETE FROM conversations")
         conn.commit()

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from grok_mcp.store import ImportedConversation, NewMessage, RequestRecord, Store
 
+from tests.support.conversations import add_message, create_conversation
+
 
 def _conversations(n: int, *, start: float = 1_700_000_000.0) -> list[ImportedConversation]:
     return [
@@ -89,8 +91,8 @@ def test_an_empty_store_has_one_empty_last_page(store: Store) -> None:
 
 def test_recent_search_ranks_matches_among_the_newest(store: Store) -> None:
     store.import_conversations(_conversations(50))
-    conversation_id = store.create_conversation(title="fruit salad", model=None, client=None)
-    store.add_message(conversation_id, role="user", content="apples apples apples and more apples")
+    conversation_id = create_conversation(store, title="fruit salad", model=None, client=None)
+    add_message(store, conversation_id, role="user", content="apples apples apples and more apples")
     hits = store.search_recent_messages("appl", limit=5, window=20)
     assert len(hits) == 5
     assert hits[0].conversation_title == "fruit salad"

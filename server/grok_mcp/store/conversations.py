@@ -97,13 +97,6 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
-def create_conversation(db: sqlite_utils.Database, *, title: str, model: str | None, client: str | None) -> str:
-    """Insert a new, empty conversation; returns its id (a uuid4 hex string)."""
-    conversation_id = new_conversation_id()
-    _insert_conversation(db, conversation_id, title=title, model=model, client=client, now=time.time())
-    return conversation_id
-
-
 def _insert_conversation(
     db: sqlite_utils.Database, conversation_id: str, *, title: str, model: str | None, client: str | None, now: float
 ) -> None:
@@ -121,28 +114,6 @@ def _bump_conversation(db: sqlite_utils.Database, conversation_id: str, *, now: 
     )
     if bumped.rowcount == 0:
         raise ConversationNotFoundError(f"No conversation has the id {conversation_id!r}.")
-
-
-def add_message(
-    db: sqlite_utils.Database,
-    conversation_id: str,
-    *,
-    role: str,
-    content: str,
-    parts_json: str | None,
-    model: str | None,
-    request_id: str | None,
-) -> int:
-    """Append a message and bump the conversation's `updated_at`; returns the message id.
-
-    Raises ConversationNotFoundError when the conversation does not exist.
-    """
-    now = time.time()
-    _bump_conversation(db, conversation_id, now=now, model=None)
-    table = db.table("messages")
-    message = NewMessage(role=role, content=content, model=model, request_id=request_id)
-    table.insert(_message_row(conversation_id, message, now=now, parts_json=parts_json))
-    return int(table.last_rowid or 0)
 
 
 def list_conversations(db: sqlite_utils.Database, *, limit: int, offset: int) -> list[ConversationSummary]:
@@ -307,6 +278,7 @@ class NewMessage:
     model: str | None = None
     request_id: str | None = None
     tokens: int | None = None
+    parts_json: str | None = None
 
 
 def new_conversation_id() -> str:
@@ -346,8 +318,9 @@ def save_turn(
     system: NewMessage | None,
     messages: list[NewMessage],
     token_updates: dict[int, int],
-) -> None:
-    """Record one turn in a single transaction, so other processes see all of it or none of it.
+) -> list[int]:
+    """Record one turn in a single transaction, so other processes see all of it or none of it; returns the
+    ids of the messages it appended, in order (the system prompt's first when it was added, not replaced).
 
     Creates the conversation when `create_with_title` is given, else bumps it and records `model` as the
     one it now uses. `system` replaces the conversation's system prompt (the first message with role
@@ -368,7 +341,12 @@ def save_turn(
     appended = list(messages)
     if system is not None and not _replace_system_prompt(db, conversation_id, system, now=now):
         appended.insert(0, system)
-    db.table("messages").insert_all(_message_row(conversation_id, message, now=now) for message in appended)
+    table = db.table("messages")
+    ids: list[int] = []
+    for message in appended:
+        table.insert(_message_row(conversation_id, message, now=now))
+        ids.append(int(table.last_rowid or 0))
+    return ids
 
 
 def _replace_system_prompt(db: sqlite_utils.Database, conversation_id: str, system: NewMessage, *, now: float) -> bool:
@@ -384,14 +362,12 @@ def _replace_system_prompt(db: sqlite_utils.Database, conversation_id: str, syst
     return replaced.rowcount > 0
 
 
-def _message_row(
-    conversation_id: str, message: NewMessage, *, now: float, parts_json: str | None = None
-) -> dict[str, Any]:
+def _message_row(conversation_id: str, message: NewMessage, *, now: float) -> dict[str, Any]:
     return {
         "conversation_id": conversation_id,
         "role": message.role,
         "content": message.content,
-        "parts_json": parts_json,
+        "parts_json": message.parts_json,
         "model": message.model,
         "created_at": now,
         "request_id": message.request_id,

@@ -165,38 +165,6 @@ class Store:
 
     # Conversations
 
-    def create_conversation(self, *, title: str, model: str | None, client: str | None) -> str:
-        """Start an empty conversation; returns its id."""
-        return self._pool.write(
-            lambda db: conversations.create_conversation(db, title=title, model=model, client=client)
-        )
-
-    def add_message(
-        self,
-        conversation_id: str,
-        *,
-        role: str,
-        content: str,
-        parts_json: str | None = None,
-        model: str | None = None,
-        request_id: str | None = None,
-    ) -> int:
-        """Append a message (searchable at once) and bump the conversation's `updated_at`; returns its id.
-
-        Raises ConversationNotFoundError when the conversation does not exist.
-        """
-        return self._pool.write(
-            lambda db: conversations.add_message(
-                db,
-                conversation_id,
-                role=role,
-                content=content,
-                parts_json=parts_json,
-                model=model,
-                request_id=request_id,
-            )
-        )
-
     def list_conversations(self, *, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
         """Conversations, most recently updated first."""
         return self._pool.read(lambda db: conversations.list_conversations(db, limit=limit, offset=offset))
@@ -230,12 +198,13 @@ class Store:
         system: NewMessage | None = None,
         messages: list[NewMessage] | None = None,
         token_updates: dict[int, int] | None = None,
-    ) -> None:
+    ) -> list[int]:
         """Record a turn of a conversation atomically: create it or bump it, set its system prompt, append.
 
-        Raises ConversationNotFoundError when the conversation is gone and `create_with_title` is None.
+        Returns the ids of the appended messages, in order. Raises ConversationNotFoundError when the
+        conversation is gone and `create_with_title` is None.
         """
-        self._pool.write(
+        return self._pool.write(
             lambda db: conversations.save_turn(
                 db,
                 conversation_id,

@@ -48,6 +48,7 @@ _CLIENT, _STATUS, _MODE, _PATH, _ACTIONS = range(len(COLUMNS))
 _STATUS_COLORS = {
     Status.CONFIGURED: QColor(46, 160, 67),
     Status.STALE: QColor(201, 138, 0),
+    Status.OUTDATED: QColor(201, 138, 0),
     Status.NOT_CONFIGURED: QColor(110, 110, 115),
     Status.NOT_INSTALLED: QColor(110, 110, 115),
 }
@@ -321,7 +322,7 @@ class ClientsPage(Page):
             path = QTableWidgetItem(display_path(report.config_path, home))
             path.setToolTip("\n".join([str(report.config_path), *(f"also: {p}" for p in report.other_paths)]))
             self.table.setItem(row.row, _PATH, path)
-            has_entry = report.status in (Status.CONFIGURED, Status.STALE)
+            has_entry = report.status.has_entry
             row.connect.setText("Update" if has_entry else "Connect")
             row.connect.setToolTip(
                 f"Write the grok entry into {report.config_path} again"
@@ -564,7 +565,7 @@ class ClientsPage(Page):
             self.undo_button.setText("&Undo last change")
         for client, row in self.rows.items():
             report = self._reports.get(client)
-            has_entry = report is not None and report.status in (Status.CONFIGURED, Status.STALE)
+            has_entry = report is not None and report.status.has_entry
             row.connect.setEnabled(idle)
             row.disconnect.setEnabled(idle and has_entry)
             row.show_config.setEnabled(idle)

@@ -108,6 +108,8 @@ def cmd_clients(args: argparse.Namespace) -> int:
         out(f"Wrote {result.path} ({result.kind}).")
         out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
         return ExitCode.OK
+    from grok_mcp.clients import Status
+
     manager = _manager()
     if action == "list":
         reports = manager.reports()
@@ -115,8 +117,12 @@ def cmd_clients(args: argparse.Namespace) -> int:
             out(json.dumps([r.as_dict() for r in reports], indent=2))
             return ExitCode.OK
         width = max(len(r.name) for r in reports)
+        status_width = max(len(r.status) for r in reports)
         for r in reports:
-            out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
+            out(f"{r.name:<{width}}  {r.status!s:<{status_width}}  {r.config_path}")
+        for r in reports:
+            if r.status is Status.OUTDATED:
+                out(f"{r.name}: {r.detail}.")
         return ExitCode.OK
     name: str = args.name
     if action == "show":

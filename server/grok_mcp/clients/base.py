@@ -76,6 +76,13 @@ class Status(StrEnum):
     NOT_CONFIGURED = "not configured"
     CONFIGURED = "configured"
     STALE = "configured but stale"
+    OUTDATED = "stale: earlier version"
+    """The entry an earlier Grok MCP wrote (`python -m server serve`): it starts nothing now; install rewrites it."""
+
+    @property
+    def has_entry(self) -> bool:
+        """Whether the client's file holds a grok entry (current or not), which remove can take out."""
+        return self in (Status.CONFIGURED, Status.STALE, Status.OUTDATED)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,15 @@ class ServerLaunch:
 
     command: str
     args: tuple[str, ...]
+
+
+EARLIER_MODULE_ARGS = ("-m", "server")
+"""How entries from before the import package was renamed `grok_mcp` start the server: they start nothing now."""
+
+
+def is_earlier_launch(args: list[str]) -> bool:
+    """Whether a stdio entry's arguments run the import package's old name, `python -m server serve`."""
+    return tuple(args[: len(EARLIER_MODULE_ARGS)]) == EARLIER_MODULE_ARGS
 
 
 @dataclass(frozen=True)

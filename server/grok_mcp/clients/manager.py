@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from grok_mcp.clients import processes
-from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, HttpEndpoint, ServerLaunch, Status
+from grok_mcp.clients.base import (
+    ENTRY_NAME,
+    ClientSpec,
+    HostEnv,
+    HttpEndpoint,
+    ServerLaunch,
+    Status,
+    is_earlier_launch,
+)
 from grok_mcp.clients.errors import ClientSetupError, ConfigShapeError, ConfigSyntaxError, UnsupportedModeError
 from grok_mcp.clients.registry import all_clients, get_client
 from grok_mcp.clients.safe_edit import (
@@ -184,6 +192,12 @@ class ClientManager:
         url = next((entry[k] for k in ("url", "serverUrl", "httpUrl", "uri") if isinstance(entry.get(k), str)), None)
         if isinstance(command, str):
             args = [str(a) for a in cast(list[Any], entry.get("args") or [])]
+            if is_earlier_launch(args):
+                return Status.OUTDATED, (
+                    f"written by an earlier Grok MCP (it starts {command} {' '.join(args)}, which no longer starts "
+                    f"anything); run `grok-mcp clients install {spec.name}` (or press Update on the tray's Clients "
+                    "page) to update it"
+                )
             if not os.path.exists(command):
                 return Status.STALE, f"it starts {command}, which no longer exists"
             if command != self.launch.command or args != list(self.launch.args):

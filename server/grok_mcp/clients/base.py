@@ -142,12 +142,14 @@ def typed_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     return {"type": "stdio", **plain_stdio(launch, host)}
 
 
-def bearer_http(url_key: str = "url", *, kind: str | None = None) -> Callable[[HttpEndpoint], dict[str, Any]]:
-    """An HTTP entry `{url_key: …, "headers": {"Authorization": …}}`, led by `"type": kind` for clients that want it."""
+def bearer_http(
+    url_key: str = "url", *, kind: str | None = None, headers_key: str = "headers"
+) -> Callable[[HttpEndpoint], dict[str, Any]]:
+    """An HTTP entry `{url_key: …, headers_key: {"Authorization": …}}`, led by `"type": kind` if the client wants it."""
 
     def entry(endpoint: HttpEndpoint) -> dict[str, Any]:
         typed = {"type": kind} if kind else {}
-        return {**typed, url_key: endpoint.url, "headers": {"Authorization": endpoint.authorization}}
+        return {**typed, url_key: endpoint.url, headers_key: {"Authorization": endpoint.authorization}}
 
     return entry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, HttpEndpoint, ServerLaunch, fixed_hint, plain_stdio
+from grok_mcp.clients.base import ClientSpec, HostEnv, ServerLaunch, bearer_http, fixed_hint, plain_stdio
 from grok_mcp.clients.tomlfile import TomlFormat
 
 RESTART_HINT = "Quit Codex (and the ChatGPT desktop app, which reads the same file) and start it again."
@@ -24,10 +24,6 @@ def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     return {**plain_stdio(launch, host), "env_vars": passed, "startup_timeout_sec": STARTUP_TIMEOUT_S}
 
 
-def http_entry(endpoint: HttpEndpoint) -> dict[str, Any]:
-    return {"url": endpoint.url, "http_headers": {"Authorization": endpoint.authorization}}
-
-
 def spec() -> ClientSpec:
     return ClientSpec(
         name="codex",
@@ -39,5 +35,5 @@ def spec() -> ClientSpec:
         stdio_entry=stdio_entry,
         detect_paths=lambda host: [_codex_home(host)],
         executables=("codex",),
-        http_entry=http_entry,
+        http_entry=bearer_http(headers_key="http_headers"),
     )

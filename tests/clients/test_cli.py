@@ -16,7 +16,7 @@ from grok_mcp.clients.launch import server_launch
 from ruamel.yaml import YAML
 
 from tests.clients.support import fixture_bytes
-from tests.support.processes import ROOT, server_env
+from tests.support.processes import run_cli, server_env
 
 TOKEN = "http-token-for-the-cli-tests-0001"
 
@@ -31,15 +31,7 @@ def _env(home: Path, tmp_path: Path) -> dict[str, str]:
 
 
 def clients_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "grok_mcp", "clients", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("clients", *args, env=env)
 
 
 def test_list_json_names_every_client_with_status_and_path(isolated_home: Path, tmp_path: Path) -> None:

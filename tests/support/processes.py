@@ -42,8 +42,15 @@ def server_env(home: Path, *, base_url: str | None = None, key: str | None = Non
 def run_cli(
     *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
+    return run_to_end([*SERVER_COMMAND, *args], env=env, stdin=stdin, timeout=timeout)
+
+
+def run_to_end(
+    command: list[str], *, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` from the repository root until it ends, capturing its text; `env` None: this process's."""
     return subprocess.run(
-        [*SERVER_COMMAND, *args],
+        command,
         env=env,
         cwd=ROOT,
         input=stdin,

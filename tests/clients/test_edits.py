@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 from pathlib import Path
@@ -305,6 +306,22 @@ def test_status_is_stale_when_the_configured_binary_is_gone(tmp_path: Path) -> N
     report = manager.report("claude-desktop")
     assert report.status is Status.STALE
     assert "no longer exists" in report.detail
+
+
+@pytest.mark.parametrize("python_exists", [True, False])
+def test_an_entry_running_the_old_module_name_is_outdated_and_install_updates_it(
+    tmp_path: Path, python_exists: bool
+) -> None:
+    manager = manager_for(tmp_path)
+    python = manager.launch.command if python_exists else str(tmp_path / "old venv" / "bin" / "python")
+    old = f'{{"mcpServers": {{"grok": {{"command": {json.dumps(python)}, "args": ["-m", "server", "serve"]}}}}}}\n'
+    _place(manager, "cursor", old.encode("utf-8"))
+    report = manager.report("cursor")
+    assert report.status is Status.OUTDATED
+    assert report.status.has_entry
+    assert "earlier Grok MCP" in report.detail and "grok-mcp clients install cursor" in report.detail
+    assert manager.install("cursor").action == "updated"
+    assert manager.report("cursor").status is Status.CONFIGURED
 
 
 def test_status_is_stale_when_the_entry_starts_another_copy(tmp_path: Path) -> None:

@@ -287,6 +287,30 @@ def test_a_grok_entry_pointing_at_a_missing_program_shows_as_stale(setup: Setup)
     assert read_json(setup.cursor_path)["mcpServers"]["grok"]["command"] == setup.launch.command
 
 
+def test_an_entry_an_earlier_version_wrote_shows_as_stale_and_update_rewrites_it(setup: Setup) -> None:
+    old = {"command": setup.launch.command, "args": ["-m", "server", "serve"]}  # the import package's old name
+    config = json.loads(CLAUDE_CONFIG)
+    config["mcpServers"]["grok"] = old
+    setup.write(setup.claude_path, json.dumps(config, indent=2) + "\n")
+    setup.load()
+    row = setup.page.rows["claude-desktop"]
+    assert setup.status("claude-desktop") == "stale: earlier version"
+    status = setup.page.table.item(row.row, 1)
+    assert status is not None and "written by an earlier Grok MCP" in status.toolTip()
+    assert "grok-mcp clients install claude-desktop" in status.toolTip()
+    assert row.connect.text() == "Update" and row.connect.isEnabled()
+    assert row.disconnect.isEnabled()
+
+    action = setup.act(row.connect.click)
+
+    assert action.outcome is not None and action.outcome.action == "updated"
+    written = read_json(setup.claude_path)
+    assert written["mcpServers"]["grok"] == {"command": setup.launch.command, "args": ["-m", "grok_mcp", "serve"]}
+    assert written["mcpServers"]["filesystem"] == json.loads(CLAUDE_CONFIG)["mcpServers"]["filesystem"]
+    assert written["globalShortcut"] == "Ctrl+Space"
+    assert setup.status("claude-desktop") == "configured"
+
+
 def test_connect_clients_in_the_tray_opens_the_dashboard_on_the_clients_page(
     qtbot: QtBot, qapp: QApplication, desktop_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import anyio
 import keyring
@@ -27,8 +25,8 @@ from keyring.backends import chainer, fail, null
 from keyring.compat import properties
 
 from tests.support.keychain import SECRET_SERVICE_BACKEND, KeychainSession
+from tests.support.processes import run_to_end
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY_A = "xai-" + "A" * 40 + "1111"
 KEY_B = "xai-" + "B" * 40 + "2222"
 
@@ -188,13 +186,8 @@ def test_a_stored_key_is_read_back_and_removed(clean_keychain: KeychainSession) 
 
 def test_a_child_process_reads_the_key_stored_by_this_one(clean_keychain: KeychainSession) -> None:
     secrets.store_api_key(KEY_A)
-    child = subprocess.run(
-        [sys.executable, "-c", "from grok_mcp import secrets; print(secrets.redact(secrets.get_api_key({})))"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    child = run_to_end(
+        [sys.executable, "-c", "from grok_mcp import secrets; print(secrets.redact(secrets.get_api_key({})))"]
     )
     assert (child.returncode, child.stdout.strip()) == (0, "xai-…1111"), child.stderr
 
@@ -617,16 +610,7 @@ print(json.dumps(results))
 
 def run_child(env: dict[str, str], canary: str) -> tuple[dict[str, dict[str, object]], str]:
     """Run every grok_mcp.secrets operation in a new process; the canary travels on stdin, never argv."""
-    child = subprocess.run(
-        [sys.executable, "-c", _CHILD],
-        input=canary,
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    child = run_to_end([sys.executable, "-c", _CHILD], env=env, stdin=canary, timeout=120)
     assert child.returncode == 0, child.stderr
     assert_no_canary(child.stdout + child.stderr, canary)
     results: dict[str, dict[str, object]] = json.loads(child.stdout)

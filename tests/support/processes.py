@@ -50,7 +50,11 @@ INITIALIZE_AND_LIST_TOOLS = (
 
 
 def run_program(
-    command: list[str], *args: str, env: dict[str, str], stdin: str | IO[bytes] | None = None, timeout: float = 60
+    command: list[str],
+    *args: str,
+    env: dict[str, str] | None,
+    stdin: str | IO[bytes] | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `command` with `args` to its end and capture its output; `stdin` is text to send or a file to read."""
     return subprocess.run(
@@ -71,6 +75,13 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `grok-mcp` from this checkout with `args` (see run_program)."""
     return run_program(SERVER_COMMAND, *args, env=env, stdin=stdin, timeout=timeout)
+
+
+def run_to_end(
+    command: list[str], *, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `command` from the repository root until it ends, capturing its text; `env` None: this process's."""
+    return run_program(command, env=env, stdin=stdin, timeout=timeout)
 
 
 def stdio_server(*args: str, env: dict[str, str], stderr: int | IO[str] = subprocess.PIPE) -> subprocess.Popen[str]:

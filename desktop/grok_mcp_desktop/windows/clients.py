@@ -48,6 +48,7 @@ _CLIENT, _STATUS, _MODE, _PATH, _ACTIONS = range(len(COLUMNS))
 _STATUS_COLORS = {
     Status.CONFIGURED: QColor(46, 160, 67),
     Status.STALE: QColor(201, 138, 0),
+    Status.OUTDATED: QColor(201, 138, 0),
     Status.NOT_CONFIGURED: QColor(110, 110, 115),
     Status.NOT_INSTALLED: QColor(110, 110, 115),
 }
@@ -226,30 +227,9 @@ class ClientsPage(Page):
         )
         intro.setWordWrap(True)
         self.body.addWidget(intro)
-
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.setAccessibleName("MCP clients")
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        for column in (_CLIENT, _STATUS, _MODE, _ACTIONS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(_PATH, QHeaderView.ResizeMode.Stretch)
+        self.table = self._make_table()
         self.body.addWidget(self.table, 1)
-
-        self.restart_note = QLabel("", self)
-        self.restart_note.setObjectName("restartNote")
-        self.restart_note.setWordWrap(True)
-        self.restart_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.restart_note.setStyleSheet(
-            "QLabel#restartNote { background: rgba(201, 138, 0, 40); border-radius: 4px; padding: 6px; }"
-        )
-        self.restart_note.hide()
+        self.restart_note = self._make_restart_note()
         self.body.addWidget(self.restart_note)
 
         actions = QHBoxLayout()
@@ -267,6 +247,33 @@ class ClientsPage(Page):
         self.undo_button.clicked.connect(self.undo_last_change)
         self._update_buttons()
 
+    def _make_table(self) -> QTableWidget:
+        table = QTableWidget(0, len(COLUMNS), self)
+        table.setHorizontalHeaderLabels(list(COLUMNS))
+        table.setAccessibleName("MCP clients")
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        for column in (_CLIENT, _STATUS, _MODE, _ACTIONS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(_PATH, QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _make_restart_note(self) -> QLabel:
+        note = QLabel("", self)
+        note.setObjectName("restartNote")
+        note.setWordWrap(True)
+        note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        note.setStyleSheet(
+            "QLabel#restartNote { background: rgba(201, 138, 0, 40); border-radius: 4px; padding: 6px; }"
+        )
+        note.hide()
+        return note
+
     # --- reading -------------------------------------------------------------------------------------
 
     @property
@@ -283,7 +290,7 @@ class ClientsPage(Page):
 
     def refresh(self) -> None:
         """Read every client's status on the worker."""
-        self._submit("clients: read statuses", self._manager.reports, self._on_loaded, self._on_load_failed, "Reading…")
+        self._reload(None)
 
     def _on_loaded(self, reports: list[ClientReport], after: ClientAction | None = None) -> None:
         previous, self._reports = self._reports, {report.name: report for report in reports}
@@ -321,7 +328,7 @@ class ClientsPage(Page):
             path = QTableWidgetItem(display_path(report.config_path, home))
             path.setToolTip("\n".join([str(report.config_path), *(f"also: {p}" for p in report.other_paths)]))
             self.table.setItem(row.row, _PATH, path)
-            has_entry = report.status in (Status.CONFIGURED, Status.STALE)
+            has_entry = report.status.has_entry
             row.connect.setText("Update" if has_entry else "Connect")
             row.connect.setToolTip(
                 f"Write the grok entry into {report.config_path} again"
@@ -437,7 +444,8 @@ class ClientsPage(Page):
 
         self._submit(f"clients: {verb} {client}", function, succeeded, failed, doing)
 
-    def _reload(self, after: ClientAction) -> None:
+    def _reload(self, after: ClientAction | None) -> None:
+        """Read every client's status on the worker; `after` is the action whose end the reading reports."""
         self._submit(
             "clients: read statuses",
             self._manager.reports,
@@ -564,7 +572,7 @@ class ClientsPage(Page):
             self.undo_button.setText("&Undo last change")
         for client, row in self.rows.items():
             report = self._reports.get(client)
-            has_entry = report is not None and report.status in (Status.CONFIGURED, Status.STALE)
+            has_entry = report is not None and report.status.has_entry
             row.connect.setEnabled(idle)
             row.disconnect.setEnabled(idle and has_entry)
             row.show_config.setEnabled(idle)

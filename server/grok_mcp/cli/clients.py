@@ -101,49 +101,17 @@ def cmd_clients(args: argparse.Namespace) -> int:
     configure_logging("DEBUG" if getattr(args, "debug", False) else "WARNING")
     action: str = args.clients_action
     if action == "bundle":
-        from grok_mcp.clients.launch import server_launch
-        from grok_mcp.clients.mcpb import build_bundle
-
-        result = build_bundle(args.output, server_launch(), server_dir=args.server_dir)
-        out(f"Wrote {result.path} ({result.kind}).")
-        out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
-        return ExitCode.OK
+        return _bundle(args.output, args.server_dir)
     manager = _manager()
     if action == "list":
-        reports = manager.reports()
-        if args.json:
-            out(json.dumps([r.as_dict() for r in reports], indent=2))
-            return ExitCode.OK
-        width = max(len(r.name) for r in reports)
-        for r in reports:
-            out(f"{r.name:<{width}}  {r.status!s:<21}  {r.config_path}")
-        return ExitCode.OK
+        return _list(manager, as_json=args.json)
     name: str = args.name
     if action == "show":
         return _show(manager, name, as_json=args.json, reveal=args.reveal_token)
     if action == "snippet":
-        endpoint = _endpoint() if args.http else None
-        out(manager.snippet(name, endpoint, reveal_token=args.reveal_token).rstrip("\n"))
-        spec = manager.spec(name)
-        err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
-        return ExitCode.OK
+        return _snippet(manager, name, http=args.http, reveal=args.reveal_token)
     if action == "install":
-        outcome = manager.install(name, http=_endpoint() if args.http else None, dry_run=args.dry_run)
-        for warning in outcome.warnings:
-            err("Warning: " + warning)
-        if args.dry_run:
-            out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
-            return ExitCode.OK
-        if outcome.action == "unchanged":
-            out(f"{outcome.config_path} already has this grok entry; nothing to change.")
-            return ExitCode.OK
-        out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
-        if outcome.backup is not None and outcome.backup.suffix == ".absent":
-            out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
-        elif outcome.backup is not None:
-            out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
-        out("Next: " + outcome.restart_hint)
-        return ExitCode.OK
+        return _install(manager, name, http=args.http, dry_run=args.dry_run)
     if action == "remove":
         outcome = manager.remove(name)
         if outcome.action == "absent":
@@ -156,6 +124,60 @@ def cmd_clients(args: argparse.Namespace) -> int:
         out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
         return ExitCode.OK
     raise AssertionError(action)
+
+
+def _bundle(output: Path, server_dir: Path | None) -> int:
+    from grok_mcp.clients.launch import server_launch
+    from grok_mcp.clients.mcpb import build_bundle
+
+    result = build_bundle(output, server_launch(), server_dir=server_dir)
+    out(f"Wrote {result.path} ({result.kind}).")
+    out("Double-click it (or drag it onto Claude Desktop → Settings → Extensions) to install Grok MCP.")
+    return ExitCode.OK
+
+
+def _list(manager: ClientManager, *, as_json: bool) -> int:
+    """Every client's status and config file; under the table, what to do about entries of an earlier version."""
+    from grok_mcp.clients import Status
+
+    reports = manager.reports()
+    if as_json:
+        out(json.dumps([r.as_dict() for r in reports], indent=2))
+        return ExitCode.OK
+    width = max(len(r.name) for r in reports)
+    status_width = max(len(r.status) for r in reports)
+    for r in reports:
+        out(f"{r.name:<{width}}  {r.status!s:<{status_width}}  {r.config_path}")
+    for r in reports:
+        if r.status is Status.OUTDATED:
+            out(f"{r.name}: {r.detail}.")
+    return ExitCode.OK
+
+
+def _snippet(manager: ClientManager, name: str, *, http: bool, reveal: bool) -> int:
+    out(manager.snippet(name, _endpoint() if http else None, reveal_token=reveal).rstrip("\n"))
+    spec = manager.spec(name)
+    err(f"Paste this into {spec.config_path(manager.host)} ({spec.format.label}), merging with what is there.")
+    return ExitCode.OK
+
+
+def _install(manager: ClientManager, name: str, *, http: bool, dry_run: bool) -> int:
+    outcome = manager.install(name, http=_endpoint() if http else None, dry_run=dry_run)
+    for warning in outcome.warnings:
+        err("Warning: " + warning)
+    if dry_run:
+        out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
+        return ExitCode.OK
+    if outcome.action == "unchanged":
+        out(f"{outcome.config_path} already has this grok entry; nothing to change.")
+        return ExitCode.OK
+    out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
+    if outcome.backup is not None and outcome.backup.suffix == ".absent":
+        out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
+    elif outcome.backup is not None:
+        out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
+    out("Next: " + outcome.restart_hint)
+    return ExitCode.OK
 
 
 def _show(manager: ClientManager, name: str, *, as_json: bool, reveal: bool) -> int:

@@ -30,6 +30,14 @@ Type a question to ask Grok (streamed), or a command:
   /tools                list the server's tools       /call TOOL JSON   call any tool with JSON arguments
   /help                 this help                     /quit             leave (Ctrl+D works too)"""
 
+ONE_ARGUMENT_COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "/tokens": ("count_tokens", "text", True),
+    "/search": ("web_search", "query", True),
+    "/x": ("x_search", "query", True),
+    "/imagine": ("generate_image", "prompt", False),
+}
+"""Commands that call one tool with the rest of the line as one argument: tool, argument, whether /model applies."""
+
 
 class Console:
     """The read-eval-print loop; `write` is where output goes (stdout for a person)."""
@@ -83,9 +91,14 @@ class Console:
             return True
         command, _, rest = line.partition(" ")
         rest = rest.strip()
+        if command in ("/quit", "/exit"):
+            return False
+        if command in ONE_ARGUMENT_COMMANDS:
+            tool, argument, takes_model = ONE_ARGUMENT_COMMANDS[command]
+            arguments = {argument: rest}
+            self.show(await self.call(tool, self._with_model(arguments) if takes_model else arguments))
+            return True
         match command:
-            case "/quit" | "/exit":
-                return False
             case "/help":
                 self.write(HELP + "\n")
             case "/model":
@@ -93,44 +106,45 @@ class Console:
                 self.write(f"Model: {self.model or 'the default'}\n")
             case "/models":
                 self.show(await self.call("list_models", {}))
-            case "/tokens":
-                self.show(await self.call("count_tokens", self._with_model({"text": rest})))
             case "/usage":
                 self.show(await self.call("usage_summary", {"period": rest or "today", "group_by": "model"}))
-            case "/search":
-                self.show(await self.call("web_search", self._with_model({"query": rest})))
-            case "/x":
-                self.show(await self.call("x_search", self._with_model({"query": rest})))
-            case "/imagine":
-                self.show(await self.call("generate_image", {"prompt": rest}))
             case "/image":
-                parts = shlex.split(rest) if rest else []
-                if not parts:
-                    self.write("Usage: /image PATH|URL [question]\n")
-                    return True
-                arguments: dict[str, Any] = {"images": [parts[0]]}
-                if len(parts) > 1:
-                    arguments["prompt"] = " ".join(parts[1:])
-                self.show(await self.call("analyze_image", self._with_model(arguments)))
+                await self._ask_about_image(rest)
             case "/tools":
-                listing = await self.client.list_tools()
-                for tool in listing.tools:
-                    summary = (tool.description or "").strip().splitlines()[0] if tool.description else ""
-                    self.write(f"  {tool.name:22} {summary}\n")
+                await self._list_tools()
             case "/call":
-                name, _, raw = rest.partition(" ")
-                try:
-                    parsed: object = json.loads(raw) if raw.strip() else {}
-                except ValueError as exc:
-                    self.write(f"The arguments are not JSON: {exc}\n")
-                    return True
-                if not isinstance(parsed, dict):
-                    self.write("The arguments must be a JSON object.\n")
-                    return True
-                self.show(await self.call(name, cast(dict[str, Any], parsed)))
+                await self._call_any(rest)
             case _:
                 self.write(f"Unknown command {command}. /help lists them.\n")
         return True
+
+    async def _ask_about_image(self, rest: str) -> None:
+        parts = shlex.split(rest) if rest else []
+        if not parts:
+            self.write("Usage: /image PATH|URL [question]\n")
+            return
+        arguments: dict[str, Any] = {"images": [parts[0]]}
+        if len(parts) > 1:
+            arguments["prompt"] = " ".join(parts[1:])
+        self.show(await self.call("analyze_image", self._with_model(arguments)))
+
+    async def _list_tools(self) -> None:
+        listing = await self.client.list_tools()
+        for tool in listing.tools:
+            summary = (tool.description or "").strip().splitlines()[0] if tool.description else ""
+            self.write(f"  {tool.name:22} {summary}\n")
+
+    async def _call_any(self, rest: str) -> None:
+        name, _, raw = rest.partition(" ")
+        try:
+            parsed: object = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            self.write(f"The arguments are not JSON: {exc}\n")
+            return
+        if not isinstance(parsed, dict):
+            self.write("The arguments must be a JSON object.\n")
+            return
+        self.show(await self.call(name, cast(dict[str, Any], parsed)))
 
 
 async def _repl(

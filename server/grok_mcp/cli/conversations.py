@@ -15,7 +15,7 @@ from grok_mcp.errors import ExitCode, InputError
 from grok_mcp.logs import configure_logging
 
 if TYPE_CHECKING:  # every `grok-mcp` command builds this parser; only these commands need the store
-    from grok_mcp.store import Store
+    from grok_mcp.store import Conversation, Store
 
 
 def add_conversations_parser(sub: Any, add: AddCommand) -> argparse.ArgumentParser:
@@ -64,6 +64,14 @@ def _unknown(conversation_id: str) -> InputError:
     )
 
 
+def _conversation(store: Store, conversation_id: str) -> Conversation:
+    """The stored conversation. Raises InputError naming the command that lists the ids."""
+    found = store.get_conversation(conversation_id)
+    if found is None:
+        raise _unknown(conversation_id)
+    return found
+
+
 def cmd_conversations(args: argparse.Namespace) -> int:
     from grok_mcp.store import Store
 
@@ -93,9 +101,7 @@ def _show(args: argparse.Namespace, store: Store, _: Settings) -> int:
     from grok_mcp.conversation_history import transcript_markdown
     from grok_mcp.tools.conversations import conversation_detail
 
-    found = store.get_conversation(args.id)
-    if found is None:
-        raise _unknown(args.id)
+    found = _conversation(store, args.id)
     out(conversation_detail(found).model_dump_json(indent=2) if args.json else transcript_markdown(found).rstrip())
     return ExitCode.OK
 
@@ -115,9 +121,7 @@ def _export(args: argparse.Namespace, store: Store, settings: Settings) -> int:
     from grok_mcp.conversation_history import transcript_markdown
     from grok_mcp.tools.conversations import conversation_detail
 
-    found = store.get_conversation(args.id)
-    if found is None:
-        raise _unknown(args.id)
+    found = _conversation(store, args.id)
     is_json = args.format == "json"
     text = conversation_detail(found).model_dump_json(indent=2) + "\n" if is_json else transcript_markdown(found)
     path: Path = (
@@ -130,9 +134,7 @@ def _export(args: argparse.Namespace, store: Store, settings: Settings) -> int:
 
 
 def _delete(args: argparse.Namespace, store: Store, _: Settings) -> int:
-    found = store.get_conversation(args.id)
-    if found is None:
-        raise _unknown(args.id)
+    found = _conversation(store, args.id)
     if not args.yes:
         if not sys.stdin.isatty():
             raise InputError(

@@ -64,6 +64,11 @@ def _key_info_lines(info: Any) -> list[str]:
     return lines
 
 
+def _is_blocked(info: Any) -> bool:
+    """Whether xAI knows the key but will not serve it (the key or its team blocked, or the key disabled)."""
+    return bool(info.api_key_blocked or info.api_key_disabled or info.team_blocked)
+
+
 def _key_info_dict(info: Any) -> dict[str, Any]:
     """What xAI said about a key, for --json output (the key itself only in xAI's redacted form)."""
     fields = dataclasses.asdict(info)
@@ -80,7 +85,7 @@ async def _fetch_key_info(settings: Settings, key: str) -> Any:
 
 def _validate_key(settings: Settings, key: str) -> Any:
     info = anyio.run(_fetch_key_info, settings, key)
-    if info.api_key_blocked or info.api_key_disabled or info.team_blocked:
+    if _is_blocked(info):
         raise InputError(
             "xAI knows this key but it is blocked or disabled:\n"
             + "\n".join(_key_info_lines(info))
@@ -90,86 +95,108 @@ def _validate_key(settings: Settings, key: str) -> Any:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from grok_mcp import secrets
-
     settings = settings_from(args)
     configure_logging("DEBUG" if args.debug else "WARNING")
     action: str = args.keys_action
     if action == "show":
-        source = secrets.api_key_source()
-        key = secrets.get_api_key()
-        register_secret(key)
-        result: dict[str, object] = {
-            "source": source,
-            "key": secrets.redact(key) if key else None,
-            "backend": secrets.backend_name(),
-        }
-        previous = secrets.previous_api_key()
-        if previous:
-            result["previous_key"] = secrets.redact(previous[0])
-            result["previous_expires_at"] = previous[1]
-        if args.json:
-            out(json.dumps(result))
-        elif key is None:
-            out("No xAI API key is configured. Store one with `grok-mcp keys set`.")
-        else:
-            where = "the XAI_API_KEY environment variable" if source == "env" else "the OS keychain"
-            out(f"{result['key']} (from {where}; keychain backend {result['backend']})")
-            if previous:
-                out(f"Previous key {result['previous_key']} stays valid in Grok MCP until the grace period ends.")
-        return ExitCode.OK
+        return _show(as_json=args.json)
     if action in ("set", "rotate"):
-        if action == "rotate" and secrets.get_api_key() is None:
-            raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
-        key = secrets.check_key_format(_read_secret("xAI API key (input hidden): "))
-        register_secret(key)
-        info = None if args.no_validate else _validate_key(settings, key)
-        if action == "rotate":
-            secrets.rotate_api_key(key, grace_seconds=args.grace_minutes * 60)
-            message = (
-                f"Rotated: {secrets.redact(key)} is now active; the old key is kept for {args.grace_minutes:g} minutes."
-            )
-        else:
-            secrets.store_api_key(key)
-            message = f"Stored {secrets.redact(key)} in the OS keychain ({secrets.backend_name()})."
-        shadowed = secrets.api_key_source() == "env"
-        if args.json:
-            out(
-                json.dumps(
-                    {
-                        "stored": secrets.redact(key),
-                        "validated": info is not None,
-                        "env_overrides": shadowed,
-                        "key_info": _key_info_dict(info) if info is not None else None,
-                    }
-                )
-            )
-            return ExitCode.OK
-        out(message)
-        if info is not None:
-            out("\n".join(_key_info_lines(info)))
-        if shadowed:
-            out("Note: XAI_API_KEY is set in this environment and takes precedence over the keychain.")
-        return ExitCode.OK
+        return _store(settings, args, is_rotation=action == "rotate")
     if action == "test":
-        key = secrets.get_api_key()
-        if not key:
-            raise NoApiKeyError()
-        register_secret(key)
-        info = anyio.run(_fetch_key_info, settings, key)
-        blocked = info.api_key_blocked or info.api_key_disabled or info.team_blocked
-        if args.json:
-            out(json.dumps({"ok": not blocked, **_key_info_dict(info)}))
-        else:
-            out("xAI accepts this key:" if not blocked else "xAI knows this key, but it cannot be used:")
-            out("\n".join(_key_info_lines(info)))
-        return ExitCode.OK if not blocked else ExitCode.ERROR
+        return _test(settings, as_json=args.json)
     if action == "remove":
-        if args.previous:
-            secrets.end_grace_period()
-            out("The previous key is forgotten; only the active key is used now.")
-            return ExitCode.OK
-        removed = secrets.delete_api_key()
-        out("Removed the xAI API key from the OS keychain." if removed else "There was no key in the OS keychain.")
-        return ExitCode.OK
+        return _remove(only_previous=args.previous)
     raise AssertionError(action)
+
+
+def _show(*, as_json: bool) -> int:
+    """`keys show`: where the key comes from, redacted, and a previous key still in its grace period."""
+    from grok_mcp import secrets
+
+    source = secrets.api_key_source()
+    key = secrets.get_api_key()
+    register_secret(key)
+    result: dict[str, object] = {
+        "source": source,
+        "key": secrets.redact(key) if key else None,
+        "backend": secrets.backend_name(),
+    }
+    previous = secrets.previous_api_key()
+    if previous:
+        result["previous_key"] = secrets.redact(previous[0])
+        result["previous_expires_at"] = previous[1]
+    if as_json:
+        out(json.dumps(result))
+    elif key is None:
+        out("No xAI API key is configured. Store one with `grok-mcp keys set`.")
+    else:
+        where = "the XAI_API_KEY environment variable" if source == "env" else "the OS keychain"
+        out(f"{result['key']} (from {where}; keychain backend {result['backend']})")
+        if previous:
+            out(f"Previous key {result['previous_key']} stays valid in Grok MCP until the grace period ends.")
+    return ExitCode.OK
+
+
+def _store(settings: Settings, args: argparse.Namespace, *, is_rotation: bool) -> int:
+    """`keys set` and `keys rotate`: read a key, ask xAI about it (unless --no-validate) and store it.
+
+    Raises NoApiKeyError (rotate with no key yet), InputError (an empty, malformed or blocked key).
+    """
+    from grok_mcp import secrets
+
+    if is_rotation and secrets.get_api_key() is None:
+        raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
+    key = secrets.check_key_format(_read_secret("xAI API key (input hidden): "))
+    register_secret(key)
+    info = None if args.no_validate else _validate_key(settings, key)
+    if is_rotation:
+        secrets.rotate_api_key(key, grace_seconds=args.grace_minutes * 60)
+        message = (
+            f"Rotated: {secrets.redact(key)} is now active; the old key is kept for {args.grace_minutes:g} minutes."
+        )
+    else:
+        secrets.store_api_key(key)
+        message = f"Stored {secrets.redact(key)} in the OS keychain ({secrets.backend_name()})."
+    shadowed = secrets.api_key_source() == "env"
+    if args.json:
+        key_info = _key_info_dict(info) if info is not None else None
+        stored = {"stored": secrets.redact(key), "validated": info is not None, "env_overrides": shadowed}
+        out(json.dumps({**stored, "key_info": key_info}))
+        return ExitCode.OK
+    out(message)
+    if info is not None:
+        out("\n".join(_key_info_lines(info)))
+    if shadowed:
+        out("Note: XAI_API_KEY is set in this environment and takes precedence over the keychain.")
+    return ExitCode.OK
+
+
+def _test(settings: Settings, *, as_json: bool) -> int:
+    """`keys test`: what xAI says about the configured key; exit 1 when it is blocked. Raises NoApiKeyError."""
+    from grok_mcp import secrets
+
+    key = secrets.get_api_key()
+    if not key:
+        raise NoApiKeyError()
+    register_secret(key)
+    info = anyio.run(_fetch_key_info, settings, key)
+    blocked = _is_blocked(info)
+    if as_json:
+        out(json.dumps({"ok": not blocked, **_key_info_dict(info)}))
+    else:
+        out("xAI accepts this key:" if not blocked else "xAI knows this key, but it cannot be used:")
+        out("\n".join(_key_info_lines(info)))
+    return ExitCode.OK if not blocked else ExitCode.ERROR
+
+
+def _remove(*, only_previous: bool) -> int:
+    """`keys remove`: delete the key from the keychain, or with --previous only end the grace period."""
+    from grok_mcp import secrets
+
+    if only_previous:
+        secrets.end_grace_period()
+        out("The previous key is forgotten; only the active key is used now.")
+        return ExitCode.OK
+    removed = secrets.delete_api_key()
+    out("Removed the xAI API key from the OS keychain." if removed else "There was no key in the OS keychain.")
+    return ExitCode.OK

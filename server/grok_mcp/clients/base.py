@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from grok_mcp.clients.jsonc import JsonFormat
+
 Platform = Literal["linux", "darwin", "win32"]
 ENTRY_NAME = "grok"
 
@@ -76,6 +78,13 @@ class Status(StrEnum):
     NOT_CONFIGURED = "not configured"
     CONFIGURED = "configured"
     STALE = "configured but stale"
+    OUTDATED = "stale: earlier version"
+    """The entry an earlier Grok MCP wrote (`python -m server serve`): it starts nothing now; install rewrites it."""
+
+    @property
+    def has_entry(self) -> bool:
+        """Whether the client's file holds a grok entry (current or not), which remove can take out."""
+        return self in (Status.CONFIGURED, Status.STALE, Status.OUTDATED)
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,15 @@ class ServerLaunch:
 
     command: str
     args: tuple[str, ...]
+
+
+EARLIER_MODULE_ARGS = ("-m", "server")
+"""How entries from before the import package was renamed `grok_mcp` start the server: they start nothing now."""
+
+
+def is_earlier_launch(args: list[str]) -> bool:
+    """Whether a stdio entry's arguments run the import package's old name, `python -m server serve`."""
+    return tuple(args[: len(EARLIER_MODULE_ARGS)]) == EARLIER_MODULE_ARGS
 
 
 @dataclass(frozen=True)
@@ -113,18 +131,65 @@ class ConfigFormat(Protocol):
     def remove_entry(self, text: str, path: Path, container: str, name: str, *, drop_empty_container: bool) -> str: ...
 
 
+def plain_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
+    """`{"command": …, "args": […]}`: the shape most clients read."""
+    del host
+    return {"command": launch.command, "args": list(launch.args)}
+
+
+def typed_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
+    """`{"type": "stdio", "command": …, "args": […]}` (Claude Code, VS Code)."""
+    return {"type": "stdio", **plain_stdio(launch, host)}
+
+
+def bearer_http(
+    url_key: str = "url", *, kind: str | None = None, headers_key: str = "headers"
+) -> Callable[[HttpEndpoint], dict[str, Any]]:
+    """An HTTP entry `{url_key: …, headers_key: {"Authorization": …}}`, led by `"type": kind` if the client wants it."""
+
+    def entry(endpoint: HttpEndpoint) -> dict[str, Any]:
+        typed = {"type": kind} if kind else {}
+        return {**typed, url_key: endpoint.url, headers_key: {"Authorization": endpoint.authorization}}
+
+    return entry
+
+
+url_http = bearer_http()
+"""`{"url": …, "headers": {"Authorization": …}}` (Cursor, Zed, LM Studio)."""
+typed_http = bearer_http(kind="http")
+"""`{"type": "http", "url": …, "headers": …}` (Claude Code, VS Code)."""
+
+
+def in_home(*relative: str) -> Callable[[HostEnv], list[Path]]:
+    """Paths below the user's home (`".cursor/mcp.json"`), for a client that keeps them there on every platform."""
+    return lambda host: [host.home / path for path in relative]
+
+
+def fixed_hint(text: str) -> Callable[[HostEnv], str]:
+    """A restart hint that reads the same on every platform."""
+    return lambda host: text
+
+
+STRICT_JSON = JsonFormat(is_jsonc=False)
+"""Plain JSON, no comments: Claude Desktop's file and most others."""
+
+
 @dataclass(frozen=True)
 class ClientSpec:
-    """One MCP client: where its config lives, how our entry looks in it, and how to make it reload."""
+    """One MCP client: where its config lives, how our entry looks in it, and how to make it reload.
+
+    The defaults are the shape Claude Desktop's file set and most clients copied: strict JSON, servers under
+    `mcpServers`, and `{"command": …, "args": […]}` entries.
+    """
 
     name: str
     display_name: str
-    format: ConfigFormat
-    container: str
     config_paths: Callable[[HostEnv], list[Path]]
     """Candidate config files, the one to write first (Claude Desktop on MSIX has two)."""
-    stdio_entry: Callable[[ServerLaunch, HostEnv], dict[str, Any]]
     restart_hint: Callable[[HostEnv], str]
+    format: ConfigFormat = STRICT_JSON
+    container: str = "mcpServers"
+    stdio_entry: Callable[[ServerLaunch, HostEnv], dict[str, Any]] = plain_stdio
     detect_paths: Callable[[HostEnv], list[Path]] = lambda host: []
     executables: tuple[str, ...] = ()
     http_entry: Callable[[HttpEndpoint], dict[str, Any]] | None = None
@@ -145,27 +210,6 @@ class ClientSpec:
         if any(path.exists() for path in [*self.config_paths(host), *self.detect_paths(host)]):
             return True
         return any(host.which(name) for name in self.executables)
-
-
-def plain_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
-    """`{"command": …, "args": […]}`: the shape most clients read."""
-    del host
-    return {"command": launch.command, "args": list(launch.args)}
-
-
-def typed_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
-    """`{"type": "stdio", "command": …, "args": […]}` (Claude Code, VS Code)."""
-    return {"type": "stdio", **plain_stdio(launch, host)}
-
-
-def url_http(endpoint: HttpEndpoint) -> dict[str, Any]:
-    """`{"url": …, "headers": {"Authorization": …}}` (Cursor, Zed, LM Studio)."""
-    return {"url": endpoint.url, "headers": {"Authorization": endpoint.authorization}}
-
-
-def typed_http(endpoint: HttpEndpoint) -> dict[str, Any]:
-    """`{"type": "http", "url": …, "headers": …}` (Claude Code, VS Code)."""
-    return {"type": "http", **url_http(endpoint)}
 
 
 def vscode_user_dir(host: HostEnv, product: str) -> Path:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, typed_http, typed_stdio
-from grok_mcp.clients.jsonc import JsonFormat
+from grok_mcp.clients.base import ClientSpec, fixed_hint, in_home, typed_http, typed_stdio
 
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "Start a new Claude Code session (running sessions do not re-read the file); `/mcp` then lists grok."
+RESTART_HINT = "Start a new Claude Code session (running sessions do not re-read the file); `/mcp` then lists grok."
 
 
 def spec() -> ClientSpec:
     return ClientSpec(
         name="claude-code",
         display_name="Claude Code",
-        format=JsonFormat(is_jsonc=False),
-        container="mcpServers",
-        config_paths=lambda host: [host.home / ".claude.json"],
+        config_paths=in_home(".claude.json"),
+        restart_hint=fixed_hint(RESTART_HINT),
         stdio_entry=typed_stdio,
-        restart_hint=restart_hint,
-        detect_paths=lambda host: [host.home / ".claude"],
+        detect_paths=in_home(".claude"),
         executables=("claude",),
         http_entry=typed_http,
     )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, Platform, plain_stdio
-from grok_mcp.clients.jsonc import JsonFormat
+from grok_mcp.clients.base import ClientSpec, HostEnv, Platform
 
 FILENAME = "claude_desktop_config.json"
 MSIX_PACKAGE_GLOB = "Claude_*"
@@ -76,10 +75,7 @@ def spec() -> ClientSpec:
     return ClientSpec(
         name="claude-desktop",
         display_name="Claude Desktop",
-        format=JsonFormat(is_jsonc=False),
-        container="mcpServers",
         config_paths=config_paths,
-        stdio_entry=plain_stdio,
         restart_hint=restart_hint,
         detect_paths=detect_paths,
         executables=("claude-desktop",),

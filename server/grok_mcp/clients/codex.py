@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, HttpEndpoint, ServerLaunch
+from grok_mcp.clients.base import ClientSpec, HostEnv, ServerLaunch, bearer_http, fixed_hint, plain_stdio
 from grok_mcp.clients.tomlfile import TomlFormat
 
+RESTART_HINT = "Quit Codex (and the ChatGPT desktop app, which reads the same file) and start it again."
 STARTUP_TIMEOUT_S = 30  # Codex's default of 10 s is short for a frozen executable's first start
 
 
@@ -20,33 +21,19 @@ def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     # Codex hands stdio servers only an allowlist of variables; these two are names, never values or secrets:
     # the data dir a user chose, and (Linux) the session bus the keychain answers on.
     passed = ["GROK_MCP_HOME"] + (["DBUS_SESSION_BUS_ADDRESS"] if host.platform == "linux" else [])
-    return {
-        "command": launch.command,
-        "args": list(launch.args),
-        "env_vars": passed,
-        "startup_timeout_sec": STARTUP_TIMEOUT_S,
-    }
-
-
-def http_entry(endpoint: HttpEndpoint) -> dict[str, Any]:
-    return {"url": endpoint.url, "http_headers": {"Authorization": endpoint.authorization}}
-
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "Quit Codex (and the ChatGPT desktop app, which reads the same file) and start it again."
+    return {**plain_stdio(launch, host), "env_vars": passed, "startup_timeout_sec": STARTUP_TIMEOUT_S}
 
 
 def spec() -> ClientSpec:
     return ClientSpec(
         name="codex",
         display_name="Codex / ChatGPT desktop",
+        config_paths=lambda host: [_codex_home(host) / "config.toml"],
+        restart_hint=fixed_hint(RESTART_HINT),
         format=TomlFormat(),
         container="mcp_servers",
-        config_paths=lambda host: [_codex_home(host) / "config.toml"],
         stdio_entry=stdio_entry,
-        restart_hint=restart_hint,
         detect_paths=lambda host: [_codex_home(host)],
         executables=("codex",),
-        http_entry=http_entry,
+        http_entry=bearer_http(headers_key="http_headers"),
     )

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, ServerLaunch
+from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, ServerLaunch, fixed_hint, in_home, plain_stdio
 from grok_mcp.clients.yamlfile import YamlFormat
+
+RESTART_HINT = "Continue reloads config.yaml when it is saved; reopen the Continue panel if grok is not listed."
 
 
 def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
-    del host
-    return {"name": ENTRY_NAME, "command": launch.command, "args": list(launch.args)}
-
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "Continue reloads config.yaml when it is saved; reopen the Continue panel if grok is not listed."
+    return {"name": ENTRY_NAME, **plain_stdio(launch, host)}
 
 
 def spec() -> ClientSpec:
     return ClientSpec(
         name="continue",
         display_name="Continue",
+        config_paths=in_home(".continue/config.yaml"),
+        restart_hint=fixed_hint(RESTART_HINT),
         format=YamlFormat(is_keyed_list=True),
-        container="mcpServers",
-        config_paths=lambda host: [host.home / ".continue" / "config.yaml"],
         stdio_entry=stdio_entry,
-        restart_hint=restart_hint,
-        detect_paths=lambda host: [host.home / ".continue"],
+        detect_paths=in_home(".continue"),
         http_entry=None,  # how Continue sends headers is not documented well enough to write a token there
         is_keyed_list=True,
     )

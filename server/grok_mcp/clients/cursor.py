@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, plain_stdio, url_http
-from grok_mcp.clients.jsonc import JsonFormat
-
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "In Cursor open Settings → MCP and switch grok off and on again (or restart Cursor)."
+from grok_mcp.clients.base import ClientSpec, fixed_hint, in_home, url_http
 
 
 def spec() -> ClientSpec:
     return ClientSpec(
         name="cursor",
         display_name="Cursor",
-        format=JsonFormat(is_jsonc=False),
-        container="mcpServers",
-        config_paths=lambda host: [host.home / ".cursor" / "mcp.json"],
-        stdio_entry=plain_stdio,
-        restart_hint=restart_hint,
-        detect_paths=lambda host: [host.home / ".cursor"],
+        config_paths=in_home(".cursor/mcp.json"),
+        restart_hint=fixed_hint("In Cursor open Settings → MCP and switch grok off and on again (or restart Cursor)."),
+        detect_paths=in_home(".cursor"),
         executables=("cursor",),
         http_entry=url_http,
     )

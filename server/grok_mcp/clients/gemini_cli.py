@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from grok_mcp.clients.base import ClientSpec, HostEnv, HttpEndpoint, plain_stdio
-from grok_mcp.clients.jsonc import JsonFormat
-
-
-def http_entry(endpoint: HttpEndpoint) -> dict[str, Any]:
-    return {"httpUrl": endpoint.url, "headers": {"Authorization": endpoint.authorization}}  # `url` would mean SSE
-
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "Restart Gemini CLI; `/mcp` then shows grok."
+from grok_mcp.clients.base import ClientSpec, bearer_http, fixed_hint, in_home
 
 
 def spec() -> ClientSpec:
     return ClientSpec(
         name="gemini-cli",
         display_name="Gemini CLI",
-        format=JsonFormat(is_jsonc=False),
-        container="mcpServers",
-        config_paths=lambda host: [host.home / ".gemini" / "settings.json"],
-        stdio_entry=plain_stdio,
-        restart_hint=restart_hint,
-        detect_paths=lambda host: [host.home / ".gemini"],
+        config_paths=in_home(".gemini/settings.json"),
+        restart_hint=fixed_hint("Restart Gemini CLI; `/mcp` then shows grok."),
+        detect_paths=in_home(".gemini"),
         executables=("gemini",),
-        http_entry=http_entry,
+        http_entry=bearer_http("httpUrl"),  # `url` would mean SSE
     )

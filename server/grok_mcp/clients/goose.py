@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, HttpEndpoint, ServerLaunch
+from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, HttpEndpoint, ServerLaunch, fixed_hint
 from grok_mcp.clients.yamlfile import YamlFormat
 
+RESTART_HINT = "Restart Goose (quit the desktop app, or end the `goose session` and start a new one)."
 TIMEOUT_S = 300
 
 
@@ -44,20 +45,15 @@ def http_entry(endpoint: HttpEndpoint) -> dict[str, Any]:
     }
 
 
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "Restart Goose (quit the desktop app, or end the `goose session` and start a new one)."
-
-
 def spec() -> ClientSpec:
     return ClientSpec(
         name="goose",
         display_name="Goose",
+        config_paths=lambda host: [_goose_dir(host) / "config.yaml"],
+        restart_hint=fixed_hint(RESTART_HINT),
         format=YamlFormat(),
         container="extensions",
-        config_paths=lambda host: [_goose_dir(host) / "config.yaml"],
         stdio_entry=stdio_entry,
-        restart_hint=restart_hint,
         detect_paths=lambda host: [_goose_dir(host)],
         executables=("goose",),
         http_entry=http_entry,

@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any, cast
 
 from grok_mcp.clients import processes
-from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, HttpEndpoint, ServerLaunch, Status
+from grok_mcp.clients.base import (
+    ENTRY_NAME,
+    ClientSpec,
+    HostEnv,
+    HttpEndpoint,
+    ServerLaunch,
+    Status,
+    is_earlier_launch,
+)
 from grok_mcp.clients.errors import ClientSetupError, ConfigShapeError, ConfigSyntaxError, UnsupportedModeError
 from grok_mcp.clients.registry import all_clients, get_client
 from grok_mcp.clients.safe_edit import (
     LOCK_TIMEOUT_S,
     BackupStore,
+    Change,
     InstallRecord,
     apply_change,
     read_bytes,
@@ -184,6 +193,12 @@ class ClientManager:
         url = next((entry[k] for k in ("url", "serverUrl", "httpUrl", "uri") if isinstance(entry.get(k), str)), None)
         if isinstance(command, str):
             args = [str(a) for a in cast(list[Any], entry.get("args") or [])]
+            if is_earlier_launch(args):
+                return Status.OUTDATED, (
+                    f"written by an earlier Grok MCP (it starts {command} {' '.join(args)}, which no longer starts "
+                    f"anything); run `grok-mcp clients install {spec.name}` (or press Update on the tray's Clients "
+                    "page) to update it"
+                )
             if not os.path.exists(command):
                 return Status.STALE, f"it starts {command}, which no longer exists"
             if command != self.launch.command or args != list(self.launch.args):
@@ -264,16 +279,15 @@ class ClientManager:
         target = self._target(spec)
         backups = self._backups(spec, target)
         created_container = False
+        previous: dict[str, bytes | None] = {}  # what the file held under the lock, for verify
 
         def transform(before: bytes | None) -> bytes | None:
             nonlocal created_container
+            previous["before"] = before
             has_bom, text = _decode(before, target, spec.format.label) if before is not None else (False, "")
             spec.format.load(text, target)  # refuse a broken file before anything else
             new_text, created_container = spec.format.set_entry(text, target, spec.container, ENTRY_NAME, entry)
             return _encode(has_bom, new_text)
-
-        def verify(after: bytes | None, before: bytes | None) -> None:
-            self._verify(spec, target, before, after, entry)
 
         warnings = self._warnings(spec)
         if dry_run:
@@ -283,38 +297,18 @@ class ClientManager:
             diff = _diff(before, after, target, http.token if http else None)
             return ChangeOutcome(spec.name, target, action, diff=diff, warnings=warnings)
 
-        previous: dict[str, bytes | None] = {}
-
-        def guarded_transform(before: bytes | None) -> bytes | None:
-            previous["before"] = before
-            return transform(before)
-
         change = apply_change(
             target,
-            guarded_transform,
-            verify=lambda after: verify(after, previous.get("before")),
+            transform,
+            verify=lambda after: self._verify(spec, target, previous.get("before"), after, entry),
             backups=backups,
             new_mode=0o600 if http is not None else 0o644,
             lock_timeout_s=self.lock_timeout_s,
         )
         if not change.is_changed:
             return ChangeOutcome(spec.name, target, "unchanged", restart_hint="", warnings=warnings)
-        old_record = backups.read_record()
         had_entry = self._entry_in_bytes(spec, target, change.before) is not None
-        if old_record is not None and had_entry:
-            record = InstallRecord(
-                old_record.created_file, old_record.created_container, old_record.before_backup, sha256(change.after)
-            )
-            if record.before_backup and not (backups.folder / record.before_backup).exists():
-                record.before_backup = None
-        else:
-            record = InstallRecord(
-                created_file=change.before is None or not change.before.strip(),
-                created_container=created_container,
-                before_backup=change.backup.name if change.backup and not had_entry else None,
-                after_sha256=sha256(change.after),
-            )
-        backups.write_record(record)
+        backups.write_record(_install_record(backups, change, had_entry=had_entry, created_container=created_container))
         return ChangeOutcome(
             spec.name,
             target,
@@ -430,6 +424,24 @@ def _without_entry(spec: ClientSpec, document: dict[str, Any]) -> dict[str, Any]
         else:
             document.pop(spec.container)
     return document
+
+
+def _install_record(backups: BackupStore, change: Change, *, had_entry: bool, created_container: bool) -> InstallRecord:
+    """What remove needs to undo this install: an update keeps the first install's record (and its backup)."""
+    old_record = backups.read_record()
+    if old_record is not None and had_entry:
+        record = InstallRecord(
+            old_record.created_file, old_record.created_container, old_record.before_backup, sha256(change.after)
+        )
+        if record.before_backup and not (backups.folder / record.before_backup).exists():
+            record.before_backup = None
+        return record
+    return InstallRecord(
+        created_file=change.before is None or not change.before.strip(),
+        created_container=created_container,
+        before_backup=change.backup.name if change.backup and not had_entry else None,
+        after_sha256=sha256(change.after),
+    )
 
 
 def _diff(before: bytes | None, after: bytes | None, path: Path, token: str | None) -> str:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, typed_http, typed_stdio, vscode_user_dir
+from grok_mcp.clients.base import ClientSpec, fixed_hint, typed_http, typed_stdio, vscode_user_dir
 from grok_mcp.clients.jsonc import JsonFormat
 
-
-def restart_hint(host: HostEnv) -> str:
-    del host
-    return "In VS Code run the command “MCP: List Servers”, pick grok and choose Start (or Restart)."
+RESTART_HINT = "In VS Code run the command “MCP: List Servers”, pick grok and choose Start (or Restart)."
 
 
 def _spec(name: str, display_name: str, product: str, executable: str) -> ClientSpec:
     return ClientSpec(
         name=name,
         display_name=display_name,
+        config_paths=lambda host: [vscode_user_dir(host, product) / "mcp.json"],
+        restart_hint=fixed_hint(RESTART_HINT),
         format=JsonFormat(is_jsonc=True),
         container="servers",
-        config_paths=lambda host: [vscode_user_dir(host, product) / "mcp.json"],
         stdio_entry=typed_stdio,
-        restart_hint=restart_hint,
         detect_paths=lambda host: [vscode_user_dir(host, product).parent],
         executables=(executable,),
         http_entry=typed_http,

@@ -56,20 +56,25 @@ class SchemaFiller:
                 if isinstance(part, Mapping):
                     merged = _merge(merged, cast(Mapping[str, Any], part))
             return self.value(merged, name, depth + 1)
-        kind = _type_of(node)
-        if kind == "object":
-            return self._object(node, depth)
-        if kind == "array":
-            return self._array(node, name, depth)
-        if kind == "integer":
-            return self._integer(node)
-        if kind == "number":
-            return self._number(node)
-        if kind == "boolean":
-            return True
-        if kind == "null":
-            return None
-        return self._string(node, name)
+        return self._typed(node, name, depth)
+
+    def _typed(self, node: Mapping[str, Any], name: str, depth: int) -> object:
+        """A value of the node's own `type` (a string when it has none)."""
+        match _type_of(node):
+            case "object":
+                return self._object(node, depth)
+            case "array":
+                return self._array(node, name, depth)
+            case "integer":
+                return self._integer(node)
+            case "number":
+                return self._number(node)
+            case "boolean":
+                return True
+            case "null":
+                return None
+            case _:
+                return self._string(node, name)
 
     def _resolve(self, ref: str) -> object:
         if not ref.startswith("#/"):

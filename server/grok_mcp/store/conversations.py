@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from grok_mcp.store.db import execute, rows
+from grok_mcp.store.db import execute, from_row, rows
 
 SNIPPET_START = "«"
 """Marks the start of a matched term in `SearchHit.snippet`."""
@@ -129,19 +129,7 @@ def list_conversations(db: sqlite_utils.Database, *, limit: int, offset: int) ->
         """,
         (max(limit, 0), max(offset, 0)),
     )
-    return [_summary(row) for row in rows(result)]
-
-
-def _summary(row: dict[str, Any]) -> ConversationSummary:
-    return ConversationSummary(
-        id=str(row["id"]),
-        title=str(row["title"]),
-        model=row["model"],
-        created_at=float(row["created_at"]),
-        updated_at=float(row["updated_at"]),
-        client=row["client"],
-        message_count=int(row["message_count"]),
-    )
+    return [from_row(ConversationSummary, row) for row in rows(result)]
 
 
 def get_conversation(db: sqlite_utils.Database, conversation_id: str) -> Conversation | None:
@@ -155,7 +143,6 @@ def get_conversation(db: sqlite_utils.Database, conversation_id: str) -> Convers
     )
     if not found:
         return None
-    head = found[0]
     messages = rows(
         execute(
             db,
@@ -166,28 +153,7 @@ def get_conversation(db: sqlite_utils.Database, conversation_id: str) -> Convers
             (conversation_id,),
         )
     )
-    return Conversation(
-        id=str(head["id"]),
-        title=str(head["title"]),
-        model=head["model"],
-        created_at=float(head["created_at"]),
-        updated_at=float(head["updated_at"]),
-        client=head["client"],
-        messages=[_message(row) for row in messages],
-    )
-
-
-def _message(row: dict[str, Any]) -> Message:
-    return Message(
-        id=int(row["id"]),
-        conversation_id=str(row["conversation_id"]),
-        role=str(row["role"]),
-        content=str(row["content"]),
-        parts_json=row["parts_json"],
-        model=row["model"],
-        created_at=float(row["created_at"]),
-        request_id=row["request_id"],
-    )
+    return from_row(Conversation, found[0], messages=[from_row(Message, row) for row in messages])
 
 
 def search_messages(db: sqlite_utils.Database, query: str, *, limit: int) -> list[SearchHit]:
@@ -229,15 +195,7 @@ def _ranked_hits(db: sqlite_utils.Database, match: str, *, limit: int, lowest: i
         },
     )
     return [
-        SearchHit(
-            conversation_id=str(row["conversation_id"]),
-            conversation_title=str(row["title"]),
-            message_id=int(row["message_id"]),
-            role=str(row["role"]),
-            snippet=str(row["snippet"]),
-            created_at=float(row["created_at"]),
-            score=-float(row["rank"]),
-        )
+        from_row(SearchHit, row, conversation_title=str(row["title"]), score=-float(row["rank"]))
         for row in rows(result)
     ]
 
@@ -296,15 +254,7 @@ def conversation_context(db: sqlite_utils.Database, conversation_id: str) -> Con
         "SELECT id, role, content, tokens FROM messages WHERE conversation_id = ? ORDER BY id",
         (conversation_id,),
     )
-    messages = [
-        ContextMessage(
-            id=int(row["id"]),
-            role=str(row["role"]),
-            content=str(row["content"]),
-            tokens=None if row["tokens"] is None else int(row["tokens"]),
-        )
-        for row in rows(result)
-    ]
+    messages = [from_row(ContextMessage, row) for row in rows(result)]
     return ConversationContext(model=found[0]["model"], messages=messages)
 
 
@@ -432,7 +382,7 @@ def conversation_page(db: sqlite_utils.Database, *, after: PageCursor | None, li
         },
     )
     found = rows(result)
-    summaries = [_summary(row) for row in found]
+    summaries = [from_row(ConversationSummary, row) for row in found]
     last = found[-1] if found and len(found) == limit else None
     cursor = (float(last["updated_at"]), int(last["row_id"])) if last is not None else None
     return ConversationPage(conversations=summaries, next_cursor=cursor)

@@ -7,10 +7,13 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+import types
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
+from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import sqlite_utils
 
@@ -65,6 +68,37 @@ def rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     """All rows of a cursor as dicts keyed by column name."""
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def from_row(cls: type[T], row: Mapping[str, Any], **values: Any) -> T:
+    """An instance of the dataclass `cls` from the row's columns of its fields' names, each turned into its
+    field's type (a 0/1 column into a bool); `values` gives the fields that are not columns of the row."""
+    columns = {name: convert(row[name]) for name, convert in _field_converters(cls) if name not in values}
+    return cls(**columns, **values)
+
+
+@cache
+def _field_converters(cls: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    hints = get_type_hints(cls)
+    return tuple((field.name, _converter(hints[field.name])) for field in fields(cls))
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """How a column's value becomes a field of type `hint`: str, int, float and bool are converted (None
+    kept when the field is optional); any other type takes the value as SQLite returns it."""
+    if get_origin(hint) in (Union, types.UnionType):
+        (inner, *rest) = [arg for arg in get_args(hint) if arg is not type(None)]
+        if rest:
+            return _as_is
+        convert = _converter(inner)
+        return lambda value: None if value is None else convert(value)
+    if hint in (str, int, float, bool):
+        return hint
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def connect(path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite_utils.Database:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import sqlite_utils
 
-from grok_mcp.store.db import execute, rows
+from grok_mcp.store.db import execute, from_row, rows
 
 JobStatus = Literal["running", "done", "failed", "cancelled"]
 
@@ -98,7 +98,7 @@ def get_job(db: sqlite_utils.Database, job_id: str) -> JobRecord | None:
             (job_id,),
         )
     )
-    return _record(found[0]) if found else None
+    return from_row(JobRecord, found[0]) if found else None
 
 
 def list_jobs(
@@ -129,23 +129,7 @@ def list_jobs(
             (kind, client, created, created, created, last_id, limit),
         )
     )
-    return [_record(row) for row in found]
-
-
-def _record(row: dict[str, Any]) -> JobRecord:
-    return JobRecord(
-        id=str(row["id"]),
-        kind=str(row["kind"]),
-        tool=str(row["tool"]),
-        status=row["status"],
-        created_at=float(row["created_at"]),
-        heartbeat_at=float(row["heartbeat_at"]),
-        finished_at=None if row["finished_at"] is None else float(row["finished_at"]),
-        owner_pid=None if row["owner_pid"] is None else int(row["owner_pid"]),
-        client=row["client"],
-        result_json=row["result_json"],
-        error=row["error"],
-    )
+    return [from_row(JobRecord, row) for row in found]
 
 
 def purge_jobs(db: sqlite_utils.Database, *, finished_before: float) -> int:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import sqlite_utils
 
-from grok_mcp.store.db import execute, rows
+from grok_mcp.store.db import execute, from_row, rows
 
 GroupBy = Literal["day", "model", "tool", "client"]
 
@@ -182,17 +182,10 @@ def _period(since: float | None, until: float | None) -> tuple[str, dict[str, An
 
 
 def _group(row: dict[str, Any], key: str, latencies: Sequence[float]) -> UsageGroup:
-    return UsageGroup(
+    return from_row(
+        UsageGroup,
+        row,
         key=key,
-        requests=int(row["requests"]),
-        errors=int(row["errors"]),
-        prompt_tokens=int(row["prompt_tokens"]),
-        cached_tokens=int(row["cached_tokens"]),
-        completion_tokens=int(row["completion_tokens"]),
-        reasoning_tokens=int(row["reasoning_tokens"]),
-        images=int(row["images"]),
-        cost_ticks=int(row["cost_ticks"]),
-        cached_requests=int(row["cached_requests"]),
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p95_ms=percentile(latencies, 0.95),
     )
@@ -251,18 +244,7 @@ def usage_by_day_and_model(db: sqlite_utils.Database, *, since: float | None, un
         """,  # noqa: S608
         params,
     )
-    return [
-        UsageCell(
-            day=str(row["day"]),
-            model=str(row["model"]),
-            requests=int(row["requests"]),
-            errors=int(row["errors"]),
-            prompt_tokens=int(row["prompt_tokens"]),
-            completion_tokens=int(row["completion_tokens"]),
-            cost_ticks=int(row["cost_ticks"]),
-        )
-        for row in rows(result)
-    ]
+    return [from_row(UsageCell, row) for row in rows(result)]
 
 
 def spend_ticks(db: sqlite_utils.Database, *, since: float) -> int:
@@ -278,32 +260,7 @@ def recent_requests(db: sqlite_utils.Database, *, limit: int) -> list[RequestRec
         f"SELECT seq, {', '.join(_COLUMNS)} FROM requests ORDER BY ts DESC, seq DESC LIMIT ?",  # noqa: S608
         (max(limit, 0),),
     )
-    return [_record(row) for row in rows(result)]
-
-
-def _record(row: dict[str, Any]) -> RequestRecord:
-    return RequestRecord(
-        seq=int(row["seq"]),
-        id=row["id"],
-        ts=float(row["ts"]),
-        tool=str(row["tool"]),
-        model=row["model"],
-        endpoint=str(row["endpoint"]),
-        status=int(row["status"]),
-        error=row["error"],
-        prompt_tokens=int(row["prompt_tokens"]),
-        cached_tokens=int(row["cached_tokens"]),
-        completion_tokens=int(row["completion_tokens"]),
-        reasoning_tokens=int(row["reasoning_tokens"]),
-        images=int(row["images"]),
-        cost_ticks=int(row["cost_ticks"]),
-        latency_ms=row["latency_ms"],
-        ttft_ms=row["ttft_ms"],
-        client=row["client"],
-        transport=row["transport"],
-        conversation_id=row["conversation_id"],
-        cached=bool(row["cached"]),
-    )
+    return [from_row(RequestRecord, row) for row in rows(result)]
 
 
 # The tray's dashboard: recent failures and the cost of each turn of a transcript.
@@ -317,7 +274,7 @@ def recent_errors(db: sqlite_utils.Database, *, limit: int) -> list[RequestRecor
         "ORDER BY ts DESC, seq DESC LIMIT ?",
         (max(limit, 0),),
     )
-    return [_record(row) for row in rows(result)]
+    return [from_row(RequestRecord, row) for row in rows(result)]
 
 
 def requests_by_id(db: sqlite_utils.Database, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
@@ -334,5 +291,5 @@ def requests_by_id(db: sqlite_utils.Database, request_ids: Sequence[str]) -> dic
             chunk,
         )
         for row in rows(result):
-            found[str(row["id"])] = _record(row)
+            found[str(row["id"])] = from_row(RequestRecord, row)
     return found

@@ -14,6 +14,7 @@ from secrets import token_urlsafe
 from typing import TYPE_CHECKING
 
 from grok_mcp import secrets
+from grok_mcp.clients.launch import grok_mcp_command
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import ConfigError, KeychainError
 from grok_mcp.store import RequestRecord, Store
@@ -33,7 +34,6 @@ from grok_mcp_desktop.supervisor import (
     ServerSupervisor,
     SupervisorTimings,
     run_launcher,
-    server_command,
 )
 from grok_mcp_desktop.tray import TrayController
 from grok_mcp_desktop.worker import Worker
@@ -103,7 +103,7 @@ class DesktopApp(QObject):
         self.autostart = autostart or Autostart()
         self.worker = Worker(parent=self)
         self.store = StoreAccess(settings.db_path, self.worker)
-        cli = list(command) if command is not None else server_command()
+        cli = list(command) if command is not None else grok_mcp_command()
         self.supervisor = ServerSupervisor(
             settings,
             # No key (or no keychain to read one from), or demo mode chosen in Settings: the simulator, marked

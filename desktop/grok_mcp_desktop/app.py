@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
@@ -19,10 +18,11 @@ from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import ConfigError, KeychainError
 from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
 from grok_mcp_desktop.single_instance import SingleInstance, instance_name
@@ -127,7 +127,7 @@ class DesktopApp(QObject):
         self._dashboard: DashboardWindow | None = None
         self._welcome: QWidget | None = None
         self._model: str | None = settings.default_model
-        self._model_probe: QProcess | None = None
+        self._model_probe: CliCall | None = None
         self._usage: UsageSnapshot | None = None
         self._notified_budget: set[str] = set()
         self._notified_key_request: str | None = None
@@ -170,7 +170,6 @@ class DesktopApp(QObject):
         self.supervisor.shutdown()
         if self._model_probe is not None:
             self._model_probe.kill()
-            self._model_probe.waitForFinished(2_000)
             self._model_probe = None
         self.worker.shutdown()
         self.store.close()
@@ -335,31 +334,23 @@ class DesktopApp(QObject):
         """Ask `grok-mcp models --json` once which model is the default (for the status line)."""
         if self._model is not None or self._model_probe is not None:
             return
-        process = QProcess(self)
-        program, *args = self.context.cli_command
-        process.setProgram(program)
-        process.setArguments([*args, "models", "--json", *(["--simulate"] if self.supervisor.is_simulated else [])])
-        if self._environ is not None:
-            env = QProcessEnvironment()
-            for name, value in self._environ.items():
-                env.insert(name, value)
-            process.setProcessEnvironment(env)
-        process.finished.connect(self._on_model_probe_finished)
-        self._model_probe = process
-        process.start()
+        arguments = ["models", "--json", *(["--simulate"] if self.supervisor.is_simulated else [])]
+        probe = CliCall(self.context.cli_command, arguments, environ=self._environ, parent=self)
+        probe.finished.connect(self._on_model_probe_finished)
+        self._model_probe = probe
+        probe.start()
 
-    def _on_model_probe_finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
-        process, self._model_probe = self._model_probe, None
-        if process is None:
+    def _on_model_probe_finished(self, outcome: CliOutcome) -> None:
+        probe, self._model_probe = self._model_probe, None
+        if probe is None:
             return
-        out = bytes(process.readAllStandardOutput().data())
-        process.deleteLater()
-        if exit_code != 0:
+        probe.deleteLater()
+        if not outcome.is_ok:
             return
         try:
-            models = json.loads(out).get("models", [])
+            models = outcome.data.get("models", [])
             default = next(m["id"] for m in models if m.get("kind") == "chat" and m.get("is_default"))
-        except (ValueError, AttributeError, KeyError, StopIteration):
+        except (AttributeError, KeyError, TypeError, StopIteration):
             return
         self._model = str(default)
         self.tray.set_details(model=self._model, spend_today_usd=self._usage.today_usd if self._usage else None)

@@ -59,6 +59,20 @@ def test_first_run_without_a_key_starts_demo_mode_and_welcomes(
     assert isinstance(welcome, WelcomeDialog)
 
 
+def test_once_the_server_runs_the_tray_names_the_default_model_grok_mcp_reports(
+    qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp
+) -> None:
+    desktop = make_app(show_welcome=False)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+
+    def details_text() -> str:
+        details = desktop.tray.action("details")
+        return details.text() if details is not None else ""
+
+    qtbot.waitUntil(lambda: details_text().startswith("Model grok-4.7"), timeout=30_000)
+
+
 def test_a_pasted_key_is_validated_stored_and_ends_demo_mode(
     qtbot: QtBot,
     clean_keychain: KeychainSession,

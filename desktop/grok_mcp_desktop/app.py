@@ -16,6 +16,7 @@ from grok_mcp import secrets
 from grok_mcp.clients.launch import grok_mcp_command
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import ConfigError, KeychainError
+from grok_mcp.logs import redaction_filter, register_secret
 from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
 from PySide6.QtCore import QObject, QTimer
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+DESKTOP_LOG_FILENAME = "desktop.log"
 USAGE_REFRESH_MS = 60_000
 _KEY_REJECTED_ERRORS = ("InvalidKeyError", "PermissionDeniedError")
 
@@ -98,6 +100,7 @@ class DesktopApp(QObject):
         if self.keychain_unavailable:
             child_environ = dict(self._environ if self._environ is not None else os.environ)
             child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
+            register_secret(child_environ["GROK_MCP_HTTP_TOKEN"])
             self._environ = child_environ
         self._show_welcome_at_start = show_welcome and self.is_first_run
         self.autostart = autostart or Autostart()
@@ -370,7 +373,8 @@ class DesktopApp(QObject):
 
 
 def configure_logging(settings: Settings) -> None:
-    """The tray's own log: stderr and logs/desktop.log (rotating). Its records never carry secrets."""
+    """The tray's own log: stderr and logs/desktop.log (rotating), every handler behind the server's redaction
+    filter (grok_mcp.logs), so a key or token the tray handles never reaches a line."""
     root = logging.getLogger()
     root.setLevel(settings.log_level)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -379,13 +383,18 @@ def configure_logging(settings: Settings) -> None:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
         handlers.append(
             logging.handlers.RotatingFileHandler(
-                settings.logs_dir / "desktop.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
+                settings.logs_dir / DESKTOP_LOG_FILENAME,
+                maxBytes=2_000_000,
+                backupCount=5,
+                encoding="utf-8",
+                delay=True,
             )
         )
     except OSError:
         pass
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(redaction_filter())
         root.addHandler(handler)
 
 

@@ -19,14 +19,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grok_mcp.clients import ClientManager, HostEnv
-from grok_mcp.clients.launch import server_launch
+from grok_mcp.clients.launch import grok_mcp_command, server_launch
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.store import ImportedConversation, NewMessage, RequestRecord, Store
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
 from grok_mcp_desktop.store_access import StoreAccess
-from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor, server_command
+from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
 from grok_mcp_desktop.tray import TrayController
 from grok_mcp_desktop.widgets.theme import palette
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
@@ -206,7 +206,7 @@ def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False)
     context = DesktopContext(
         settings=settings,
         supervisor=supervisor,
-        cli_command=server_command(),
+        cli_command=grok_mcp_command(),
         worker=worker,
         store=store_access,
         cli_environment=environment,

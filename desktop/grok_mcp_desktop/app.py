@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
@@ -14,14 +13,17 @@ from secrets import token_urlsafe
 from typing import TYPE_CHECKING
 
 from grok_mcp import secrets
+from grok_mcp.clients.launch import grok_mcp_command
 from grok_mcp.config import Settings, load_settings
 from grok_mcp.errors import ConfigError, KeychainError
+from grok_mcp.logs import redaction_filter, register_secret
 from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from grok_mcp_desktop.autostart import Autostart
+from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
 from grok_mcp_desktop.single_instance import SingleInstance, instance_name
@@ -33,7 +35,6 @@ from grok_mcp_desktop.supervisor import (
     ServerSupervisor,
     SupervisorTimings,
     run_launcher,
-    server_command,
 )
 from grok_mcp_desktop.tray import TrayController
 from grok_mcp_desktop.worker import Worker
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+DESKTOP_LOG_FILENAME = "desktop.log"
 USAGE_REFRESH_MS = 60_000
 _KEY_REJECTED_ERRORS = ("InvalidKeyError", "PermissionDeniedError")
 
@@ -98,12 +100,13 @@ class DesktopApp(QObject):
         if self.keychain_unavailable:
             child_environ = dict(self._environ if self._environ is not None else os.environ)
             child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
+            register_secret(child_environ["GROK_MCP_HTTP_TOKEN"])
             self._environ = child_environ
         self._show_welcome_at_start = show_welcome and self.is_first_run
         self.autostart = autostart or Autostart()
         self.worker = Worker(parent=self)
         self.store = StoreAccess(settings.db_path, self.worker)
-        cli = list(command) if command is not None else server_command()
+        cli = list(command) if command is not None else grok_mcp_command()
         self.supervisor = ServerSupervisor(
             settings,
             # No key (or no keychain to read one from), or demo mode chosen in Settings: the simulator, marked
@@ -127,7 +130,7 @@ class DesktopApp(QObject):
         self._dashboard: DashboardWindow | None = None
         self._welcome: QWidget | None = None
         self._model: str | None = settings.default_model
-        self._model_probe: QProcess | None = None
+        self._model_probe: CliCall | None = None
         self._usage: UsageSnapshot | None = None
         self._notified_budget: set[str] = set()
         self._notified_key_request: str | None = None
@@ -170,7 +173,6 @@ class DesktopApp(QObject):
         self.supervisor.shutdown()
         if self._model_probe is not None:
             self._model_probe.kill()
-            self._model_probe.waitForFinished(2_000)
             self._model_probe = None
         self.worker.shutdown()
         self.store.close()
@@ -335,31 +337,23 @@ class DesktopApp(QObject):
         """Ask `grok-mcp models --json` once which model is the default (for the status line)."""
         if self._model is not None or self._model_probe is not None:
             return
-        process = QProcess(self)
-        program, *args = self.context.cli_command
-        process.setProgram(program)
-        process.setArguments([*args, "models", "--json", *(["--simulate"] if self.supervisor.is_simulated else [])])
-        if self._environ is not None:
-            env = QProcessEnvironment()
-            for name, value in self._environ.items():
-                env.insert(name, value)
-            process.setProcessEnvironment(env)
-        process.finished.connect(self._on_model_probe_finished)
-        self._model_probe = process
-        process.start()
+        arguments = ["models", "--json", *(["--simulate"] if self.supervisor.is_simulated else [])]
+        probe = CliCall(self.context.cli_command, arguments, environ=self._environ, parent=self)
+        probe.finished.connect(self._on_model_probe_finished)
+        self._model_probe = probe
+        probe.start()
 
-    def _on_model_probe_finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
-        process, self._model_probe = self._model_probe, None
-        if process is None:
+    def _on_model_probe_finished(self, outcome: CliOutcome) -> None:
+        probe, self._model_probe = self._model_probe, None
+        if probe is None:
             return
-        out = bytes(process.readAllStandardOutput().data())
-        process.deleteLater()
-        if exit_code != 0:
+        probe.deleteLater()
+        if not outcome.is_ok:
             return
         try:
-            models = json.loads(out).get("models", [])
+            models = outcome.data.get("models", [])
             default = next(m["id"] for m in models if m.get("kind") == "chat" and m.get("is_default"))
-        except (ValueError, AttributeError, KeyError, StopIteration):
+        except (AttributeError, KeyError, TypeError, StopIteration):
             return
         self._model = str(default)
         self.tray.set_details(model=self._model, spend_today_usd=self._usage.today_usd if self._usage else None)
@@ -379,7 +373,8 @@ class DesktopApp(QObject):
 
 
 def configure_logging(settings: Settings) -> None:
-    """The tray's own log: stderr and logs/desktop.log (rotating). Its records never carry secrets."""
+    """The tray's own log: stderr and logs/desktop.log (rotating), every handler behind the server's redaction
+    filter (grok_mcp.logs), so a key or token the tray handles never reaches a line."""
     root = logging.getLogger()
     root.setLevel(settings.log_level)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -388,13 +383,18 @@ def configure_logging(settings: Settings) -> None:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
         handlers.append(
             logging.handlers.RotatingFileHandler(
-                settings.logs_dir / "desktop.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
+                settings.logs_dir / DESKTOP_LOG_FILENAME,
+                maxBytes=2_000_000,
+                backupCount=5,
+                encoding="utf-8",
+                delay=True,
             )
         )
     except OSError:
         pass
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(redaction_filter())
         root.addHandler(handler)
 
 

@@ -15,8 +15,9 @@ from grok_mcp_desktop.worker import Worker
 class DesktopContext:
     """The shared objects of one running tray app; built once in grok_mcp_desktop.app and passed in, never global.
 
-    `cli_command` runs `grok-mcp` (`[sys.executable, "-m", "grok_mcp"]` from source, the bundle's sibling
-    executable when frozen); `cli_environment` is the environment to run it with (None: this process's).
+    `cli_command` runs `grok-mcp` (grok_mcp.clients.launch.grok_mcp_command: this venv's Python `-m grok_mcp`
+    from source, the bundle's sibling executable when frozen); `cli_environment` is the environment to run
+    it with (None: this process's).
     `worker` and `store` are the one background-work helper and the store handle every window shares.
     """
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from grok_mcp.clients.launch import grok_mcp_command, local_http_url
 from grok_mcp.config import Settings
 from grok_mcp.errors import ExitCode
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, QUrl, Signal
@@ -104,15 +105,6 @@ class SupervisorTimings:
     def backoff_ms(self, failures: int) -> int:
         """The delay before restart number `failures` (1, 2, 4 … seconds, capped)."""
         return min(self.backoff_base_ms * 2 ** max(failures - 1, 0), self.backoff_cap_ms)
-
-
-def server_command() -> list[str]:
-    """How to run `grok-mcp` from here: the frozen bundle's sibling executable, else this Python's `-m grok_mcp`."""
-    if getattr(sys, "frozen", False):
-        folder = Path(sys.executable).resolve().parent
-        name = "grok-mcp.exe" if sys.platform == "win32" else "grok-mcp"
-        return [str(folder / name)]
-    return [sys.executable, "-m", "grok_mcp"]
 
 
 def launcher_prefix() -> list[str]:
@@ -244,7 +236,7 @@ class ServerSupervisor(QObject):
         self._parent_death_signal = parent_death_signal
         self._job = KillOnCloseJob()
         self._simulate = simulate
-        self._command = list(command) if command is not None else server_command()
+        self._command = list(command) if command is not None else grok_mcp_command()
         self._environ = dict(environ) if environ is not None else None
         self._timings = timings or SupervisorTimings()
         self._state = ServerState.STOPPED
@@ -290,7 +282,12 @@ class ServerSupervisor(QObject):
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
+        return local_http_url(self.port)
+
+    @property
+    def command(self) -> list[str]:
+        """The `grok-mcp` command the child runs, before its `serve …` arguments."""
+        return list(self._command)
 
     @property
     def last_error(self) -> str | None:

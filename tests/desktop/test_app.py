@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 from grok_mcp import secrets
 from grok_mcp.config import Settings
+from grok_mcp.logs import register_secret
 from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import TICKS_PER_USD
-from grok_mcp_desktop.app import DesktopApp
+from grok_mcp_desktop.app import DESKTOP_LOG_FILENAME, DesktopApp, configure_logging
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.supervisor import ServerState
 from grok_mcp_desktop.windows.welcome import WelcomeDialog
@@ -57,6 +59,20 @@ def test_first_run_without_a_key_starts_demo_mode_and_welcomes(
         (w for w in QApplication.topLevelWidgets() if isinstance(w, WelcomeDialog) and w.isVisible()), None
     )
     assert isinstance(welcome, WelcomeDialog)
+
+
+def test_once_the_server_runs_the_tray_names_the_default_model_grok_mcp_reports(
+    qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp
+) -> None:
+    desktop = make_app(show_welcome=False)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+
+    def details_text() -> str:
+        details = desktop.tray.action("details")
+        return details.text() if details is not None else ""
+
+    qtbot.waitUntil(lambda: details_text().startswith("Model grok-4.7"), timeout=30_000)
 
 
 def test_a_pasted_key_is_validated_stored_and_ends_demo_mode(
@@ -224,3 +240,29 @@ def test_demo_mode_chosen_in_settings_restarts_the_server_on_the_simulator_and_s
 
     again = make_app(load_settings(), show_welcome=False)
     assert again.supervisor.is_simulated  # the choice is read back at the next start, key or not
+
+
+@pytest.fixture
+def tray_logging(desktop_settings: Settings) -> Iterator[Path]:
+    """The tray's log handlers on the root logger for one test (removed afterwards); yields desktop.log's path."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging(desktop_settings)
+    yield desktop_settings.logs_dir / DESKTOP_LOG_FILENAME
+    for handler in root.handlers:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def test_the_tray_log_redacts_registered_secrets_and_key_shaped_text(tray_logging: Path) -> None:
+    token = "tray-session-token-" + "7" * 24
+    register_secret(token)
+    logging.getLogger("grok_mcp_desktop.test").warning("token %s and key %s", token, "xai-tray-log-test-key-0001")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = tray_logging.read_text(encoding="utf-8")
+    assert "grok_mcp_desktop.test: token [redacted] and key [redacted]" in text
+    assert token not in text
+    assert "xai-tray-log-test-key-0001" not in text

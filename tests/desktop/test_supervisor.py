@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from grok_mcp.clients.launch import local_http_url, server_launch
 from grok_mcp.config import Settings
 from grok_mcp_desktop.supervisor import LOG_FILENAME, ServerState, ServerSupervisor, SupervisorTimings, exit_message
 from pytestqt.qtbot import QtBot
@@ -31,6 +32,13 @@ def record_states(supervisor: ServerSupervisor) -> list[ServerState]:
 
 def wait_for_state(qtbot: QtBot, supervisor: ServerSupervisor, state: ServerState, timeout: int = 10_000) -> None:
     qtbot.waitUntil(lambda: supervisor.state is state, timeout=timeout)
+
+
+def test_the_child_runs_the_same_grok_mcp_a_client_entry_names(make_supervisor: MakeSupervisor) -> None:
+    launch = server_launch()
+    supervisor = make_supervisor()
+    assert [*supervisor.command, "serve"] == [launch.command, *launch.args]
+    assert supervisor.endpoint_url == local_http_url(supervisor.port)
 
 
 def test_backoff_doubles_from_the_base_and_stops_at_the_cap() -> None:

@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from grok_mcp.clients.launch import grok_mcp_command
 from grok_mcp.config import Settings
 from grok_mcp.store import Store
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.store_access import StoreAccess
-from grok_mcp_desktop.supervisor import ServerSupervisor, server_command
+from grok_mcp_desktop.supervisor import ServerSupervisor
 from grok_mcp_desktop.widgets.theme import palette
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES, DashboardWindow
 from grok_mcp_desktop.worker import Worker
@@ -35,7 +36,7 @@ def make_window(
         context = DesktopContext(
             settings=desktop_settings,
             supervisor=make_supervisor(simulate=simulate),
-            cli_command=server_command(),
+            cli_command=grok_mcp_command(),
             worker=worker,
             store=store,
         )

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from grok_mcp import secrets
+from grok_mcp.clients.launch import grok_mcp_command
 from grok_mcp_desktop.cli_runner import CliOutcome
-from grok_mcp_desktop.supervisor import server_command
 from grok_mcp_desktop.windows.keys import KEYCHAIN_HINT, KeysPage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -27,7 +27,7 @@ def make_page(qtbot: QtBot) -> Iterator[Callable[[dict[str, str]], KeysPage]]:
     made: list[KeysPage] = []
 
     def make(environ: dict[str, str]) -> KeysPage:
-        page = KeysPage(server_command(), environ=environ)
+        page = KeysPage(grok_mcp_command(), environ=environ)
         qtbot.addWidget(page)
         made.append(page)
         return page

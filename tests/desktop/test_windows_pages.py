@@ -275,10 +275,10 @@ def test_settings_shows_an_unreadable_file_plainly(
 
 
 def test_settings_lists_models_from_the_live_catalog(qtbot: QtBot, isolated_home: Path, tmp_path: Path) -> None:
-    from grok_mcp_desktop.supervisor import server_command
+    from grok_mcp.clients.launch import grok_mcp_command
 
     worker = Worker()
-    page = SettingsPage(isolated_home, worker, server_command())
+    page = SettingsPage(isolated_home, worker, grok_mcp_command())
     qtbot.addWidget(page)
     page.demo_mode.setChecked(True)  # the simulator's catalog: no key needed
     try:

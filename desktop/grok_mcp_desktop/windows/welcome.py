@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import logging
-
-from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -16,9 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-logger = logging.getLogger(__name__)
-
-_KEY_TIMEOUT_MS = 60_000
+from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
 
 
 class WelcomeDialog(QDialog):
@@ -40,31 +35,44 @@ class WelcomeDialog(QDialog):
         super().__init__(parent)
         self._cli_command = cli_command
         self._environment = environment
-        self._process: QProcess | None = None
+        self._call: CliCall | None = None
         self.setWindowTitle("Welcome to Grok MCP")
         self.setMinimumWidth(460)
+        self.key_edit = self._key_edit()
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        buttons = self._buttons(is_demo)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(12)
+        for widget in (self._intro(is_demo), self.key_edit, self.status, buttons):
+            layout.addWidget(widget)
 
+    @staticmethod
+    def _intro(is_demo: bool) -> QLabel:
+        demo = (
+            "No xAI API key is stored yet, so the server runs in <b>demo mode</b>: answers come from a "
+            "built-in simulator and are marked as simulated.<br><br>"
+        )
         intro = QLabel(
             "<b>Grok MCP puts xAI's Grok into every MCP client.</b><br><br>"
-            + (
-                "No xAI API key is stored yet, so the server runs in <b>demo mode</b>: answers come from a "
-                "built-in simulator and are marked as simulated.<br><br>"
-                if is_demo
-                else ""
-            )
+            + (demo if is_demo else "")
             + 'Paste a key from <a href="https://console.x.ai">console.x.ai</a> (API Keys) to use Grok for real. '
             "It is checked with xAI, then kept in your OS keychain."
         )
         intro.setWordWrap(True)
         intro.setOpenExternalLinks(True)
-        self.key_edit = QLineEdit()
-        self.key_edit.setObjectName("key")
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("xai-…")
-        self.status = QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
+        return intro
 
+    @staticmethod
+    def _key_edit() -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName("key")
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        edit.setPlaceholderText("xai-…")
+        return edit
+
+    def _buttons(self, is_demo: bool) -> QDialogButtonBox:
         buttons = QDialogButtonBox()
         self.save_button = QPushButton("Check and save key")
         self.save_button.setObjectName("save")
@@ -77,61 +85,37 @@ class WelcomeDialog(QDialog):
         self.demo_button.clicked.connect(self.reject)
         self.key_edit.textChanged.connect(lambda text: self.save_button.setEnabled(bool(text.strip())))
         self.save_button.setEnabled(False)
-
-        layout = QVBoxLayout(self)
-        layout.setSpacing(12)
-        layout.addWidget(intro)
-        layout.addWidget(self.key_edit)
-        layout.addWidget(self.status)
-        layout.addWidget(buttons)
+        return buttons
 
     @property
     def is_checking(self) -> bool:
-        return self._process is not None
+        return self._call is not None
 
     def _on_save_button_clicked(self) -> None:
         key = self.key_edit.text().strip()
-        if not key or self._process is not None:
+        if not key or self._call is not None:
             return
-        process = QProcess(self)
-        program, *args = self._cli_command
-        process.setProgram(program)
-        process.setArguments([*args, "keys", "set", "--json"])
-        if self._environment is not None:
-            env = QProcessEnvironment()
-            for name, value in self._environment.items():
-                env.insert(name, value)
-            process.setProcessEnvironment(env)
-        process.finished.connect(self._on_process_finished)
-        self._process = process
+        call = CliCall(self._cli_command, ["keys", "set", "--json"], environ=self._environment, parent=self)
+        call.finished.connect(self._on_call_finished)
+        self._call = call
         self.save_button.setEnabled(False)
         self.key_edit.setEnabled(False)
         self.status.setText("Checking the key with xAI…")
-        process.start()
-        # The key goes to the child's stdin, never its command line.
-        process.write((key + "\n").encode("utf-8"))
-        process.closeWriteChannel()
+        call.start(stdin_text=key)  # the key goes to the child's stdin, never its command line
         self.key_edit.clear()
 
-    def _on_process_finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
-        process = self._process
-        self._process = None
-        if process is None:
+    def _on_call_finished(self, outcome: CliOutcome) -> None:
+        call, self._call = self._call, None
+        if call is None:
             return
-        out = bytes(process.readAllStandardOutput().data()).decode("utf-8", errors="replace")
-        err = bytes(process.readAllStandardError().data()).decode("utf-8", errors="replace")
-        process.deleteLater()
+        call.deleteLater()
         self.key_edit.setEnabled(True)
-        if exit_code == 0:
-            try:
-                stored = str(json.loads(out).get("stored", ""))
-            except (ValueError, AttributeError):
-                stored = ""
+        if outcome.is_ok:
+            stored = str(outcome.data.get("stored", "")) if isinstance(outcome.data, dict) else ""
             self.status.setText(f"Saved {stored}. Grok MCP now uses your key.")
             self.key_stored.emit(stored)
             self.accept()
             return
         # grok-mcp's message says what went wrong and what to do; it never contains the key.
-        message = err.strip().splitlines()[-1] if err.strip() else f"grok-mcp exited with code {exit_code}."
-        self.status.setText(message.removeprefix("grok-mcp: "))
+        self.status.setText(outcome.message)
         self.key_edit.setFocus()

@@ -1,4 +1,4 @@
-"""The command a client runs to start Grok MCP: the frozen `grok-mcp` executable, or this venv's Python."""
+"""The command that runs Grok MCP for a client entry and the tray's child: frozen `grok-mcp`, or this venv's Python."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 from grok_mcp.clients.base import Platform, ServerLaunch, current_platform
 
 
-def server_launch(
+def grok_mcp_command(
     *, executable: str | None = None, is_frozen: bool | None = None, platform: Platform | None = None
-) -> ServerLaunch:
-    """The absolute stdio command for this installation, with no secret in it.
+) -> list[str]:
+    """The absolute command that runs `grok-mcp` here, before any subcommand; the one home of that fact.
 
     A frozen build ships the console `grok-mcp` executable next to the one running now; from source it is
     the venv's Python with `-m grok_mcp` (the venv path is kept as is, never resolved through its symlink).
@@ -22,8 +22,16 @@ def server_launch(
     if is_frozen:
         name = "grok-mcp.exe" if platform == "win32" else "grok-mcp"
         folder = os.path.dirname(os.path.abspath(executable))
-        return ServerLaunch(os.path.join(folder, name), ("serve",))
-    return ServerLaunch(os.path.abspath(executable), ("-m", "grok_mcp", "serve"))
+        return [os.path.join(folder, name)]
+    return [os.path.abspath(executable), "-m", "grok_mcp"]
+
+
+def server_launch(
+    *, executable: str | None = None, is_frozen: bool | None = None, platform: Platform | None = None
+) -> ServerLaunch:
+    """The absolute stdio command for this installation (`grok-mcp serve`), with no secret in it."""
+    program, *args = grok_mcp_command(executable=executable, is_frozen=is_frozen, platform=platform)
+    return ServerLaunch(program, (*args, "serve"))
 
 
 def local_http_url(port: int) -> str:

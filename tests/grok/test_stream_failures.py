@@ -46,48 +46,31 @@ async def test_an_error_event_mid_stream_interrupts_after_the_text_already_shown
     assert simulator.request_count(CHAT) == 1
 
 
-async def test_an_error_event_before_any_content_is_retried(
-    client: GrokClient, sleeps: RecordingSleep, simulator: RunningSimulator
+@pytest.mark.parametrize(
+    ("fault", "timeout_s", "says"),
+    [
+        pytest.param({"kind": "drop", "after_chunks": 3}, 30, "connection broke", id="connection-dropped"),
+        pytest.param({"kind": "stall", "seconds": 30, "after_chunks": 2}, 0.3, "went silent for 0.3 s", id="stalled"),
+    ],
+)
+async def test_a_stream_that_breaks_off_after_some_text_is_reported_as_interrupted_and_not_retried(
+    make_client: ClientFactory,
+    sleeps: RecordingSleep,
+    simulator: RunningSimulator,
+    fault: dict[str, Any],
+    timeout_s: float,
+    says: str,
 ) -> None:
+    client = make_client(timeout_s=timeout_s)
     model = (await ModelCatalog(client).default_chat_model()).id
-    simulator.add_faults({"kind": "midstream", "after_chunks": 0, "path": CHAT})
-    seen: list[StreamEvent] = []
-
-    await drain(client, ask(model), seen)
-
-    assert isinstance(seen[-1], StreamDone)
-    assert seen[-1].completion.call.attempts == 2
-    assert len(sleeps.delays) == 1
-
-
-async def test_a_connection_dropped_mid_stream_is_reported_as_interrupted(
-    client: GrokClient, sleeps: RecordingSleep, simulator: RunningSimulator
-) -> None:
-    model = (await ModelCatalog(client).default_chat_model()).id
-    simulator.add_faults({"kind": "drop", "after_chunks": 3, "path": CHAT})
-    seen: list[StreamEvent] = []
-
-    with pytest.raises(StreamInterruptedError) as caught:
-        await drain(client, ask(model), seen)
-
-    assert len(seen) == 3
-    assert "connection broke" in str(caught.value)
-    assert sleeps.delays == []
-
-
-async def test_a_stall_mid_stream_times_out_and_is_reported(
-    make_client: ClientFactory, sleeps: RecordingSleep, simulator: RunningSimulator
-) -> None:
-    client = make_client(timeout_s=0.3)
-    model = (await ModelCatalog(client).default_chat_model()).id
-    simulator.add_faults({"kind": "stall", "seconds": 30, "after_chunks": 2, "path": CHAT})
+    simulator.add_faults({**fault, "path": CHAT})
     seen: list[StreamEvent] = []
 
     with pytest.raises(StreamInterruptedError) as caught:
         await drain(client, ask(model), seen)
 
-    assert len(seen) == 2
-    assert "went silent for 0.3 s" in str(caught.value)
+    assert len(seen) == fault["after_chunks"]
+    assert says in str(caught.value)
     assert sleeps.delays == []
 
 
@@ -107,18 +90,30 @@ async def test_a_stall_before_any_reply_is_a_timeout_that_is_not_retried(
     assert simulator.request_count(CHAT) == 1
 
 
-async def test_a_stream_refused_with_a_rate_limit_is_retried_before_it_starts(
-    client: GrokClient, sleeps: RecordingSleep, simulator: RunningSimulator
+@pytest.mark.parametrize(
+    ("fault", "attempts", "delays"),
+    [
+        pytest.param({"kind": "midstream", "after_chunks": 0}, 2, [0.5], id="error-event-before-any-content"),
+        pytest.param({"kind": "rate_limit", "count": 2}, 3, [0.5, 1.0], id="refused-with-a-rate-limit"),
+    ],
+)
+async def test_a_stream_that_fails_before_any_content_is_retried(
+    client: GrokClient,
+    sleeps: RecordingSleep,
+    simulator: RunningSimulator,
+    fault: dict[str, Any],
+    attempts: int,
+    delays: list[float],
 ) -> None:
     model = (await ModelCatalog(client).default_chat_model()).id
-    simulator.add_faults({"kind": "rate_limit", "count": 2, "path": CHAT})
+    simulator.add_faults({**fault, "path": CHAT})
     seen: list[StreamEvent] = []
 
     await drain(client, ask(model), seen)
 
     assert isinstance(seen[-1], StreamDone)
-    assert seen[-1].completion.call.attempts == 3
-    assert sleeps.delays == [0.5, 1.0]
+    assert seen[-1].completion.call.attempts == attempts
+    assert sleeps.delays == delays
 
 
 async def test_a_stream_refused_for_good_raises_before_yielding_anything(

@@ -89,6 +89,13 @@ class Child:
 
 
 @pytest.fixture
+def soak(request: pytest.FixtureRequest) -> None:
+    """Skips a soak test (several minutes of load) unless `-m slow` asked for it by name."""
+    if "slow" not in str(request.config.getoption("markexpr", "")):
+        pytest.skip("a soak test of several minutes: select it with -m slow")
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "grok-mcp.db"
 

@@ -68,10 +68,8 @@ def test_writers_killed_at_random_moments_lose_no_acknowledged_write(tmp_path: P
 
 @pytest.mark.slow
 def test_writers_killed_at_random_moments_lose_no_acknowledged_write_over_many_rounds(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, soak: None
 ) -> None:
-    if "slow" not in str(request.config.getoption("markexpr", "")):
-        pytest.skip("a soak test of several minutes: select it with -m slow")
     seed = random.randrange(2**32)
     started = time.perf_counter()
     checked = _crash_rounds(tmp_path / "grok-mcp.db", rounds=300, writers=4, seed=seed)

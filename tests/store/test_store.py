@@ -124,11 +124,7 @@ def test_a_writer_truncates_a_wal_file_that_grew_past_the_limit(store: Store, mo
 
 
 @pytest.mark.slow
-def test_the_wal_file_stays_under_64_mb_over_10000_writes_with_a_reader_always_busy(
-    store: Store, request: pytest.FixtureRequest
-) -> None:
-    if "slow" not in str(request.config.getoption("markexpr", "")):
-        pytest.skip("a soak test: select it with -m slow")
+def test_the_wal_file_stays_under_64_mb_over_10000_writes_with_a_reader_always_busy(store: Store, soak: None) -> None:
     stop = threading.Event()
 
     def tray_reading() -> None:

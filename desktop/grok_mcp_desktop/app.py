@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from grok_mcp_desktop.autostart import Autostart
-from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
+from grok_mcp_desktop.cli_runner import CliOutcome, CliRunner
 from grok_mcp_desktop.context import DesktopContext
 from grok_mcp_desktop.icons import IconSet
 from grok_mcp_desktop.single_instance import SingleInstance, instance_name
@@ -91,17 +91,7 @@ class DesktopApp(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._environ = dict(environ) if environ is not None else None
-        key_present = has_api_key(self._environ)
-        self.is_first_run = key_present is False
-        # No usable keychain: the server child can read neither a key nor its HTTP token from it. Run it in
-        # demo mode with a token made for this session, handed over in its environment (never argv or a file).
-        self.keychain_unavailable = key_present is None
-        if self.keychain_unavailable:
-            child_environ = dict(self._environ if self._environ is not None else os.environ)
-            child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
-            register_secret(child_environ["GROK_MCP_HTTP_TOKEN"])
-            self._environ = child_environ
+        key_present = self._read_key_presence(environ)
         self._show_welcome_at_start = show_welcome and self.is_first_run
         self.autostart = autostart or Autostart()
         self.worker = Worker(parent=self)
@@ -130,7 +120,7 @@ class DesktopApp(QObject):
         self._dashboard: DashboardWindow | None = None
         self._welcome: QWidget | None = None
         self._model: str | None = settings.default_model
-        self._model_probe: CliCall | None = None
+        self._model_probe = CliRunner(cli, environ=self._environ, parent=self)
         self._usage: UsageSnapshot | None = None
         self._notified_budget: set[str] = set()
         self._notified_key_request: str | None = None
@@ -138,7 +128,25 @@ class DesktopApp(QObject):
         self._usage_timer = QTimer(self)
         self._usage_timer.setInterval(USAGE_REFRESH_MS)
         self._usage_timer.timeout.connect(self.refresh_usage)
+        self._connect_signals()
 
+    def _read_key_presence(self, environ: Mapping[str, str] | None) -> bool | None:
+        """Whether a key is configured (None: no keychain); sets the first-run and no-keychain flags and the
+        environment the children run with."""
+        self._environ = dict(environ) if environ is not None else None
+        key_present = has_api_key(self._environ)
+        self.is_first_run = key_present is False
+        # No usable keychain: the server child can read neither a key nor its HTTP token from it. Run it in
+        # demo mode with a token made for this session, handed over in its environment (never argv or a file).
+        self.keychain_unavailable = key_present is None
+        if self.keychain_unavailable:
+            child_environ = dict(self._environ if self._environ is not None else os.environ)
+            child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
+            register_secret(child_environ["GROK_MCP_HTTP_TOKEN"])
+            self._environ = child_environ
+        return key_present
+
+    def _connect_signals(self) -> None:
         self.tray.dashboard_requested.connect(self.show_dashboard)
         self.tray.clients_requested.connect(self.show_clients)
         self.tray.add_key_requested.connect(self.show_welcome)
@@ -171,9 +179,7 @@ class DesktopApp(QObject):
     def shutdown(self) -> None:
         self._usage_timer.stop()
         self.supervisor.shutdown()
-        if self._model_probe is not None:
-            self._model_probe.kill()
-            self._model_probe = None
+        self._model_probe.shutdown()
         self.worker.shutdown()
         self.store.close()
         self.tray.hide()
@@ -335,19 +341,12 @@ class DesktopApp(QObject):
 
     def _probe_model(self) -> None:
         """Ask `grok-mcp models --json` once which model is the default (for the status line)."""
-        if self._model is not None or self._model_probe is not None:
+        if self._model is not None or self._model_probe.is_busy:
             return
         arguments = ["models", "--json", *(["--simulate"] if self.supervisor.is_simulated else [])]
-        probe = CliCall(self.context.cli_command, arguments, environ=self._environ, parent=self)
-        probe.finished.connect(self._on_model_probe_finished)
-        self._model_probe = probe
-        probe.start()
+        self._model_probe.run(arguments, self._on_model_probe_finished)
 
     def _on_model_probe_finished(self, outcome: CliOutcome) -> None:
-        probe, self._model_probe = self._model_probe, None
-        if probe is None:
-            return
-        probe.deleteLater()
         if not outcome.is_ok:
             return
         try:

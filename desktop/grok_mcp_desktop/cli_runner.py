@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +122,52 @@ class CliCall(QObject):
     def _finish(self, outcome: CliOutcome) -> None:
         self._is_done = True
         self.finished.emit(outcome)
+
+
+class CliRunner(QObject):
+    """Runs `grok-mcp` commands for one owner (a page, a dialog, the app), one at a time.
+
+    It holds the command and environment, keeps the running CliCall, hands its outcome to the callback given to
+    `run`, and kills it on `shutdown`, so no owner writes that lifecycle again.
+    """
+
+    def __init__(
+        self, command: list[str], *, environ: Mapping[str, str] | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._command = list(command)
+        self._environ = dict(environ) if environ is not None else None
+        self._call: CliCall | None = None
+        self._on_finished: Callable[[CliOutcome], None] | None = None
+
+    @property
+    def is_busy(self) -> bool:
+        return self._call is not None
+
+    def run(
+        self, arguments: list[str], on_finished: Callable[[CliOutcome], None], *, stdin_text: str | None = None
+    ) -> bool:
+        """Start `grok-mcp ARGUMENTS` (`stdin_text`, a key say, goes to stdin only); False while one still runs."""
+        if self._call is not None:
+            return False
+        call = CliCall(self._command, arguments, environ=self._environ, parent=self)
+        # Connected to our own method, not a closure over the owner: a finished call, deleted later, must not
+        # hold the last reference to the page that owns this runner (and so delete it from inside its own child).
+        call.finished.connect(self._on_call_finished)
+        self._call, self._on_finished = call, on_finished
+        call.start(stdin_text)
+        return True
+
+    def _on_call_finished(self, outcome: CliOutcome) -> None:
+        call, on_finished = self._call, self._on_finished
+        self._call = self._on_finished = None
+        if call is not None:
+            call.deleteLater()
+        if on_finished is not None:
+            on_finished(outcome)
+
+    def shutdown(self) -> None:
+        """Kill the running command, if any; its callback is not called."""
+        if self._call is not None:
+            self._call.kill()
+        self._call = self._on_finished = None

@@ -1,15 +1,35 @@
-"""Small widgets every page shares: the page frame with its heading and message banner, and stat cards."""
+"""Small widgets every page shares: the page frame (heading, message banner), form groups, rows and stat cards."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SPACING = 12
 """The one spacing unit between widgets (px, scaled by Qt on high-DPI screens)."""
 
 MARGIN = 16
+
+
+def form_group(title: str, parent: QWidget) -> tuple[QGroupBox, QFormLayout]:
+    """A titled box holding a form at the page spacing: the box (to add to a page) and its form (to fill)."""
+    group = QGroupBox(title, parent)
+    form = QFormLayout(group)
+    form.setHorizontalSpacing(SPACING)
+    return group, form
+
+
+def spaced_row(*items: QWidget | None, expanding: QWidget | None = None) -> QHBoxLayout:
+    """A row of widgets at the page spacing; None is a stretch, and `expanding` takes the room left over."""
+    row = QHBoxLayout()
+    row.setSpacing(SPACING)
+    for item in items:
+        if item is None:
+            row.addStretch(1)
+        else:
+            row.addWidget(item, 1 if item is expanding else 0)
+    return row
 
 
 class MessageBanner(QLabel):

@@ -61,14 +61,29 @@ class DashboardWindow(QMainWindow):
         self._context = context
         self.setWindowTitle("Grok MCP")
         self.setObjectName("dashboard")
+        self._build_pages(context, autostart=autostart, clients=clients)
+        self._build_navigation()
+        self.simulated_banner = self._simulated_banner()
+        self._lay_out()
+        self.resize(1100, 720)
+
+        supervisor = context.supervisor
+        self.nav.currentRowChanged.connect(self._on_nav_row_changed)
+        supervisor.state_changed.connect(self._on_state_changed)
+        self._on_state_changed(supervisor.state)
+        self.setTabOrder(self.nav, self.stack)
+        self.nav.setCurrentRow(0)
+
+    def _build_pages(
+        self, context: DesktopContext, *, autostart: Autostart | None, clients: ClientManager | None
+    ) -> None:
         settings = context.settings
         supervisor = context.supervisor
-
+        environment = context.cli_environment
         self.overview = OverviewPage(supervisor, context.store, settings)
         self.usage = UsagePage(context.store, exports_dir=settings.exports_dir)
         self.conversations = ConversationsPage(context.store, exports_dir=settings.exports_dir)
-        self.keys = KeysPage(context.cli_command, environ=context.cli_environment)
-        environment = context.cli_environment
+        self.keys = KeysPage(context.cli_command, environ=environment)
         self.clients = ClientsPage(
             context.worker,
             clients if clients is not None else client_manager(context),
@@ -79,7 +94,7 @@ class DashboardWindow(QMainWindow):
             settings.home,
             context.worker,
             context.cli_command,
-            environ=context.cli_environment,
+            environ=environment,
             autostart=autostart if autostart is not None else Autostart(),
         )
         self.logs = LogsPage(supervisor, settings.logs_dir)
@@ -93,6 +108,8 @@ class DashboardWindow(QMainWindow):
             self.logs,
         ]
 
+    def _build_navigation(self) -> None:
+        """The page list on the left and the stack beside it; Ctrl+N shows page N."""
         self.nav = QListWidget(self)
         self.nav.setAccessibleName("Pages")
         self.nav.setIconSize(QSize(16, 16))
@@ -105,15 +122,18 @@ class DashboardWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda index=number - 1: self.show_page(index))
 
-        self.simulated_banner = QLabel(
+    def _simulated_banner(self) -> QLabel:
+        banner = QLabel(
             "SIMULATED — demo mode: every answer and cost here comes from the built-in simulator, not xAI.", self
         )
-        self.simulated_banner.setObjectName("simulatedBanner")
-        self.simulated_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.simulated_banner.setStyleSheet(
+        banner.setObjectName("simulatedBanner")
+        banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        banner.setStyleSheet(
             "QLabel#simulatedBanner { background: rgba(201, 138, 0, 70); padding: 6px; font-weight: bold; }"
         )
+        return banner
 
+    def _lay_out(self) -> None:
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -126,13 +146,6 @@ class DashboardWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         outer.addLayout(row, 1)
         self.setCentralWidget(central)
-        self.resize(1100, 720)
-
-        self.nav.currentRowChanged.connect(self._on_nav_row_changed)
-        supervisor.state_changed.connect(self._on_state_changed)
-        self._on_state_changed(supervisor.state)
-        self.setTabOrder(self.nav, self.stack)
-        self.nav.setCurrentRow(0)
 
     @property
     def current_page(self) -> Page:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -20,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
-from grok_mcp_desktop.widgets.page import SPACING, Page
+from grok_mcp_desktop.cli_runner import CliOutcome, CliRunner
+from grok_mcp_desktop.widgets.page import Page, form_group, spaced_row
 
 log = logging.getLogger(__name__)
 
@@ -73,72 +71,13 @@ class KeysPage(Page):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._cli_command = list(cli_command)
-        self._environ = dict(environ) if environ is not None else None
-        self._call: CliCall | None = None
+        self._cli = CliRunner(cli_command, environ=environ, parent=self)
         self._has_key = False
         self._has_previous = False
         self.confirm_box: QMessageBox | None = None
-
-        current = QGroupBox("Configured key", self)
-        form = QFormLayout(current)
-        form.setHorizontalSpacing(SPACING)
-        self.active_label = QLabel("…", current)
-        self.source_label = QLabel("", current)
-        self.previous_label = QLabel("none", current)
-        for label in (self.active_label, self.source_label, self.previous_label):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("Active:", self.active_label)
-        form.addRow("Stored in:", self.source_label)
-        form.addRow("Previous:", self.previous_label)
-        actions = QHBoxLayout()
-        actions.setSpacing(SPACING)
-        self.refresh_button = QPushButton("&Refresh", current)
-        self.end_grace_button = QPushButton("&End grace period", current)
-        self.remove_button = QPushButton("Re&move key…", current)
-        actions.addWidget(self.refresh_button)
-        actions.addStretch(1)
-        actions.addWidget(self.end_grace_button)
-        actions.addWidget(self.remove_button)
-        form.addRow(actions)
-        self.body.addWidget(current)
-
-        change = QGroupBox("Add or rotate a key", self)
-        change_form = QFormLayout(change)
-        change_form.setHorizontalSpacing(SPACING)
-        self.key_edit = QLineEdit(change)
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("xai-…  (paste from console.x.ai)")
-        self.key_edit.setAccessibleName("New xAI API key")
-        self.grace_minutes = QDoubleSpinBox(change)
-        self.grace_minutes.setRange(0, 7 * 24 * 60)
-        self.grace_minutes.setDecimals(0)
-        self.grace_minutes.setValue(60)
-        self.grace_minutes.setSuffix(" min")
-        self.grace_minutes.setAccessibleName("Grace period for the old key")
-        self.save_button = QPushButton("&Save key", change)
-        self.rotate_button = QPushButton("R&otate", change)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(SPACING)
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.rotate_button)
-        change_form.addRow("New key:", self.key_edit)
-        change_form.addRow("Keep the old key for:", self.grace_minutes)
-        change_form.addRow(buttons)
-        self.body.addWidget(change)
-
-        validated = QGroupBox("What xAI says about the key", self)
-        self.info_form = QFormLayout(validated)
-        self.info_form.setHorizontalSpacing(SPACING)
-        self.info_labels: dict[str, QLabel] = {}
-        for name in ("Name", "Key", "ACLs", "Status"):
-            label = QLabel("–", validated)
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.info_labels[name] = label
-            self.info_form.addRow(f"{name}:", label)
-        self.body.addWidget(validated)
+        self.body.addWidget(self._configured_key_group())
+        self.body.addWidget(self._change_key_group())
+        self.body.addWidget(self._key_info_group())
         self.status_label = QLabel("", self)
         self.body.addWidget(self.status_label)
         self.body.addStretch(1)
@@ -152,20 +91,70 @@ class KeysPage(Page):
         self.key_edit.textChanged.connect(lambda _: self._update_buttons())
         self._update_buttons()
 
+    def _configured_key_group(self) -> QGroupBox:
+        group, form = form_group("Configured key", self)
+        self.active_label = QLabel("…", group)
+        self.source_label = QLabel("", group)
+        self.previous_label = QLabel("none", group)
+        for label in (self.active_label, self.source_label, self.previous_label):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Active:", self.active_label)
+        form.addRow("Stored in:", self.source_label)
+        form.addRow("Previous:", self.previous_label)
+        self.refresh_button = QPushButton("&Refresh", group)
+        self.end_grace_button = QPushButton("&End grace period", group)
+        self.remove_button = QPushButton("Re&move key…", group)
+        form.addRow(spaced_row(self.refresh_button, None, self.end_grace_button, self.remove_button))
+        return group
+
+    def _change_key_group(self) -> QGroupBox:
+        group, form = form_group("Add or rotate a key", self)
+        self.key_edit = QLineEdit(group)
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("xai-…  (paste from console.x.ai)")
+        self.key_edit.setAccessibleName("New xAI API key")
+        self.grace_minutes = QDoubleSpinBox(group)
+        self.grace_minutes.setRange(0, 7 * 24 * 60)
+        self.grace_minutes.setDecimals(0)
+        self.grace_minutes.setValue(60)
+        self.grace_minutes.setSuffix(" min")
+        self.grace_minutes.setAccessibleName("Grace period for the old key")
+        self.save_button = QPushButton("&Save key", group)
+        self.rotate_button = QPushButton("R&otate", group)
+        form.addRow("New key:", self.key_edit)
+        form.addRow("Keep the old key for:", self.grace_minutes)
+        form.addRow(spaced_row(None, self.save_button, self.rotate_button))
+        return group
+
+    def _key_info_group(self) -> QGroupBox:
+        group, self.info_form = form_group("What xAI says about the key", self)
+        self.info_labels: dict[str, QLabel] = {}
+        for name in ("Name", "Key", "ACLs", "Status"):
+            label = QLabel("–", group)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.info_labels[name] = label
+            self.info_form.addRow(f"{name}:", label)
+        return group
+
     # --- running commands ----------------------------------------------------------------------------
 
     @property
     def is_busy(self) -> bool:
-        return self._call is not None
+        return self._cli.is_busy
 
-    def _run(self, arguments: list[str], done: Any, *, stdin_text: str | None = None, doing: str) -> None:
-        if self._call is not None:
+    def _run(
+        self,
+        arguments: list[str],
+        done: Callable[[CliOutcome], None],
+        *,
+        stdin_text: str | None = None,
+        doing: str,
+    ) -> None:
+        if self._cli.is_busy:
             return
-        call = CliCall(self._cli_command, arguments, environ=self._environ, parent=self)
 
         def finished(outcome: CliOutcome) -> None:
-            self._call = None
-            call.deleteLater()
             self.status_label.setText("")
             if outcome.is_ok:
                 self.banner.clear_message()
@@ -175,11 +164,9 @@ class KeysPage(Page):
             self._update_buttons()
             self.action_finished.emit(outcome)
 
-        call.finished.connect(finished)
-        self._call = call
         self.status_label.setText(doing)
+        self._cli.run(arguments, finished, stdin_text=stdin_text)
         self._update_buttons()
-        call.start(stdin_text)
 
     def _show_failure(self, outcome: CliOutcome) -> None:
         if outcome.is_keychain_unavailable:
@@ -188,7 +175,7 @@ class KeysPage(Page):
             self.banner.show_error(outcome.message)
 
     def _update_buttons(self) -> None:
-        idle = self._call is None
+        idle = not self._cli.is_busy
         has_text = bool(self.key_edit.text().strip())
         self.refresh_button.setEnabled(idle)
         self.save_button.setEnabled(idle and has_text)
@@ -200,7 +187,7 @@ class KeysPage(Page):
     # --- actions -------------------------------------------------------------------------------------
 
     def activate(self) -> None:
-        if not self._has_key and self._call is None:
+        if not self._has_key and not self._cli.is_busy:
             self.refresh()
 
     def refresh(self) -> None:
@@ -235,14 +222,14 @@ class KeysPage(Page):
     def save_key(self) -> None:
         """Validate the typed key with xAI and store it (`keys set --json`, key on stdin)."""
         key = self.key_edit.text().strip()
-        if not key or self._call is not None:
+        if not key or self._cli.is_busy:
             return
         self._run(["keys", "set", "--json"], self._on_saved, stdin_text=key, doing="Checking the key with xAI…")
 
     def rotate_key(self) -> None:
         """Validate the typed key, make it active, and keep the old one for the grace period (`keys rotate`)."""
         key = self.key_edit.text().strip()
-        if not key or self._call is not None:
+        if not key or self._cli.is_busy:
             return
         minutes = f"{self.grace_minutes.value():g}"
         self._run(
@@ -300,6 +287,4 @@ class KeysPage(Page):
         self.refresh()
 
     def shutdown(self) -> None:
-        if self._call is not None:
-            self._call.kill()
-            self._call = None
+        self._cli.shutdown()

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -21,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
+from grok_mcp_desktop.cli_runner import CliOutcome, CliRunner
 from grok_mcp_desktop.settings_file import SettingsValues, read_values, validation_errors, write_values
-from grok_mcp_desktop.widgets.page import SPACING, Page
+from grok_mcp_desktop.widgets.page import Page, form_group, spaced_row
 from grok_mcp_desktop.worker import Worker
 
 NO_BUDGET = 0.0
@@ -62,77 +61,70 @@ class SettingsPage(Page):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._environ = dict(environ) if environ is not None else None
         self._home = home
         self._worker = worker
-        self._cli_command = list(cli_command)
         self._autostart = autostart
-        self._models_call: CliCall | None = None
+        self._models_cli = CliRunner(cli_command, environ=environ, parent=self)
         self._is_loaded = False
+        self.body.addWidget(self._server_group())
+        self.body.addWidget(self._budgets_group())
+        self.body.addWidget(self._startup_group(can_start_at_login=autostart is not None))
+        self.body.addLayout(self._save_row())
+        self.body.addStretch(1)
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.load)
 
-        server = QGroupBox("Server", self)
-        server_form = QFormLayout(server)
-        server_form.setHorizontalSpacing(SPACING)
-        self.model_box = QComboBox(server)
+    def _server_group(self) -> QGroupBox:
+        group, form = form_group("Server", self)
+        self.model_box = QComboBox(group)
         self.model_box.setEditable(True)
         self.model_box.setAccessibleName("Default model")
         model_edit = self.model_box.lineEdit()
         if model_edit is not None:
             model_edit.setPlaceholderText("xAI's default")
-        self.models_hint = QLabel("", server)
+        self.models_hint = QLabel("", group)
         self.models_hint.setWordWrap(True)
-        self.port = QSpinBox(server)
+        self.port = QSpinBox(group)
         self.port.setRange(1, 65535)
         self.port.setAccessibleName("Port")
-        self.cache_ttl = QSpinBox(server)
+        self.cache_ttl = QSpinBox(group)
         self.cache_ttl.setRange(0, 7 * 24 * 3600)
         self.cache_ttl.setSuffix(" s")
         self.cache_ttl.setSpecialValueText("off")
         self.cache_ttl.setAccessibleName("Response cache time")
-        server_form.addRow("Default &model:", self.model_box)
-        server_form.addRow("", self.models_hint)
-        server_form.addRow("&Port:", self.port)
-        server_form.addRow("Response &cache:", self.cache_ttl)
-        self.body.addWidget(server)
+        form.addRow("Default &model:", self.model_box)
+        form.addRow("", self.models_hint)
+        form.addRow("&Port:", self.port)
+        form.addRow("Response &cache:", self.cache_ttl)
+        return group
 
-        money = QGroupBox("Budgets", self)
-        money_form = QFormLayout(money)
-        money_form.setHorizontalSpacing(SPACING)
-        self.daily_budget = self._budget_box(money, "Daily budget")
-        self.monthly_budget = self._budget_box(money, "Monthly budget")
-        money_form.addRow("&Daily:", self.daily_budget)
-        money_form.addRow("M&onthly:", self.monthly_budget)
-        self.body.addWidget(money)
+    def _budgets_group(self) -> QGroupBox:
+        group, form = form_group("Budgets", self)
+        self.daily_budget = self._budget_box(group, "Daily budget")
+        self.monthly_budget = self._budget_box(group, "Monthly budget")
+        form.addRow("&Daily:", self.daily_budget)
+        form.addRow("M&onthly:", self.monthly_budget)
+        return group
 
-        app = QGroupBox("Privacy and startup", self)
-        app_form = QFormLayout(app)
-        app_form.setHorizontalSpacing(SPACING)
-        self.log_content = QCheckBox("Keep the text of conversations (needed for search and transcripts)", app)
-        self.start_at_login = QCheckBox("Start Grok MCP when I log in", app)
-        self.demo_mode = QCheckBox("Demo mode: answer from the built-in simulator (marked as simulated)", app)
-        if autostart is None:
+    def _startup_group(self, *, can_start_at_login: bool) -> QGroupBox:
+        group, form = form_group("Privacy and startup", self)
+        self.log_content = QCheckBox("Keep the text of conversations (needed for search and transcripts)", group)
+        self.start_at_login = QCheckBox("Start Grok MCP when I log in", group)
+        self.demo_mode = QCheckBox("Demo mode: answer from the built-in simulator (marked as simulated)", group)
+        if not can_start_at_login:
             self.start_at_login.setEnabled(False)
             self.start_at_login.setToolTip("Start at login is not available on this system.")
-        app_form.addRow(self.log_content)
-        app_form.addRow(self.start_at_login)
-        app_form.addRow(self.demo_mode)
-        self.body.addWidget(app)
+        for box in (self.log_content, self.start_at_login, self.demo_mode):
+            form.addRow(box)
+        return group
 
+    def _save_row(self) -> QHBoxLayout:
         self.save_button = QPushButton("&Save", self)
         self.save_button.setDefault(True)
         self.revert_button = QPushButton("Re&vert", self)
         self.note = QLabel("Servers read these settings when they start; restart the server to apply them.", self)
         self.note.setWordWrap(True)
-        row = QHBoxLayout()
-        row.setSpacing(SPACING)
-        row.addWidget(self.note, 1)
-        row.addWidget(self.revert_button)
-        row.addWidget(self.save_button)
-        self.body.addLayout(row)
-        self.body.addStretch(1)
-
-        self.save_button.clicked.connect(self.save)
-        self.revert_button.clicked.connect(self.load)
+        return spaced_row(self.note, self.revert_button, self.save_button, expanding=self.note)
 
     def _budget_box(self, parent: QWidget, name: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox(parent)
@@ -148,7 +140,7 @@ class SettingsPage(Page):
     def activate(self) -> None:
         if not self._is_loaded:
             self.load()
-        if self._models_call is None and self.model_box.count() == 0:
+        if not self._models_cli.is_busy and self.model_box.count() == 0:
             self.load_models()
 
     def load(self) -> None:
@@ -183,21 +175,15 @@ class SettingsPage(Page):
 
     @property
     def is_loading_models(self) -> bool:
-        return self._models_call is not None
+        return self._models_cli.is_busy
 
     def load_models(self) -> None:
         """Fill the model list from the live catalog (`grok-mcp models --json`, in a child process)."""
         arguments = ["models", "--json"] + (["--simulate"] if self.demo_mode.isChecked() else [])
-        call = CliCall(self._cli_command, arguments, environ=self._environ, parent=self)
-        call.finished.connect(self._on_models_finished)
-        self._models_call = call
         self.models_hint.setText("Asking xAI for the current models…")
-        call.start()
+        self._models_cli.run(arguments, self._on_models_finished)
 
     def _on_models_finished(self, outcome: CliOutcome) -> None:
-        if self._models_call is not None:
-            self._models_call.deleteLater()
-        self._models_call = None
         data: dict[str, Any] = outcome.data if isinstance(outcome.data, dict) else {}
         if not outcome.is_ok or not data:
             self.models_hint.setText(f"Could not list the models: {outcome.message} Type a model name instead.")
@@ -264,6 +250,4 @@ class SettingsPage(Page):
         self.save_failed.emit(str(error))
 
     def shutdown(self) -> None:
-        if self._models_call is not None:
-            self._models_call.kill()
-            self._models_call = None
+        self._models_cli.shutdown()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.cli_runner import CliCall, CliOutcome
+from grok_mcp_desktop.cli_runner import CliOutcome, CliRunner
 
 
 class WelcomeDialog(QDialog):
@@ -33,9 +33,7 @@ class WelcomeDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._cli_command = cli_command
-        self._environment = environment
-        self._call: CliCall | None = None
+        self._cli = CliRunner(cli_command, environ=environment, parent=self)
         self.setWindowTitle("Welcome to Grok MCP")
         self.setMinimumWidth(460)
         self.key_edit = self._key_edit()
@@ -89,26 +87,20 @@ class WelcomeDialog(QDialog):
 
     @property
     def is_checking(self) -> bool:
-        return self._call is not None
+        return self._cli.is_busy
 
     def _on_save_button_clicked(self) -> None:
         key = self.key_edit.text().strip()
-        if not key or self._call is not None:
+        if not key or self._cli.is_busy:
             return
-        call = CliCall(self._cli_command, ["keys", "set", "--json"], environ=self._environment, parent=self)
-        call.finished.connect(self._on_call_finished)
-        self._call = call
         self.save_button.setEnabled(False)
         self.key_edit.setEnabled(False)
         self.status.setText("Checking the key with xAI…")
-        call.start(stdin_text=key)  # the key goes to the child's stdin, never its command line
+        # The key goes to the child's stdin, never its command line.
+        self._cli.run(["keys", "set", "--json"], self._on_keys_set, stdin_text=key)
         self.key_edit.clear()
 
-    def _on_call_finished(self, outcome: CliOutcome) -> None:
-        call, self._call = self._call, None
-        if call is None:
-            return
-        call.deleteLater()
+    def _on_keys_set(self, outcome: CliOutcome) -> None:
         self.key_edit.setEnabled(True)
         if outcome.is_ok:
             stored = str(outcome.data.get("stored", "")) if isinstance(outcome.data, dict) else ""

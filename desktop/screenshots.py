@@ -38,6 +38,12 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 DEMO_KEY = "xai-demo-screenshot-key-0001"
 DEMO_TOKEN = "screenshot-demo-token-" + "0" * 24  # a made-up token for the demo server child
 TRAY_FILE = "00-tray.png"
+# What the Logs page shows when no demo server child is running to write its own lines.
+DEMO_LOG_LINES = (
+    "Grok MCP 0.1.0 over HTTP at http://127.0.0.1:8765/mcp (demo mode)",
+    "INFO grok_mcp.hosting.http: GET /healthz 200",
+    "INFO grok_mcp.tools.chat: chat grok-4 1,204 tokens $0.0361 in 1.9 s",
+)
 DEFAULT_PORT = 8765
 WAIT_MS = 30_000
 MODELS = (("grok-4", 30_000), ("grok-4-fast", 2_000), ("grok-3-mini", 800))
@@ -218,43 +224,7 @@ def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False)
     written: list[Path] = []
     try:
         for number, name in enumerate(PAGE_NAMES, start=1):
-            if name == "Overview":
-                window.show_page(name)
-                wait_for(window.overview.overview_loaded)
-            elif name == "Usage":
-                with_signal = window.usage.usage_loaded
-                window.show_page(name)
-                wait_for(with_signal)
-            elif name == "Conversations":
-                window.show_page(name)
-                if window.conversations.model.rowCount() == 0:
-                    wait_for(window.conversations.model.page_loaded)
-                window.conversations.list_view.selectRow(0)
-                wait_for(window.conversations.transcript_shown)
-            elif name == "Keys":
-                window.show_page(name)
-                wait_for(window.keys.action_finished)
-            elif name == "Clients":
-                page = window.clients
-                window.show_page(name)
-                if not page.reports:
-                    wait_for(page.clients_loaded)
-                page.connect_client("claude-desktop")  # so the page shows the restart note after Connect
-                wait_for(page.action_finished)
-            elif name == "Settings":
-                window.show_page(name)
-                if window.settings.is_loading_models:
-                    wait_for(window.settings.models_finished)
-            else:
-                window.show_page(name)
-                demo_lines = (
-                    "Grok MCP 0.1.0 over HTTP at http://127.0.0.1:8765/mcp (demo mode)",
-                    "INFO grok_mcp.hosting.http: GET /healthz 200",
-                    "INFO grok_mcp.tools.chat: chat grok-4 1,204 tokens $0.0361 in 1.9 s",
-                )
-                if supervisor.state is not ServerState.RUNNING:  # a running demo server child wrote its own
-                    for line in demo_lines:
-                        supervisor.log_appended.emit(line)
+            show_page_ready(window, name, supervisor)
             settle()
             path = out_dir / f"{number:02d}-{name.lower()}{'-dark' if dark else ''}.png"
             if not window.grab().save(str(path)):
@@ -270,6 +240,34 @@ def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False)
         store_access.close()
         supervisor.shutdown()
     return written
+
+
+def show_page_ready(window: DashboardWindow, name: str, supervisor: ServerSupervisor) -> None:
+    """Show the page `name` and wait until it has loaded what it shows."""
+    window.show_page(name)
+    if name == "Overview":
+        wait_for(window.overview.overview_loaded)
+    elif name == "Usage":
+        wait_for(window.usage.usage_loaded)
+    elif name == "Conversations":
+        if window.conversations.model.rowCount() == 0:
+            wait_for(window.conversations.model.page_loaded)
+        window.conversations.list_view.selectRow(0)
+        wait_for(window.conversations.transcript_shown)
+    elif name == "Keys":
+        wait_for(window.keys.action_finished)
+    elif name == "Clients":
+        page = window.clients
+        if not page.reports:
+            wait_for(page.clients_loaded)
+        page.connect_client("claude-desktop")  # so the page shows the restart note after Connect
+        wait_for(page.action_finished)
+    elif name == "Settings":
+        if window.settings.is_loading_models:
+            wait_for(window.settings.models_finished)
+    elif supervisor.state is not ServerState.RUNNING:  # Logs: a running demo server child wrote its own
+        for line in DEMO_LOG_LINES:
+            supervisor.log_appended.emit(line)
 
 
 def render_tray(path: Path, supervisor: ServerSupervisor) -> Path | None:

@@ -95,25 +95,13 @@ class StackedBarChart(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.WindowText)
-        grid = QColor(text)
-        grid.setAlpha(40)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
         metrics = QFontMetricsF(self.font())
         line = metrics.height()
         bounds = QRectF(self.rect()).adjusted(4, 4, -4, -4)
         painter.setPen(text)
         painter.drawText(QRectF(bounds.left(), bounds.top(), bounds.width(), line), self.title)
-
-        legend_top = bounds.bottom() - line
-        x = bounds.left()
-        for name in self._series:
-            painter.fillRect(QRectF(x, legend_top + line * 0.2, line * 0.6, line * 0.6), self.color_of(name))
-            x += line * 0.8
-            painter.setPen(text)
-            painter.drawText(QPointF(x, legend_top + metrics.ascent()), name)
-            x += metrics.horizontalAdvance(name) + line
-
+        self._paint_legend(painter, text, metrics, bounds)
         axis_width = metrics.horizontalAdvance("00.0k$") + 6
         plot = QRectF(
             bounds.left() + axis_width,
@@ -127,20 +115,43 @@ class StackedBarChart(QWidget):
             painter.end()
             return
         self.segments, top = stacked_segments(self._categories, self._series, plot)
+        labels = QRectF(bounds.left(), plot.top(), axis_width, plot.height())
+        self._paint_value_axis(painter, text, plot, labels, top)
+        for segment in self.segments:
+            painter.fillRect(segment.rect, self.color_of(segment.series))
+        self._paint_category_labels(painter, text, metrics, plot)
+        painter.end()
+
+    def _paint_legend(self, painter: QPainter, text: QColor, metrics: QFontMetricsF, bounds: QRectF) -> None:
+        """A colour swatch and the name of each series, along the bottom edge."""
+        line = metrics.height()
+        legend_top = bounds.bottom() - line
+        x = bounds.left()
+        for name in self._series:
+            painter.fillRect(QRectF(x, legend_top + line * 0.2, line * 0.6, line * 0.6), self.color_of(name))
+            x += line * 0.8
+            painter.setPen(text)
+            painter.drawText(QPointF(x, legend_top + metrics.ascent()), name)
+            x += metrics.horizontalAdvance(name) + line
+
+    def _paint_value_axis(self, painter: QPainter, text: QColor, plot: QRectF, labels: QRectF, top: float) -> None:
+        """Five grid lines across the plot, from 0 to `top`, each labelled with its value in the `labels` column."""
+        grid = QColor(text)
+        grid.setAlpha(40)
+        line = QFontMetricsF(self.font()).height()
         for step in range(5):
             y = plot.bottom() - plot.height() * step / 4
             painter.setPen(QPen(grid, 1))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(text)
-            label = self._format(top * step / 4)
             painter.drawText(
-                QRectF(bounds.left(), y - line / 2, axis_width - 6, line),
+                QRectF(labels.left(), y - line / 2, labels.width() - 6, line),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                label,
+                self._format(top * step / 4),
             )
-        for segment in self.segments:
-            painter.fillRect(segment.rect, self.color_of(segment.series))
-        # Category labels: as many as fit without overlapping (first, last and evenly between).
+
+    def _paint_category_labels(self, painter: QPainter, text: QColor, metrics: QFontMetricsF, plot: QRectF) -> None:
+        """As many category labels under the bars as fit without overlapping (first, last and evenly between)."""
         label_width = max(metrics.horizontalAdvance(c) for c in self._categories) + 8
         every = max(1, int(len(self._categories) * label_width / max(plot.width(), 1)) + 1)
         slot = plot.width() / len(self._categories)
@@ -150,8 +161,7 @@ class StackedBarChart(QWidget):
                 continue
             center = plot.left() + slot * (index + 0.5)
             painter.drawText(
-                QRectF(center - label_width / 2, plot.bottom() + 2, label_width, line),
+                QRectF(center - label_width / 2, plot.bottom() + 2, label_width, metrics.height()),
                 int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
                 category,
             )
-        painter.end()

@@ -1,4 +1,4 @@
-"""A read-only, sortable table model over a list of records, described by its columns."""
+"""A read-only, sortable table model over a list of records, described by its columns, and the view pages show it in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 R = TypeVar("R")
 
@@ -69,3 +70,18 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         present.sort(key=getter, reverse=descending)
         self.records = present + missing
         self.layoutChanged.emit()
+
+
+def record_view(model: QAbstractItemModel, parent: QWidget, *, fit_to_contents: bool = False) -> QTableView:
+    """A read-only table the way every page shows one: whole rows selected, alternating rows, no grid or row
+    numbers; `fit_to_contents` sizes the columns to their text, the last one taking the rest."""
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.verticalHeader().hide()
+    if fit_to_contents:
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.horizontalHeader().setStretchLastSection(True)
+    return view

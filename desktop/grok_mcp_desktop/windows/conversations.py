@@ -45,8 +45,8 @@ from grok_mcp_desktop.exports import (
 )
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.widgets.formatting import count, usd, when
-from grok_mcp_desktop.widgets.page import SPACING, Page
-from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
+from grok_mcp_desktop.widgets.page import SPACING, Page, spaced_row
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
 from grok_mcp_desktop.worker import Task
 
 log = logging.getLogger(__name__)
@@ -270,17 +270,7 @@ class ConversationsPage(Page):
         self._total: int | None = None
         self.confirm_box: QMessageBox | None = None
 
-        self.search_box = QLineEdit(self)
-        self.search_box.setPlaceholderText("Search every message…  (Ctrl+F)")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAccessibleName("Search conversations")
-        self.count_label = QLabel("", self)
-        top = QHBoxLayout()
-        top.setSpacing(SPACING)
-        top.addWidget(self.search_box, 1)
-        top.addWidget(self.count_label)
-        self.body.addLayout(top)
-
+        self.body.addLayout(self._search_row())
         self.model = ConversationListModel(store, parent=self)
         self.list_view = self._table(self.model)
         self.hits = SearchHitModel(self)
@@ -288,7 +278,29 @@ class ConversationsPage(Page):
         self.lists = QStackedWidget(self)
         self.lists.addWidget(self.list_view)
         self.lists.addWidget(self.hits_view)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.lists)
+        splitter.addWidget(self._transcript_pane())
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.body.addWidget(splitter, 1)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._connect_signals()
+        self._add_shortcuts()
 
+    def _search_row(self) -> QHBoxLayout:
+        self.search_box = QLineEdit(self)
+        self.search_box.setPlaceholderText("Search every message…  (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Search conversations")
+        self.count_label = QLabel("", self)
+        return spaced_row(self.search_box, self.count_label, expanding=self.search_box)
+
+    def _transcript_pane(self) -> QWidget:
+        """The transcript viewer with the export and delete buttons under it."""
         self.viewer = QTextBrowser(self)
         self.viewer.setOpenExternalLinks(True)
         self.viewer.setAccessibleName("Transcript")
@@ -298,30 +310,15 @@ class ConversationsPage(Page):
         self.delete_button = QPushButton("&Delete…", self)
         for button in (self.export_markdown_button, self.export_json_button, self.delete_button):
             button.setEnabled(False)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(SPACING)
-        buttons.addStretch(1)
-        buttons.addWidget(self.export_markdown_button)
-        buttons.addWidget(self.export_json_button)
-        buttons.addWidget(self.delete_button)
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.setSpacing(SPACING)
-        right_layout.addWidget(self.viewer, 1)
-        right_layout.addLayout(buttons)
+        pane = QWidget(self)
+        layout = QVBoxLayout(pane)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACING)
+        layout.addWidget(self.viewer, 1)
+        layout.addLayout(spaced_row(None, self.export_markdown_button, self.export_json_button, self.delete_button))
+        return pane
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.lists)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.body.addWidget(splitter, 1)
-
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+    def _connect_signals(self) -> None:
         self._debounce.timeout.connect(self._run_search)
         self.search_box.textChanged.connect(self._on_search_text_changed)
         self.model.page_loaded.connect(self._on_page_loaded)
@@ -331,6 +328,9 @@ class ConversationsPage(Page):
         self.export_markdown_button.clicked.connect(lambda: self._choose_export_path("md"))
         self.export_json_button.clicked.connect(lambda: self._choose_export_path("json"))
         self.delete_button.clicked.connect(self.request_delete)
+
+    def _add_shortcuts(self) -> None:
+        """Ctrl+F searches, Delete deletes the selected conversation; Tab goes search → lists → transcript."""
         find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
         find.activated.connect(lambda: self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason))
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.lists)
@@ -341,14 +341,9 @@ class ConversationsPage(Page):
         self.setTabOrder(self.hits_view, self.viewer)
 
     def _table(self, model: QAbstractTableModel) -> QTableView:
-        view = QTableView(self)
-        view.setModel(model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view = record_view(model, self)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setAlternatingRowColors(True)
-        view.setShowGrid(False)
         view.setWordWrap(False)
-        view.verticalHeader().hide()
         # Fixed row heights and no per-row size computation keep 100,000 rows cheap to lay out.
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = view.horizontalHeader()

@@ -10,12 +10,9 @@ from grok_mcp.store.units import start_of_day, start_of_month
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QGridLayout,
-    QHeaderView,
     QLabel,
-    QTableView,
     QWidget,
 )
 
@@ -23,7 +20,7 @@ from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
 from grok_mcp_desktop.widgets.formatting import count, usd, when
 from grok_mcp_desktop.widgets.page import SPACING, Page, StatCard
-from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
 from grok_mcp_desktop.worker import Task
 
 REFRESH_INTERVAL_MS = 15_000
@@ -87,6 +84,22 @@ class OverviewPage(Page):
         self._settings = settings
         self._task: Task | None = None
 
+        self.body.addLayout(self._status_form())
+        self.body.addLayout(self._stat_cards())
+        self.body.addWidget(QLabel("Recent errors", self))
+        self.errors = RecordTableModel(ERROR_COLUMNS, self)
+        self.errors_view = record_view(self.errors, self, fit_to_contents=True)
+        self.errors_view.setWordWrap(False)
+        self.body.addWidget(self.errors_view, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_INTERVAL_MS)
+        self._timer.timeout.connect(self.refresh)
+        supervisor.state_changed.connect(self._on_state_changed)
+        self._on_state_changed(supervisor.state)
+
+    def _status_form(self) -> QFormLayout:
+        """The server's state (and the demo-mode badge), its endpoint and the last problem."""
         status = QFormLayout()
         status.setHorizontalSpacing(SPACING)
         self.state_label = QLabel(self)
@@ -106,8 +119,10 @@ class OverviewPage(Page):
         status.addRow("", self.simulated_label)
         status.addRow("Endpoint:", self.endpoint_label)
         status.addRow("Last problem:", self.error_label)
-        self.body.addLayout(status)
+        return status
 
+    def _stat_cards(self) -> QGridLayout:
+        """Requests, tokens and cost, today (first row) and this month (second row)."""
         grid = QGridLayout()
         grid.setSpacing(SPACING)
         self.cards: dict[str, StatCard] = {}
@@ -117,27 +132,7 @@ class OverviewPage(Page):
                 card = StatCard(f"{label} {caption}", self)
                 self.cards[f"{key}_{period}"] = card
                 grid.addWidget(card, column, row)
-        self.body.addLayout(grid)
-
-        self.body.addWidget(QLabel("Recent errors", self))
-        self.errors = RecordTableModel(ERROR_COLUMNS, self)
-        view = QTableView(self)
-        view.setModel(self.errors)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setAlternatingRowColors(True)
-        view.setShowGrid(False)
-        view.setWordWrap(False)
-        view.verticalHeader().hide()
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        view.horizontalHeader().setStretchLastSection(True)
-        self.errors_view = view
-        self.body.addWidget(view, 1)
-
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_INTERVAL_MS)
-        self._timer.timeout.connect(self.refresh)
-        supervisor.state_changed.connect(self._on_state_changed)
-        self._on_state_changed(supervisor.state)
+        return grid
 
     def _on_state_changed(self, state: ServerState) -> None:
         supervisor = self._supervisor

@@ -10,11 +10,9 @@ from grok_mcp.store import Store, UsageCell, UsageGroup
 from grok_mcp.store.units import start_of_day, ticks_to_usd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -27,7 +25,7 @@ from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.widgets.chart import StackedBarChart
 from grok_mcp_desktop.widgets.formatting import compact, count, milliseconds, usd
 from grok_mcp_desktop.widgets.page import SPACING, Page
-from grok_mcp_desktop.widgets.tables import Column, RecordTableModel
+from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
 from grok_mcp_desktop.worker import Task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last 365 days", 365))
@@ -88,15 +86,8 @@ def _usd_axis(value: float) -> str:
 
 
 def _table(model: RecordTableModel[UsageCell] | RecordTableModel[UsageGroup], parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
+    view = record_view(model, parent, fit_to_contents=True)
     view.setSortingEnabled(True)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
     return view
 
 

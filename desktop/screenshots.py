@@ -175,6 +175,29 @@ def _port() -> int:
     raise OSError("no free port")
 
 
+def _demo_settings(home: Path, port: int) -> Settings:
+    """Settings for the demo data dir: budgets to show against, demo mode on, the demo data seeded."""
+    (home / "settings.toml").write_text(
+        "# Written by the screenshot script\n[budgets]\ndaily_usd = 5\nmonthly_usd = 100\n\n"
+        "[desktop]\ndemo_mode = true\n",
+        encoding="utf-8",
+    )
+    settings = load_settings({"GROK_MCP_HOME": str(home), "GROK_MCP_PORT": str(port)})
+    with Store.open(settings.db_path) as store:
+        seed_demo_data(store)
+    return settings
+
+
+def _demo_environment(home: Path, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GROK_MCP_HOME": str(home),
+        "GROK_MCP_PORT": str(port),
+        "XAI_API_KEY": DEMO_KEY,
+        "GROK_MCP_HTTP_TOKEN": DEMO_TOKEN,
+    }
+
+
 def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False) -> list[Path]:
     """Render every page of a dashboard over demo data in `home` to `out_dir`; returns the PNG paths.
 
@@ -182,27 +205,14 @@ def render(out_dir: Path, *, home: Path, dark: bool = False, tray: bool = False)
     the tray icon with its menu open is captured too, as TRAY_FILE.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    (home / "settings.toml").write_text(
-        "# Written by the screenshot script\n[budgets]\ndaily_usd = 5\nmonthly_usd = 100\n\n"
-        "[desktop]\ndemo_mode = true\n",
-        encoding="utf-8",
-    )
     port = _port() if tray else DEFAULT_PORT
-    settings: Settings = load_settings({"GROK_MCP_HOME": str(home), "GROK_MCP_PORT": str(port)})
-    with Store.open(settings.db_path) as store:
-        seed_demo_data(store)
+    settings = _demo_settings(home, port)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     app.setPalette(palette(dark=dark))
     worker = Worker()
     store_access = StoreAccess(settings.db_path, worker)
-    environment = {
-        **os.environ,
-        "GROK_MCP_HOME": str(home),
-        "GROK_MCP_PORT": str(port),
-        "XAI_API_KEY": DEMO_KEY,
-        "GROK_MCP_HTTP_TOKEN": DEMO_TOKEN,
-    }
+    environment = _demo_environment(home, port)
     supervisor = ServerSupervisor(settings, simulate=True, environ=environment)
     if tray:
         supervisor.start()
@@ -270,6 +280,53 @@ def show_page_ready(window: DashboardWindow, name: str, supervisor: ServerSuperv
             supervisor.log_appended.emit(line)
 
 
+def _start_trayer(trayer: str) -> subprocess.Popen[bytes]:
+    """A `trayer` panel at the top right of the screen to host the icon (ended by the caller, by its pid)."""
+    return subprocess.Popen(  # noqa: S603 - trayer from PATH with fixed arguments
+        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120",
+         "--height", "30", "--transparent", "false", "--tint", "0x2b2b30", "--SetDockType", "true"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _open_menu(tray: TrayController) -> None:
+    """Right-click the icon as a user would (xdotool); without it, or if that did not work, pop the menu up."""
+    icon = tray.icon.geometry()
+    clicker = shutil.which("xdotool")
+    if clicker is not None:
+        center = icon.center()
+        subprocess.run(  # noqa: S603 - a fixed command
+            [clicker, "mousemove", str(center.x()), str(center.y()), "click", "3"], check=False, timeout=10
+        )
+    if not wait_until(tray.menu.isVisible, 5_000):
+        tray.menu.popup(icon.bottomLeft())
+        wait_until(tray.menu.isVisible, 5_000)
+    settle(400)
+
+
+def _capture_tray(path: Path, tray: TrayController) -> Path | None:
+    if not wait_until(QSystemTrayIcon.isSystemTrayAvailable, 10_000):
+        sys.stderr.write("Tray screenshot skipped: trayer did not start a system tray.\n")
+        return None
+    tray.set_details(model="grok-4", spend_today_usd=1.84)
+    tray.show()
+    if not wait_until(lambda: tray.icon.geometry().width() > 0, 10_000):
+        sys.stderr.write("Tray screenshot skipped: the icon never got a place in the tray.\n")
+        return None
+    settle(300)
+    _open_menu(tray)
+    screen = QGuiApplication.primaryScreen()
+    icon = tray.icon.geometry()
+    area = icon.united(tray.menu.geometry()).adjusted(-16, 0, 16, 16).intersected(screen.geometry())
+    area = QRect(area.x(), 0, area.width(), area.bottom() + 1)  # from the top: the panel with the icon
+    image = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
+    tray.menu.hide()
+    if not image.save(str(path)):
+        raise OSError(f"Could not write {path}")
+    return path
+
+
 def render_tray(path: Path, supervisor: ServerSupervisor) -> Path | None:
     """The tray icon with its menu open, in a `trayer` panel on this X display; None (and why) when impossible.
 
@@ -280,42 +337,10 @@ def render_tray(path: Path, supervisor: ServerSupervisor) -> Path | None:
     if QGuiApplication.platformName() != "xcb" or trayer is None:
         sys.stderr.write("Tray screenshot skipped: it needs an X display (QT_QPA_PLATFORM=xcb) and trayer.\n")
         return None
-    screen = QGuiApplication.primaryScreen()
-    host = subprocess.Popen(  # noqa: S603 - trayer from PATH with fixed arguments
-        [trayer, "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120",
-         "--height", "30", "--transparent", "false", "--tint", "0x2b2b30", "--SetDockType", "true"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    host = _start_trayer(trayer)
     tray = TrayController(supervisor, IconSet())
     try:
-        if not wait_until(QSystemTrayIcon.isSystemTrayAvailable, 10_000):
-            sys.stderr.write("Tray screenshot skipped: trayer did not start a system tray.\n")
-            return None
-        tray.set_details(model="grok-4", spend_today_usd=1.84)
-        tray.show()
-        if not wait_until(lambda: tray.icon.geometry().width() > 0, 10_000):
-            sys.stderr.write("Tray screenshot skipped: the icon never got a place in the tray.\n")
-            return None
-        settle(300)
-        icon = tray.icon.geometry()
-        clicker = shutil.which("xdotool")
-        if clicker is not None:
-            center = icon.center()
-            subprocess.run(  # noqa: S603 - a fixed command
-                [clicker, "mousemove", str(center.x()), str(center.y()), "click", "3"], check=False, timeout=10
-            )
-        if not wait_until(tray.menu.isVisible, 5_000):
-            tray.menu.popup(icon.bottomLeft())
-            wait_until(tray.menu.isVisible, 5_000)
-        settle(400)
-        area = icon.united(tray.menu.geometry()).adjusted(-16, 0, 16, 16).intersected(screen.geometry())
-        area = QRect(area.x(), 0, area.width(), area.bottom() + 1)  # from the top: the panel with the icon
-        image = screen.grabWindow(0, area.x(), area.y(), area.width(), area.height())
-        tray.menu.hide()
-        if not image.save(str(path)):
-            raise OSError(f"Could not write {path}")
-        return path
+        return _capture_tray(path, tray)
     finally:
         tray.hide()
         tray.deleteLater()

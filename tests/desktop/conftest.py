@@ -9,6 +9,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import dataclasses
 import gc
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from grok_mcp.config import Settings, load_settings
 from grok_mcp_desktop.supervisor import ServerSupervisor, SupervisorTimings
 from PySide6.QtWidgets import QApplication
 
-from tests.support.processes import free_port, server_env
+from tests.support.processes import ROOT, free_port, server_env
 
 TEST_TOKEN = "desktop-test-token-" + "0" * 24
 
@@ -84,6 +85,19 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+def run_offscreen(arguments: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run this Python with `arguments` from the repository root, Qt offscreen; its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from grok_mcp_desktop.single_instance import SingleInstance, instance_name
 from pytestqt.qtbot import QtBot
 
-from tests.support.processes import ROOT
+from tests.desktop.conftest import run_offscreen
 
 
 def test_the_instance_name_depends_on_the_data_dir(tmp_path: Path) -> None:
@@ -34,17 +31,8 @@ def test_a_second_claim_fails_and_the_first_is_asked_to_show(qtbot: QtBot, tmp_p
 def test_a_second_grok_mcp_desktop_exits_0_and_the_first_shows_its_window(qtbot: QtBot, isolated_home: Path) -> None:
     first = SingleInstance(instance_name(isolated_home))
     assert first.claim()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     with qtbot.waitSignal(first.show_requested, timeout=10_000):
-        second = subprocess.run(
-            [sys.executable, "-m", "grok_mcp_desktop"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = run_offscreen(["-m", "grok_mcp_desktop"], timeout=60)
     assert second.returncode == 0, second.stderr
     first.release()
 

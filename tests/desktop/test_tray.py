@@ -21,6 +21,14 @@ def make_tray(supervisor: ServerSupervisor) -> TrayController:
     return TrayController(supervisor, IconSet(), parent=supervisor)
 
 
+def running_tray(qtbot: QtBot, supervisor: ServerSupervisor) -> tuple[ServerSupervisor, TrayController]:
+    """A tray over `supervisor`, started and RUNNING."""
+    tray = make_tray(supervisor)
+    supervisor.start()
+    qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING, timeout=10_000)
+    return supervisor, tray
+
+
 def trigger(tray: TrayController, name: str) -> None:
     action = tray.action(name)
     assert action is not None, f"no {name!r} in {tray.action_names()}"
@@ -69,10 +77,7 @@ def test_the_menu_is_rebuilt_when_the_server_runs_and_stop_stops_it(
 def test_restart_from_the_menu_replaces_the_child(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
-    supervisor = make_supervisor(script("fake", FAKE_SERVER))
-    tray = make_tray(supervisor)
-    supervisor.start()
-    qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING, timeout=10_000)
+    supervisor, tray = running_tray(qtbot, make_supervisor(script("fake", FAKE_SERVER)))
     first = supervisor.server_pid
     trigger(tray, "restart")
     qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING and supervisor.server_pid != first, timeout=10_000)
@@ -81,10 +86,7 @@ def test_restart_from_the_menu_replaces_the_child(
 def test_copy_connection_details_puts_the_url_and_never_the_token_on_the_clipboard(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
-    supervisor = make_supervisor(script("fake", FAKE_SERVER))
-    tray = make_tray(supervisor)
-    supervisor.start()
-    qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING, timeout=10_000)
+    supervisor, tray = running_tray(qtbot, make_supervisor(script("fake", FAKE_SERVER)))
     QGuiApplication.clipboard().clear()
     trigger(tray, "copy_connection")
     text = QGuiApplication.clipboard().text()

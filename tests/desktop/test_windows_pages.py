@@ -93,13 +93,18 @@ def test_usage_shows_charts_tables_and_percentiles_for_the_period(
     assert {cell.model for cell in signal_args(loaded)[0].cells} == {"grok-4", "grok-3-mini"}
 
 
-def test_usage_tables_sort_by_the_clicked_column(
-    qtbot: QtBot, seeded: Settings, access: StoreAccess, tmp_path: Path
-) -> None:
+def _usage_page_over_90_days(qtbot: QtBot, access: StoreAccess, tmp_path: Path) -> UsagePage:
     page = UsagePage(access, exports_dir=tmp_path)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.usage_loaded, timeout=10_000):
         page.period.setCurrentIndex(2)
+    return page
+
+
+def test_usage_tables_sort_by_the_clicked_column(
+    qtbot: QtBot, seeded: Settings, access: StoreAccess, tmp_path: Path
+) -> None:
+    page = _usage_page_over_90_days(qtbot, access, tmp_path)
     cost_column = [c.header for c in page.cells.columns].index("Cost")
     page.cells.sort(cost_column, Qt.SortOrder.DescendingOrder)
     costs = [page.cells.records[row].cost_ticks for row in range(page.cells.rowCount())]
@@ -111,10 +116,7 @@ def test_usage_tables_sort_by_the_clicked_column(
 def test_usage_csv_export_writes_every_cell(
     qtbot: QtBot, seeded: Settings, access: StoreAccess, tmp_path: Path
 ) -> None:
-    page = UsagePage(access, exports_dir=tmp_path)
-    qtbot.addWidget(page)
-    with qtbot.waitSignal(page.usage_loaded, timeout=10_000):
-        page.period.setCurrentIndex(2)
+    page = _usage_page_over_90_days(qtbot, access, tmp_path)
     target = tmp_path / "usage.csv"
     with qtbot.waitSignal(page.exported, timeout=10_000):
         page.export_csv(target)

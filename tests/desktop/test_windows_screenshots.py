@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from grok_mcp_desktop.windows.dashboard import PAGE_NAMES
 from PySide6.QtGui import QImage
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.desktop.conftest import run_offscreen
+from tests.support.processes import ROOT
 
 
 def test_the_screenshot_script_writes_one_png_per_page(tmp_path: Path) -> None:
     out = tmp_path / "shots"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "desktop" / "screenshots.py"), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    result = run_offscreen([str(ROOT / "desktop" / "screenshots.py"), str(out)], timeout=240)
     assert result.returncode == 0, result.stderr
     names = sorted(path.name for path in out.glob("*.png"))
     assert names == [f"{n:02d}-{name.lower()}.png" for n, name in enumerate(PAGE_NAMES, start=1)]

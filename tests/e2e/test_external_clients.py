@@ -122,15 +122,15 @@ def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthPro
             proxy.thread.stop()
 
 
-def inspector(*args: str, home: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [str(INSPECTOR), "--cli", *args],
-        env={**os.environ, "HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _run_node_cli(command: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """Run a Node MCP tool (the Inspector's CLI, the conformance suite) to its end, with `home` as its HOME."""
+    return subprocess.run(
+        command, env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def inspector(*args: str, home: Path) -> dict[str, Any]:
+    done = _run_node_cli([str(INSPECTOR), "--cli", *args], home)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
@@ -179,14 +179,7 @@ def test_inspector_calls_chat_over_http(proxied_server: AuthProxy, tmp_path: Pat
 
 
 def test_inspector_over_http_without_the_token_is_refused(proxied_server: AuthProxy, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [str(INSPECTOR), "--cli", proxied_server.server.url, "--method", "tools/list"],
-        env={**os.environ, "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_node_cli([str(INSPECTOR), "--cli", proxied_server.server.url, "--method", "tools/list"], tmp_path)
     assert done.returncode != 0
     # Our 401 (with WWW-Authenticate) sends the Inspector into its OAuth flow, which it cannot run headless.
     assert "auth_required" in done.stdout + done.stderr
@@ -194,13 +187,8 @@ def test_inspector_over_http_without_the_token_is_refused(proxied_server: AuthPr
 
 @pytest.mark.parametrize("scenario", CONFORMANCE_SCENARIOS)
 def test_conformance_scenario_passes_over_http(proxied_server: AuthProxy, scenario: str, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [str(NODE22), str(CONFORMANCE), "server", "--url", proxied_server.url, "--scenario", scenario],
-        env={**os.environ, "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = _run_node_cli(
+        [str(NODE22), str(CONFORMANCE), "server", "--url", proxied_server.url, "--scenario", scenario], tmp_path
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failed" in done.stdout

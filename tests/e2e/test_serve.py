@@ -297,19 +297,27 @@ def test_serve_profile_writes_cprofile_stats_when_the_server_stops(isolated_home
 # --- the parent's lifeline (--exit-with-parent) --------------------------------------------------------
 
 
-async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_then_exits_0(
-    isolated_home: Path, simulator: RunningSimulator
-) -> None:
-    simulator.set_config(latency_ms=1500)
+async def _close_stdin_during_a_call(
+    isolated_home: Path, simulator: RunningSimulator, *, latency_ms: int, sigterm: bool = False
+) -> str:
+    """Close the stdin of an HTTP server run with --exit-with-parent (then SIGTERM it, if asked) while a call
+    runs; check that the call still finished and the server exited 0, and return its stderr."""
+    simulator.set_config(latency_ms=latency_ms)
     with http_server(
         isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
     ) as server:
-        result = await _stop_during_a_call(server, simulator, _stopper(server, close_stdin=True))
+        result = await _stop_during_a_call(server, simulator, _stopper(server, close_stdin=True, sigterm=sigterm))
         assert not result.is_error
         assert await _exit_code(server) == 0
-        stderr = server.stderr_text()
-        assert "Stdin closed (the parent process is gone): finishing 1 running call(s)" in stderr
-        assert "Traceback" not in stderr
+        return server.stderr_text()
+
+
+async def test_with_exit_with_parent_closing_stdin_lets_a_running_call_finish_then_exits_0(
+    isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    stderr = await _close_stdin_during_a_call(isolated_home, simulator, latency_ms=1500)
+    assert "Stdin closed (the parent process is gone): finishing 1 running call(s)" in stderr
+    assert "Traceback" not in stderr
 
 
 async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_calls_still_finish(
@@ -317,14 +325,7 @@ async def test_a_closed_stdin_then_one_sigterm_is_one_stop_request_and_running_c
 ) -> None:
     # A tray that dies on Linux both closes the pipe and (PR_SET_PDEATHSIG) sends SIGTERM: that must not count
     # as the "second signal" that cancels running calls.
-    simulator.set_config(latency_ms=2500)
-    with http_server(
-        isolated_home, base_url=simulator.base_url, key=TEST_KEY, extra_args=("--exit-with-parent",), stdin_pipe=True
-    ) as server:
-        result = await _stop_during_a_call(server, simulator, _stopper(server, close_stdin=True, sigterm=True))
-        assert not result.is_error
-        assert await _exit_code(server) == 0
-        stderr = server.stderr_text()
+    stderr = await _close_stdin_during_a_call(isolated_home, simulator, latency_ms=2500, sigterm=True)
     assert "Received SIGTERM while finishing running calls" in stderr
     assert "cancelling" not in stderr
 

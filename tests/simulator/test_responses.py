@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx2
 import jsonschema
+import pytest
 from grok_mcp.simulator.usage import SERVER_TOOL_CALL_TICKS
 
 from tests.simulator.helpers import sse_data, sse_events
@@ -95,22 +96,6 @@ def test_excluded_domains_are_never_cited(xai: httpx2.Client) -> None:
     assert not any("wikipedia" in url for url in urls)
 
 
-def test_web_search_domain_filters_are_validated_with_xais_messages(xai: httpx2.Client) -> None:
-    six = [f"d{i}.com" for i in range(6)]
-    cases = [
-        ({"allowed_domains": six}, "A maximum of 5 domains can be allowed, but 6 were provided."),
-        ({"excluded_domains": six}, "A maximum of 5 domains can be excluded, but 6 were provided."),
-        ({"allowed_domains": ["a.com"], "excluded_domains": ["b.com"]}, "Only one of allowed_domains"),
-        ({"search_context_size": "high"}, "search_context_size"),
-    ]
-    for fields, message in cases:
-        response = _create(xai, tools=[{"type": "web_search", **fields}])
-
-        assert response.status_code == 400
-        assert response.json()["code"] == "Client specified an invalid argument"
-        assert message in response.json()["error"]
-
-
 def test_x_search_cites_posts_of_the_allowed_handles(xai: httpx2.Client) -> None:
     tool = {
         "type": "x_search",
@@ -127,20 +112,48 @@ def test_x_search_cites_posts_of_the_allowed_handles(xai: httpx2.Client) -> None
     assert body["usage"]["server_side_tool_usage_details"] == {"x_search_calls": 1}
 
 
-def test_x_search_handles_and_dates_are_validated(xai: httpx2.Client) -> None:
-    eleven = [f"user{i}" for i in range(11)]
-    cases = [
-        ({"allowed_x_handles": eleven}, "A maximum of 10 handles can be allowed, but 11 were provided."),
-        ({"excluded_x_handles": eleven}, "A maximum of 10 handles can be excluded, but 11 were provided."),
-        ({"allowed_x_handles": ["a"], "excluded_x_handles": ["b"]}, "Only one of allowed_x_handles"),
-        ({"from_date": "01/02/2026"}, "from_date"),
-        ({"from_date": "2026-03-01", "to_date": "2026-02-01"}, "is after to_date"),
-    ]
-    for fields, message in cases:
-        response = _create(xai, tools=[{"type": "x_search", **fields}])
+_SIX_DOMAINS = [f"d{i}.com" for i in range(6)]
+_ELEVEN_HANDLES = [f"user{i}" for i in range(11)]
 
-        assert response.status_code == 400
-        assert message in response.json()["error"]
+
+@pytest.mark.parametrize(
+    ("tool", "fields", "message"),
+    [
+        (
+            "web_search",
+            {"allowed_domains": _SIX_DOMAINS},
+            "A maximum of 5 domains can be allowed, but 6 were provided.",
+        ),
+        (
+            "web_search",
+            {"excluded_domains": _SIX_DOMAINS},
+            "A maximum of 5 domains can be excluded, but 6 were provided.",
+        ),
+        ("web_search", {"allowed_domains": ["a.com"], "excluded_domains": ["b.com"]}, "Only one of allowed_domains"),
+        ("web_search", {"search_context_size": "high"}, "search_context_size"),
+        (
+            "x_search",
+            {"allowed_x_handles": _ELEVEN_HANDLES},
+            "A maximum of 10 handles can be allowed, but 11 were provided.",
+        ),
+        (
+            "x_search",
+            {"excluded_x_handles": _ELEVEN_HANDLES},
+            "A maximum of 10 handles can be excluded, but 11 were provided.",
+        ),
+        ("x_search", {"allowed_x_handles": ["a"], "excluded_x_handles": ["b"]}, "Only one of allowed_x_handles"),
+        ("x_search", {"from_date": "01/02/2026"}, "from_date"),
+        ("x_search", {"from_date": "2026-03-01", "to_date": "2026-02-01"}, "is after to_date"),
+    ],
+)
+def test_search_filters_are_validated_with_xais_messages(
+    xai: httpx2.Client, tool: str, fields: dict[str, Any], message: str
+) -> None:
+    response = _create(xai, tools=[{"type": tool, **fields}])
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "Client specified an invalid argument"
+    assert message in response.json()["error"]
 
 
 def test_two_searches_are_billed_as_two_tool_calls(xai: httpx2.Client) -> None:

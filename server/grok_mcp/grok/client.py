@@ -401,13 +401,7 @@ class GrokClient:
         self, batch_id: str, *, limit: int = 100, pagination_token: str | None = None
     ) -> Page[BatchRequestInfo]:
         """GET /batches/{id}/requests: one page of the batch's requests and their states. Raises XAIError subclasses."""
-        data, _ = await self._request_json(
-            "GET",
-            f"batches/{_segment(batch_id)}/requests{_page_query(limit, pagination_token)}",
-            expect="batch_request_metadata",
-            idempotent=True,
-            endpoint=f"{self._base_path}/batches/requests",
-        )
+        data, _ = await self._batch_page(batch_id, "requests", "batch_request_metadata", limit, pagination_token)
         return parse_batch_requests(data)
 
     async def batch_results(
@@ -417,13 +411,7 @@ class GrokClient:
 
         Raises XAIError subclasses (NotFoundError for an unknown batch).
         """
-        data, call = await self._request_json(
-            "GET",
-            f"batches/{_segment(batch_id)}/results{_page_query(limit, pagination_token)}",
-            expect="results",
-            idempotent=True,
-            endpoint=f"{self._base_path}/batches/results",
-        )
+        data, call = await self._batch_page(batch_id, "results", "results", limit, pagination_token)
         return parse_batch_results(data, call)
 
     async def cancel_batch(self, batch_id: str) -> Batch:
@@ -447,6 +435,18 @@ class GrokClient:
             endpoint=self._batches_path,
         )
         return parse_batch_list(data)
+
+    async def _batch_page(
+        self, batch_id: str, part: str, expect: str, limit: int, pagination_token: str | None
+    ) -> tuple[JSON, UpstreamCall]:
+        """GET /batches/{id}/{part}: one page of a batch's requests or results, its body holding `expect`."""
+        return await self._request_json(
+            "GET",
+            f"batches/{_segment(batch_id)}/{part}{_page_query(limit, pagination_token)}",
+            expect=expect,
+            idempotent=True,
+            endpoint=f"{self._batches_path}/{part}",
+        )
 
     @property
     def _batches_path(self) -> str:

@@ -200,6 +200,11 @@ def parse_response(body: JSON, call: UpstreamCall) -> ResponseResult:
     )
 
 
+def _entries_with_id(body: JSON, key: str) -> list[JSON]:
+    """The objects listed under `key` that carry an id: a catalog entry without one cannot be asked for."""
+    return [entry for entry in map(as_object, as_list(body.get(key))) if as_str(entry.get("id"))]
+
+
 def parse_model_list(body: JSON) -> list[ModelInfo]:
     return [
         ModelInfo(
@@ -207,8 +212,7 @@ def parse_model_list(body: JSON) -> list[ModelInfo]:
             created=as_optional_int(entry.get("created")),
             owned_by=as_str(entry.get("owned_by")),
         )
-        for entry in map(as_object, as_list(body.get("data")))
-        if as_str(entry.get("id"))
+        for entry in _entries_with_id(body, "data")
     ]
 
 
@@ -256,9 +260,7 @@ def parse_language_model(entry: JSON) -> LanguageModel:
 
 
 def parse_language_models(body: JSON) -> list[LanguageModel]:
-    return [
-        parse_language_model(entry) for entry in map(as_object, as_list(body.get("models"))) if as_str(entry.get("id"))
-    ]
+    return [parse_language_model(entry) for entry in _entries_with_id(body, "models")]
 
 
 def parse_image_models(body: JSON) -> list[ImageModel]:
@@ -272,8 +274,7 @@ def parse_image_models(body: JSON) -> list[ImageModel]:
             image_price=as_int(entry.get("image_price")),
             max_prompt_length=as_optional_int(entry.get("max_prompt_length")),
         )
-        for entry in map(as_object, as_list(body.get("models")))
-        if as_str(entry.get("id"))
+        for entry in _entries_with_id(body, "models")
     ]
 
 

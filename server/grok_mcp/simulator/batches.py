@@ -163,9 +163,7 @@ async def add_requests(exchange: Exchange) -> Response:
         path = f"batch_requests[{index}]"
         item = reader.object(raw, path)
         request_id = reader.required_string(item, "batch_request_id", path)
-        wrapper = reader.mapping(item, "batch_request", path)
-        if wrapper is None:
-            raise reader.missing(path, "batch_request")
+        wrapper = reader.required_mapping(item, "batch_request", path)
         inner = reader.mapping(wrapper, "chat_get_completion", f"{path}.batch_request")
         if inner is None:
             raise XAIFailure(400, f"{path}.batch_request must hold a chat_get_completion request")

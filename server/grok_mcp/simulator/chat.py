@@ -90,48 +90,33 @@ def read_turns(reader: BodyReader, messages: list[Any]) -> Prompt:
     for index, raw in enumerate(messages):
         path = f"messages[{index}]"
         message = reader.object(raw, path)
-        role = reader.variant(message, "role", ROLES, path)
-        if role is None:
-            raise reader.missing(path, "role")
+        role = reader.required_variant(message, "role", ROLES, path)
         content = message.get("content")
-        texts: list[str] = []
-        details: list[str] = []
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            for part_index, raw_part in enumerate(cast(list[Any], content)):
-                part_path = f"{path}.content[{part_index}]"
-                part = reader.object(raw_part, part_path)
-                kind = reader.variant(part, "type", PART_TYPES, part_path)
-                if kind in ("text", "text_file"):
-                    texts.append(reader.string(part, "text", part_path) or "")
-                elif kind == "image_url":
-                    image = reader.mapping(part, "image_url", part_path)
-                    if image is None:
-                        raise reader.missing(part_path, "image_url")
-                    reader.required_string(image, "url", f"{part_path}.image_url")
-                    details.append(reader.variant(image, "detail", DETAILS, f"{part_path}.image_url") or "auto")
-                elif kind is None:
-                    raise reader.missing(part_path, "type")
-        elif content is not None:
-            raise reader.wrong_type(f"{path}.content", content, "a string or an array of content parts")
+        text, details = ("", ()) if content is None else reader.message_content(content, path, PART_TYPES, _read_part)
         extra = json.dumps([message.get("tool_calls"), message.get("tool_call_id")], sort_keys=True)
-        turns.append(Turn(role, "\n".join(texts), tuple(details), extra))
+        turns.append(Turn(role, text, details, extra))
     return Prompt(tuple(turns))
+
+
+def _read_part(reader: BodyReader, part: dict[str, Any], kind: str, path: str) -> tuple[str | None, str | None]:
+    """One chat content part: its text, or its image's detail level (a file part adds neither)."""
+    if kind in ("text", "text_file"):
+        return reader.string(part, "text", path) or "", None
+    if kind == "image_url":
+        image = reader.required_mapping(part, "image_url", path)
+        reader.required_string(image, "url", f"{path}.image_url")
+        return None, reader.variant(image, "detail", DETAILS, f"{path}.image_url") or "auto"
+    return None, None
 
 
 def read_format(reader: BodyReader, body: dict[str, Any]) -> OutputFormat:
     response_format = reader.mapping(body, "response_format")
     if response_format is None:
         return OutputFormat()
-    kind = reader.variant(response_format, "type", FORMAT_TYPES, "response_format")
-    if kind is None:
-        raise reader.missing("response_format", "type")
+    kind = reader.required_variant(response_format, "type", FORMAT_TYPES, "response_format")
     if kind != "json_schema":
         return OutputFormat(kind)
-    spec = reader.mapping(response_format, "json_schema", "response_format")
-    if spec is None:
-        raise reader.missing("response_format", "json_schema")
+    spec = reader.required_mapping(response_format, "json_schema", "response_format")
     reader.required_string(spec, "name", "response_format.json_schema")
     schema = reader.mapping(spec, "schema", "response_format.json_schema") or {}
     return OutputFormat(kind, schema)
@@ -150,9 +135,7 @@ def choose_tool_call(
     for index, raw in enumerate(tools):
         tool = reader.object(raw, f"tools[{index}]")
         reader.variant(tool, "type", ("function",), f"tools[{index}]")
-        function = reader.mapping(tool, "function", f"tools[{index}]")
-        if function is None:
-            raise reader.missing(f"tools[{index}]", "function")
+        function = reader.required_mapping(tool, "function", f"tools[{index}]")
         reader.required_string(function, "name", f"tools[{index}].function")
         functions.append(function)
     if not functions or tool_choice == "none":

@@ -86,27 +86,14 @@ class ResponseRequest:
     previous_response_id: str | None = None
 
 
-def _read_parts(reader: BodyReader, content: object, path: str) -> tuple[str, tuple[str, ...]]:
-    if isinstance(content, str):
-        return content, ()
-    if not isinstance(content, list):
-        raise reader.wrong_type(f"{path}.content", content, "a string or an array of content parts")
-    texts: list[str] = []
-    details: list[str] = []
-    for index, raw in enumerate(cast(list[Any], content)):
-        part_path = f"{path}.content[{index}]"
-        part = reader.object(raw, part_path)
-        kind = reader.variant(part, "type", PART_TYPES, part_path)
-        if kind in ("input_text", "output_text"):
-            texts.append(reader.string(part, "text", part_path) or "")
-        elif kind == "input_image":
-            reader.required_string(part, "image_url", part_path)
-            details.append(reader.variant(part, "detail", ("auto", "low", "high"), part_path) or "auto")
-        elif kind == "input_file":
-            texts.append(f"[file {part.get('filename') or part.get('file_id') or part.get('file_url') or ''}]")
-        else:
-            raise reader.missing(part_path, "type")
-    return "\n".join(texts), tuple(details)
+def _read_part(reader: BodyReader, part: dict[str, Any], kind: str, path: str) -> tuple[str | None, str | None]:
+    """One input content part: its text (a file stands as its name), or its image's detail level."""
+    if kind in ("input_text", "output_text"):
+        return reader.string(part, "text", path) or "", None
+    if kind == "input_image":
+        reader.required_string(part, "image_url", path)
+        return None, reader.variant(part, "detail", ("auto", "low", "high"), path) or "auto"
+    return f"[file {part.get('filename') or part.get('file_id') or part.get('file_url') or ''}]", None
 
 
 def read_input(reader: BodyReader, raw_input: object) -> list[Turn]:
@@ -121,10 +108,8 @@ def read_input(reader: BodyReader, raw_input: object) -> list[Turn]:
         item = reader.object(raw, path)
         kind = reader.variant(item, "type", ITEM_TYPES, path) or "message"
         if kind == "message":
-            role = reader.variant(item, "role", INPUT_ROLES, path)
-            if role is None:
-                raise reader.missing(path, "role")
-            text, details = _read_parts(reader, item.get("content", ""), path)
+            role = reader.required_variant(item, "role", INPUT_ROLES, path)
+            text, details = reader.message_content(item.get("content", ""), path, PART_TYPES, _read_part)
             turns.append(Turn(role, text, details))
         elif kind == "function_call_output":
             call_id = reader.required_string(item, "call_id", path)
@@ -196,7 +181,7 @@ def read_tools(reader: BodyReader, body: dict[str, Any]) -> tuple[list[Search], 
     for index, raw in enumerate(reader.array(body, "tools")):
         path = f"tools[{index}]"
         tool = reader.object(raw, path)
-        kind = reader.variant(tool, "type", TOOL_TYPES, path)
+        kind = reader.required_variant(tool, "type", TOOL_TYPES, path)
         if kind == "web_search":
             searches.append(_web_search(reader, tool, path))
         elif kind == "x_search":
@@ -204,8 +189,6 @@ def read_tools(reader: BodyReader, body: dict[str, Any]) -> tuple[list[Search], 
         elif kind == "function":
             reader.required_string(tool, "name", path)
             functions.append(tool)
-        elif kind is None:
-            raise reader.missing(path, "type")
     return searches, functions
 
 
@@ -214,9 +197,7 @@ def _read_format(reader: BodyReader, body: dict[str, Any]) -> OutputFormat:
     spec = reader.mapping(text, "format", "text")
     if spec is None:
         return OutputFormat()
-    kind = reader.variant(spec, "type", FORMAT_TYPES, "text.format")
-    if kind is None:
-        raise reader.missing("text.format", "type")
+    kind = reader.required_variant(spec, "type", FORMAT_TYPES, "text.format")
     if kind != "json_schema":
         return OutputFormat(kind)
     reader.required_string(spec, "name", "text.format")

@@ -7,7 +7,7 @@ that does not deserialize is a 422 with a text/plain serde message (reference/xa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -172,11 +172,52 @@ class BodyReader:
             raise self.wrong_type(_join(path, name), value, "a map")
         return cast(dict[str, Any], value)
 
+    def required_mapping(self, obj: Mapping[str, Any], name: str, path: str = "") -> dict[str, Any]:
+        value = self.mapping(obj, name, path)
+        if value is None:
+            raise self.missing(path, name)
+        return value
+
     def variant(self, obj: Mapping[str, Any], name: str, variants: Sequence[str], path: str = "") -> str | None:
         value = self.string(obj, name, path)
         if value is not None and value not in variants:
             raise self.unknown_variant(_join(path, name), value, variants)
         return value
+
+    def required_variant(self, obj: Mapping[str, Any], name: str, variants: Sequence[str], path: str = "") -> str:
+        value = self.variant(obj, name, variants, path)
+        if value is None:
+            raise self.missing(path, name)
+        return value
+
+    def message_content(
+        self, content: object, path: str, variants: Sequence[str], read_part: PartReader
+    ) -> tuple[str, tuple[str, ...]]:
+        """A message's `content` at `path` (a string, or an array of typed parts each read by `read_part`)
+        as its text and the detail level of each attached image.
+
+        Fails as xAI does when `content` is neither, a part no object, or its type missing or unknown.
+        """
+        if isinstance(content, str):
+            return content, ()
+        if not isinstance(content, list):
+            raise self.wrong_type(f"{path}.content", content, "a string or an array of content parts")
+        texts: list[str] = []
+        details: list[str] = []
+        for index, raw in enumerate(cast(list[Any], content)):
+            part_path = f"{path}.content[{index}]"
+            part = self.object(raw, part_path)
+            kind = self.required_variant(part, "type", variants, part_path)
+            text, detail = read_part(self, part, kind, part_path)
+            if text is not None:
+                texts.append(text)
+            if detail is not None:
+                details.append(detail)
+        return "\n".join(texts), tuple(details)
+
+
+PartReader = Callable[[BodyReader, dict[str, Any], str, str], tuple[str | None, str | None]]
+"""Reads one content part (reader, part, its type, its path) into its text or its image's detail level."""
 
 
 def _join(path: str, name: str) -> str:

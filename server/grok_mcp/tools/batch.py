@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -14,7 +13,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingError, XAIError
 from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion, Page
@@ -24,7 +22,7 @@ from grok_mcp.tools.boundary import bug_notice, tool_call
 from grok_mcp.tools.chat import ASKS_GROK, ChatMessage, ReasoningEffort, build_chat_body, build_messages
 from grok_mcp.tools.long_calls import run_long_call
 from grok_mcp.tools.models import resolve_chat_model
-from grok_mcp.tools.results import TokenUsage, tool_result, with_notes
+from grok_mcp.tools.results import TokenUsage, answer_facts, parsed_json, tool_result, with_notes
 from grok_mcp.tools.scope import CallScope
 
 logger = logging.getLogger(__name__)
@@ -132,28 +130,14 @@ def _request_body(item: BatchItem, model: str) -> dict[str, Any]:
     )
 
 
-def _parsed_json(text: str, wanted: bool) -> Any:
-    if not wanted:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
 def _answer(index: int, label: str | None, completion: ChatCompletion, cost: int, wants_json: bool) -> BatchItemResult:
     return BatchItemResult(
         index=index,
         id=label,
         status="succeeded",
-        text=completion.text,
-        model=completion.model,
-        request_id=completion.call.request_id or completion.id,
-        usage=TokenUsage.of(completion.usage),
-        cost_usd=ticks_to_usd(cost),
+        **answer_facts(completion, cost),
         finish_reason=completion.finish_reason,
-        data=_parsed_json(completion.text, wants_json),
-        cached=is_cached(completion.call),
+        data=parsed_json(completion.text, wanted=wants_json),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -12,19 +11,17 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
 from grok_mcp.routing import RouteNeeds
-from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.structured import check_answer, check_schema, repair_messages
 from grok_mcp.structured import failure as structured_failure
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
-from grok_mcp.tools.results import ChatResult, TokenUsage, tool_result, with_notes
+from grok_mcp.tools.results import ChatResult, answer_facts, parsed_json, tool_result, with_notes
 from grok_mcp.tools.scope import CallScope
 
 logger = logging.getLogger(__name__)
@@ -189,18 +186,10 @@ async def shape_chat_result(
     """Record the call in the ledger (unless the pipeline already did) and turn the completion into the tool's
     result. An answer from the cache is marked `cached`, costs nothing and says so."""
     cost = await call.record_answer(completion, images=images)
-    if wants_json and data is None:
-        try:
-            data = json.loads(completion.text)
-        except ValueError:
-            data = None
+    if data is None:
+        data = parsed_json(completion.text, wanted=wants_json)
     result = ChatResult(
-        text=completion.text,
-        model=completion.model,
-        request_id=completion.call.request_id or completion.id,
-        usage=TokenUsage.of(completion.usage),
-        cost_usd=ticks_to_usd(cost),
-        cached=is_cached(completion.call),
+        **answer_facts(completion, cost),
         simulated=call.app.answers_are_simulated,
         conversation_id=call.conversation_id,
         finish_reason=completion.finish_reason,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
-from grok_mcp.grok import ModelCatalog
+from grok_mcp.grok import ImageModel, LanguageModel, ModelCatalog
 from grok_mcp.routing import RouteNeeds, auto_preference, choose_model
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.results import tool_result
@@ -65,34 +65,41 @@ async def build_model_list(catalog: ModelCatalog, settings: Settings, *, simulat
     default_chat = settings.default_model or (await catalog.default_chat_model()).id if chat_models else None
     default_image = settings.image_model or (await catalog.default_image_model()).id if image_models else None
     entries = [
-        ModelEntry(
-            id=m.id,
-            kind="chat",
-            aliases=list(m.aliases),
-            input_modalities=list(m.input_modalities),
-            output_modalities=list(m.output_modalities),
+        _entry(
+            m,
+            "chat",
+            default_chat,
             context_length=m.context_length,
             input_usd_per_million=per_million(m.prompt_text_token_price),
             cached_input_usd_per_million=per_million(m.cached_prompt_text_token_price),
             output_usd_per_million=per_million(m.completion_text_token_price),
-            is_default=m.id == default_chat,
         )
         for m in chat_models
     ]
-    entries += [
-        ModelEntry(
-            id=m.id,
-            kind="image",
-            aliases=list(m.aliases),
-            input_modalities=list(m.input_modalities),
-            output_modalities=list(m.output_modalities),
-            usd_per_image=m.image_price / 1e10,
-            is_default=m.id == default_image,
-        )
-        for m in image_models
-    ]
+    entries += [_entry(m, "image", default_image, usd_per_image=m.image_price / 1e10) for m in image_models]
     return ModelList(
         models=entries, default_chat_model=default_chat, default_image_model=default_image, simulated=simulated
+    )
+
+
+def _entry(
+    model: LanguageModel | ImageModel,
+    kind: str,
+    default: str | None,
+    *,
+    context_length: int | None = None,
+    **prices: float | None,
+) -> ModelEntry:
+    """One catalog model as the tool shows it: what every kind of model has, then its own facts and `prices`."""
+    return ModelEntry(
+        id=model.id,
+        kind=kind,
+        aliases=list(model.aliases),
+        input_modalities=list(model.input_modalities),
+        output_modalities=list(model.output_modalities),
+        context_length=context_length,
+        is_default=model.id == default,
+        **prices,
     )
 
 

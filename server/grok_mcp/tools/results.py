@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, TypedDict
 
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from grok_mcp.grok import Usage
+from grok_mcp.calls import is_cached
+from grok_mcp.grok import ChatCompletion, ResponseResult, Usage
+from grok_mcp.store.units import ticks_to_usd
 
 CACHED_NOTE = "(Answered from Grok MCP's cache at no cost: an identical request was answered earlier.)"
 
@@ -34,6 +37,40 @@ class TokenUsage(BaseModel):
             completion_tokens=usage.completion_tokens,
             reasoning_tokens=usage.reasoning_tokens,
         )
+
+
+class AnswerFacts(TypedDict):
+    """What every result shows of one answer from xAI: chat, search and batch items alike."""
+
+    text: str
+    model: str
+    request_id: str | None
+    usage: TokenUsage
+    cost_usd: float
+    cached: bool
+
+
+def answer_facts(answer: ChatCompletion | ResponseResult, cost_ticks: int) -> AnswerFacts:
+    """The answer's text, model, request id (xAI's, else the answer's own id), tokens and cost; `cached` when
+    Grok MCP's cache gave it."""
+    return AnswerFacts(
+        text=answer.text,
+        model=answer.model,
+        request_id=answer.call.request_id or answer.id,
+        usage=TokenUsage.of(answer.usage),
+        cost_usd=ticks_to_usd(cost_ticks),
+        cached=is_cached(answer.call),
+    )
+
+
+def parsed_json(text: str, *, wanted: bool) -> Any:
+    """The answer parsed as JSON when a JSON answer was asked for; None when not, or when it is no JSON."""
+    if not wanted:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 class ChatResult(BaseModel):

@@ -10,16 +10,14 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from grok_mcp.calls import is_cached
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ResponseResult
-from grok_mcp.store.units import ticks_to_usd
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.chat import ASKS_GROK, ModelArgument
 from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
-from grok_mcp.tools.results import ChatResult, TokenUsage, tool_result, with_notes
+from grok_mcp.tools.results import ChatResult, answer_facts, tool_result, with_notes
 from grok_mcp.tools.scope import CallScope
 
 MAX_DOMAINS = 5  # xAI: "A maximum of 5 domains can be allowed"
@@ -81,18 +79,11 @@ async def _run_search(
 
 
 async def _shape_search(call: CallScope, response: ResponseResult, started: float) -> CallToolResult:
-    app = call.app
-    cached = is_cached(response.call)
     cost = await call.record_answer(response)
-    simulated = app.answers_are_simulated
+    simulated = call.app.answers_are_simulated
     citations = [Citation(url=c.url, title=c.title) for c in response.citations]
     result = SearchResult(
-        text=response.text,
-        model=response.model,
-        request_id=response.call.request_id or response.id,
-        usage=TokenUsage.of(response.usage),
-        cost_usd=ticks_to_usd(cost),
-        cached=cached,
+        **answer_facts(response, cost),
         simulated=simulated,
         latency_ms=round((time.monotonic() - started) * 1000, 1),
         citations=citations,
@@ -104,7 +95,7 @@ async def _shape_search(call: CallScope, response: ResponseResult, started: floa
             f"{i}. {c.title + ' — ' if c.title and c.title != str(i) else ''}{c.url}"
             for i, c in enumerate(citations, 1)
         )
-    return tool_result(with_notes(text, cached=cached, simulated=simulated), result)
+    return tool_result(with_notes(text, cached=result.cached, simulated=simulated), result)
 
 
 async def web_search(

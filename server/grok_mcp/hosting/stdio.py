@@ -63,7 +63,7 @@ def protocol_server(server: MCPServer[Any]) -> Server[Any] | None:
     """The low-level protocol server inside `server`, to run on streams we open; None if this SDK hides it.
 
     MCPServer offers no public way to run on other streams than its own, so this is the one reader of its
-    private `_lowlevel_server`. tests/server/test_stdio.py fails, naming the SDK version, the day it is gone;
+    private `_lowlevel_server`. tests/hosting/test_stdio.py fails, naming the SDK version, the day it is gone;
     a user who installs such an SDK is served by the SDK's transport, only slower, and told so in the log.
     """
     lowlevel = getattr(server, "_lowlevel_server", None)

@@ -3,7 +3,7 @@
 uvicorn's public `Server.serve()` installs its own SIGTERM/SIGINT handlers and re-raises the signal once it
 has stopped; ours drain in-flight calls first (grok_mcp.hosting.shutdown) and exit with code 0. uvicorn has no
 public way to serve without that capture, so this module holds the only use of its private `Server._serve`;
-tests/server/test_uvicorn_serve.py fails, naming the uvicorn version, the day it disappears or changes.
+tests/hosting/test_uvicorn_serve.py fails, naming the uvicorn version, the day it disappears or changes.
 """
 
 from __future__ import annotations

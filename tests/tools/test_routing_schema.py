@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 from PIL import Image
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

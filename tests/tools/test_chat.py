@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

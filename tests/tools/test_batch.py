@@ -12,7 +12,7 @@ from grok_mcp.config import Settings
 from grok_mcp.tools import batch, jobs
 from mcp import Client
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio

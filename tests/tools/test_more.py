@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.types import ImageContent
 from PIL import Image
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

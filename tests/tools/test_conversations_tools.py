@@ -17,7 +17,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
 
 pytestmark = pytest.mark.anyio

@@ -18,7 +18,7 @@ from grok_mcp.store.units import start_of_day, start_of_month
 from mcp import Client
 from mcp.types import CallToolResult
 
-from tests.server.conftest import text_of
+from tests.tools.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 pytestmark = pytest.mark.anyio

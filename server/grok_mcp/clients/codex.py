@@ -33,7 +33,6 @@ def spec() -> ClientSpec:
         format=TomlFormat(),
         container="mcp_servers",
         stdio_entry=stdio_entry,
-        detect_paths=lambda host: [_codex_home(host)],
         executables=("codex",),
         http_entry=bearer_http(headers_key="http_headers"),
     )

@@ -22,7 +22,5 @@ def spec() -> ClientSpec:
         restart_hint=fixed_hint(RESTART_HINT),
         format=YamlFormat(is_keyed_list=True),
         stdio_entry=stdio_entry,
-        detect_paths=in_home(".continue"),
         http_entry=None,  # how Continue sends headers is not documented well enough to write a token there
-        is_keyed_list=True,
     )

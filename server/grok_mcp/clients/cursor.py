@@ -11,7 +11,6 @@ def spec() -> ClientSpec:
         display_name="Cursor",
         config_paths=in_home(".cursor/mcp.json"),
         restart_hint=fixed_hint("In Cursor open Settings → MCP and switch grok off and on again (or restart Cursor)."),
-        detect_paths=in_home(".cursor"),
         executables=("cursor",),
         http_entry=url_http,
     )

@@ -11,7 +11,6 @@ def spec() -> ClientSpec:
         display_name="Gemini CLI",
         config_paths=in_home(".gemini/settings.json"),
         restart_hint=fixed_hint("Restart Gemini CLI; `/mcp` then shows grok."),
-        detect_paths=in_home(".gemini"),
         executables=("gemini",),
         http_entry=bearer_http("httpUrl"),  # `url` would mean SSE
     )

@@ -54,7 +54,6 @@ def spec() -> ClientSpec:
         format=YamlFormat(),
         container="extensions",
         stdio_entry=stdio_entry,
-        detect_paths=lambda host: [_goose_dir(host)],
         executables=("goose",),
         http_entry=http_entry,
     )

@@ -15,7 +15,6 @@ def spec() -> ClientSpec:
         display_name="Windsurf",
         config_paths=in_home(".codeium/windsurf/mcp_config.json"),
         restart_hint=fixed_hint(RESTART_HINT),
-        detect_paths=in_home(".codeium/windsurf"),
         executables=("windsurf",),
         http_entry=bearer_http("serverUrl"),
     )

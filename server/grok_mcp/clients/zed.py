@@ -29,7 +29,6 @@ def spec() -> ClientSpec:
         restart_hint=fixed_hint(RESTART_HINT),
         format=JsonFormat(is_jsonc=True),
         container="context_servers",
-        detect_paths=lambda host: [_zed_dir(host)],
         executables=("zed", "zeditor"),
         http_entry=url_http,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
-from typing import Any
 
 from grok_mcp.store import ConversationPage, ConversationSummary, PageCursor, SearchHit, Store
 from PySide6.QtCore import (
@@ -21,7 +20,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,12 +39,12 @@ from grok_mcp_desktop.exports import (
     conversation_json,
     conversation_markdown,
     image_references,
-    write_text_atomically,
 )
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.widgets.formatting import count, usd, when
-from grok_mcp_desktop.widgets.page import SPACING, Page, spaced_row
+from grok_mcp_desktop.widgets.page import SPACING, spaced_row
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
+from grok_mcp_desktop.windows.exporting import ExportingPage
 from grok_mcp_desktop.worker import Task
 
 log = logging.getLogger(__name__)
@@ -59,21 +57,29 @@ SEARCH_WINDOW = 2000
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class ConversationListModel(QAbstractTableModel):
-    """Conversations, newest first, loaded a page at a time off the GUI thread as the view scrolls (fetchMore)."""
+class ConversationListModel(RecordTableModel[ConversationSummary]):
+    """Conversations, newest first, loaded a page at a time off the GUI thread as the view scrolls (fetchMore).
+
+    Its view does not sort: rows stay in the store's order, which the page cursor continues from.
+    """
 
     page_loaded = Signal(int)
     """A page arrived; the argument is how many rows the model holds now."""
 
     load_failed = Signal(str)
 
-    HEADERS = ("Title", "Model", "Messages", "Updated")
-
     def __init__(self, store: StoreAccess, *, page_size: int = PAGE_SIZE, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            [
+                Column("Title", lambda item: item.title or "(untitled)", tooltip=lambda item: item.title),
+                Column("Model", lambda item: item.model or "–"),
+                Column("Messages", lambda item: item.message_count, text=count, is_numeric=True),
+                Column("Updated", lambda item: item.updated_at, text=when),
+            ],
+            parent,
+        )
         self._store = store
         self._page_size = page_size
-        self._rows: list[ConversationSummary] = []
         self._cursor: PageCursor | None = None
         self._is_exhausted = False
         self._is_started = False
@@ -88,37 +94,7 @@ class ConversationListModel(QAbstractTableModel):
         return self._is_exhausted
 
     def conversation_at(self, row: int) -> ConversationSummary:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return item.title or "(untitled)"
-            if column == 1:
-                return item.model or "–"
-            if column == 2:
-                return count(item.message_count)
-            return when(item.updated_at)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return item.title
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return self.records[row]
 
     def canFetchMore(self, parent: _Index) -> bool:
         # Nothing is read before `start()`: views ask as soon as they are built, before the page is shown.
@@ -148,7 +124,7 @@ class ConversationListModel(QAbstractTableModel):
             self._loading.cancel()
             self._loading = None
         self.beginResetModel()
-        self._rows = []
+        self.records = []
         self._cursor = None
         self._is_exhausted = False
         self.endResetModel()
@@ -156,24 +132,24 @@ class ConversationListModel(QAbstractTableModel):
         self.start()
 
     def remove_conversation(self, conversation_id: str) -> None:
-        for row, item in enumerate(self._rows):
+        for row, item in enumerate(self.records):
             if item.id == conversation_id:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._rows[row]
+                del self.records[row]
                 self.endRemoveRows()
                 return
 
     def _on_page_loaded(self, page: ConversationPage) -> None:
         self._loading = None
-        known = {item.id for item in self._rows[-self._page_size :]}
+        known = {item.id for item in self.records[-self._page_size :]}
         fresh = [item for item in page.conversations if item.id not in known]
         if fresh:
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(fresh) - 1)
-            self._rows.extend(fresh)
+            self.beginInsertRows(QModelIndex(), len(self.records), len(self.records) + len(fresh) - 1)
+            self.records.extend(fresh)
             self.endInsertRows()
         self._cursor = page.next_cursor
         self._is_exhausted = page.next_cursor is None
-        self.page_loaded.emit(len(self._rows))
+        self.page_loaded.emit(len(self.records))
 
     def _on_page_failed(self, error: Exception) -> None:
         self._loading = None
@@ -245,7 +221,7 @@ def _load_transcript(store: Store, conversation_id: str) -> Transcript | None:
     return Transcript(conversation, store.requests_by_id(ids) if ids else {})
 
 
-class ConversationsPage(Page):
+class ConversationsPage(ExportingPage):
     """Every conversation in the store, searchable as you type; read, export or delete the selected one."""
 
     title = "Conversations"
@@ -257,13 +233,9 @@ class ConversationsPage(Page):
     """The transcript of a conversation (its id) is in the viewer."""
 
     conversation_deleted = Signal(str)
-    exported = Signal(str)
-    """An export was written (its path)."""
 
     def __init__(self, store: StoreAccess, *, exports_dir: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._store = store
-        self._exports_dir = exports_dir
+        super().__init__(store, exports_dir=exports_dir, parent=parent)
         self._search_task: Task | None = None
         self._transcript_task: Task | None = None
         self._transcript: Transcript | None = None
@@ -464,11 +436,10 @@ class ConversationsPage(Page):
         if self._transcript is None:
             return
         stem = "".join(ch if ch.isalnum() or ch in "-_ " else "_" for ch in self._transcript.conversation.title)
-        suggested = self._exports_dir / f"{stem.strip() or 'conversation'}.{kind}"
         filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
-        chosen, _ = QFileDialog.getSaveFileName(self, "Export conversation", str(suggested), filters)
+        chosen = self._ask_export_path("Export conversation", f"{stem.strip() or 'conversation'}.{kind}", filters)
         if chosen:
-            self.export_current(Path(chosen), kind)
+            self.export_current(chosen, kind)
 
     def export_current(self, path: Path, kind: str) -> Task | None:
         """Write the shown transcript to `path` as Markdown (`md`) or JSON (`json`) in the background."""
@@ -476,16 +447,7 @@ class ConversationsPage(Page):
         if transcript is None:
             return None
         text = conversation_markdown(transcript) if kind == "md" else conversation_json(transcript)
-        return self._store.worker.submit(
-            "export conversation",
-            lambda: write_text_atomically(path, text),
-            on_success=lambda _: self._on_exported(path),
-            on_failure=lambda error: self.banner.show_error(f"Could not write {path}: {error}"),
-        )
-
-    def _on_exported(self, path: Path) -> None:
-        self.banner.show_info(f"Exported to {path}")
-        self.exported.emit(str(path))
+        return self._write_export("export conversation", path, text)
 
     # --- delete --------------------------------------------------------------------------------------
 

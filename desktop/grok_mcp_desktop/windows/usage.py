@@ -11,7 +11,6 @@ from grok_mcp.store.units import start_of_day, ticks_to_usd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,12 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from grok_mcp_desktop.exports import usage_csv, write_text_atomically
+from grok_mcp_desktop.exports import usage_csv
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.widgets.chart import StackedBarChart
 from grok_mcp_desktop.widgets.formatting import compact, count, milliseconds, usd
-from grok_mcp_desktop.widgets.page import SPACING, Page
+from grok_mcp_desktop.widgets.page import SPACING
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
+from grok_mcp_desktop.windows.exporting import ExportingPage
 from grok_mcp_desktop.worker import Task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last 365 days", 365))
@@ -91,7 +91,7 @@ def _table(model: RecordTableModel[UsageCell] | RecordTableModel[UsageGroup], pa
     return view
 
 
-class UsagePage(Page):
+class UsagePage(ExportingPage):
     """Where the money and tokens went, per day and per model, for a chosen period."""
 
     title = "Usage"
@@ -99,12 +99,8 @@ class UsagePage(Page):
     usage_loaded = Signal(object)
     """The period's UsageData is on screen."""
 
-    exported = Signal(str)
-
     def __init__(self, store: StoreAccess, *, exports_dir: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._store = store
-        self._exports_dir = exports_dir
+        super().__init__(store, exports_dir=exports_dir, parent=parent)
         self._task: Task | None = None
         self.data: UsageData | None = None
 
@@ -189,23 +185,12 @@ class UsagePage(Page):
 
     def _choose_export_path(self) -> None:
         stamp = time.strftime("%Y-%m-%d")
-        suggested = self._exports_dir / f"grok-mcp-usage-{stamp}.csv"
-        chosen, _ = QFileDialog.getSaveFileName(self, "Export usage", str(suggested), "CSV (*.csv)")
+        chosen = self._ask_export_path("Export usage", f"grok-mcp-usage-{stamp}.csv", "CSV (*.csv)")
         if chosen:
-            self.export_csv(Path(chosen))
+            self.export_csv(chosen)
 
     def export_csv(self, path: Path) -> Task | None:
         """Write the shown period's usage per day and model to `path` as CSV, in the background."""
         if self.data is None:
             return None
-        text = usage_csv(self.data.cells)
-        return self._store.worker.submit(
-            "export usage",
-            lambda: write_text_atomically(path, text),
-            on_success=lambda _: self._on_exported(path),
-            on_failure=lambda error: self.banner.show_error(f"Could not write {path}: {error}"),
-        )
-
-    def _on_exported(self, path: Path) -> None:
-        self.banner.show_info(f"Exported to {path}")
-        self.exported.emit(str(path))
+        return self._write_export("export usage", path, usage_csv(self.data.cells))

@@ -122,6 +122,11 @@ class ConfigFormat(Protocol):
     @property
     def label(self) -> str: ...
 
+    @property
+    def is_keyed_list(self) -> bool:
+        """The container is a list of `{name: …}` items (Continue) rather than a map keyed by name."""
+        ...
+
     def load(self, text: str, path: Path) -> dict[str, Any]: ...
 
     def set_entry(
@@ -179,7 +184,8 @@ class ClientSpec:
     """One MCP client: where its config lives, how our entry looks in it, and how to make it reload.
 
     The defaults are the shape Claude Desktop's file set and most clients copied: strict JSON, servers under
-    `mcpServers`, and `{"command": …, "args": […]}` entries.
+    `mcpServers`, and `{"command": …, "args": […]}` entries; a client counts as installed when the folder
+    of its config file exists.
     """
 
     name: str
@@ -190,16 +196,20 @@ class ClientSpec:
     format: ConfigFormat = STRICT_JSON
     container: str = "mcpServers"
     stdio_entry: Callable[[ServerLaunch, HostEnv], dict[str, Any]] = plain_stdio
-    detect_paths: Callable[[HostEnv], list[Path]] = lambda host: []
+    detect_paths: Callable[[HostEnv], list[Path]] | None = None
+    """Paths whose existence shows the client is installed; None: the folders its config files are in."""
     executables: tuple[str, ...] = ()
     http_entry: Callable[[HttpEndpoint], dict[str, Any]] | None = None
     process_names: Callable[[Platform], frozenset[str]] = lambda platform: frozenset()
-    is_keyed_list: bool = False
-    """The container is a list of `{name: …}` items (Continue) rather than a map keyed by name."""
 
     @property
     def supports_http(self) -> bool:
         return self.http_entry is not None
+
+    @property
+    def is_keyed_list(self) -> bool:
+        """The container is a list of `{name: …}` items (Continue), as the file's format reads it."""
+        return self.format.is_keyed_list
 
     def config_path(self, host: HostEnv) -> Path:
         """The file `install` writes."""
@@ -207,7 +217,9 @@ class ClientSpec:
 
     def is_detected(self, host: HostEnv) -> bool:
         """Whether the client seems installed: its config or data dir exists, or its command is on PATH."""
-        if any(path.exists() for path in [*self.config_paths(host), *self.detect_paths(host)]):
+        config_paths = self.config_paths(host)
+        detect_paths = [path.parent for path in config_paths] if self.detect_paths is None else self.detect_paths(host)
+        if any(path.exists() for path in [*config_paths, *detect_paths]):
             return True
         return any(host.which(name) for name in self.executables)
 

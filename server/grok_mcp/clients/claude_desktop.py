@@ -71,14 +71,13 @@ def restart_hint(host: HostEnv) -> str:
     )
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="claude-desktop",
-        display_name="Claude Desktop",
-        config_paths=config_paths,
-        restart_hint=restart_hint,
-        detect_paths=detect_paths,
-        executables=("claude-desktop",),
-        http_entry=None,  # the file takes stdio entries only; a `url` entry is skipped or crashes the app
-        process_names=process_names,
-    )
+SPEC = ClientSpec(
+    name="claude-desktop",
+    display_name="Claude Desktop",
+    config_paths=config_paths,
+    restart_hint=restart_hint,
+    detect_paths=detect_paths,
+    executables=("claude-desktop",),
+    http_entry=None,  # the file takes stdio entries only; a `url` entry is skipped or crashes the app
+    process_names=process_names,
+)

@@ -13,12 +13,11 @@ def _storage(host: HostEnv) -> Path:
     return vscode_user_dir(host, "Code") / "globalStorage" / "saoudrizwan.claude-dev"
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="cline",
-        display_name="Cline",
-        config_paths=lambda host: [_storage(host) / "settings" / "cline_mcp_settings.json"],
-        restart_hint=fixed_hint(RESTART_HINT),
-        detect_paths=lambda host: [_storage(host)],
-        http_entry=bearer_http(kind="streamableHttp"),
-    )
+SPEC = ClientSpec(
+    name="cline",
+    display_name="Cline",
+    config_paths=lambda host: [_storage(host) / "settings" / "cline_mcp_settings.json"],
+    restart_hint=fixed_hint(RESTART_HINT),
+    detect_paths=lambda host: [_storage(host)],
+    http_entry=bearer_http(kind="streamableHttp"),
+)

@@ -24,16 +24,14 @@ def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     return {**plain_stdio(launch, host), "env_vars": passed, "startup_timeout_sec": STARTUP_TIMEOUT_S}
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="codex",
-        display_name="Codex / ChatGPT desktop",
-        config_paths=lambda host: [_codex_home(host) / "config.toml"],
-        restart_hint=fixed_hint(RESTART_HINT),
-        format=TomlFormat(),
-        container="mcp_servers",
-        stdio_entry=stdio_entry,
-        detect_paths=lambda host: [_codex_home(host)],
-        executables=("codex",),
-        http_entry=bearer_http(headers_key="http_headers"),
-    )
+SPEC = ClientSpec(
+    name="codex",
+    display_name="Codex / ChatGPT desktop",
+    config_paths=lambda host: [_codex_home(host) / "config.toml"],
+    restart_hint=fixed_hint(RESTART_HINT),
+    format=TomlFormat(),
+    container="mcp_servers",
+    stdio_entry=stdio_entry,
+    executables=("codex",),
+    http_entry=bearer_http(headers_key="http_headers"),
+)

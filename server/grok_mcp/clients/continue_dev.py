@@ -14,15 +14,12 @@ def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     return {"name": ENTRY_NAME, **plain_stdio(launch, host)}
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="continue",
-        display_name="Continue",
-        config_paths=in_home(".continue/config.yaml"),
-        restart_hint=fixed_hint(RESTART_HINT),
-        format=YamlFormat(is_keyed_list=True),
-        stdio_entry=stdio_entry,
-        detect_paths=in_home(".continue"),
-        http_entry=None,  # how Continue sends headers is not documented well enough to write a token there
-        is_keyed_list=True,
-    )
+SPEC = ClientSpec(
+    name="continue",
+    display_name="Continue",
+    config_paths=in_home(".continue/config.yaml"),
+    restart_hint=fixed_hint(RESTART_HINT),
+    format=YamlFormat(is_keyed_list=True),
+    stdio_entry=stdio_entry,
+    http_entry=None,  # how Continue sends headers is not documented well enough to write a token there
+)

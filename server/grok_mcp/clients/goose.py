@@ -45,16 +45,14 @@ def http_entry(endpoint: HttpEndpoint) -> dict[str, Any]:
     }
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="goose",
-        display_name="Goose",
-        config_paths=lambda host: [_goose_dir(host) / "config.yaml"],
-        restart_hint=fixed_hint(RESTART_HINT),
-        format=YamlFormat(),
-        container="extensions",
-        stdio_entry=stdio_entry,
-        detect_paths=lambda host: [_goose_dir(host)],
-        executables=("goose",),
-        http_entry=http_entry,
-    )
+SPEC = ClientSpec(
+    name="goose",
+    display_name="Goose",
+    config_paths=lambda host: [_goose_dir(host) / "config.yaml"],
+    restart_hint=fixed_hint(RESTART_HINT),
+    format=YamlFormat(),
+    container="extensions",
+    stdio_entry=stdio_entry,
+    executables=("goose",),
+    http_entry=http_entry,
+)

@@ -304,6 +304,10 @@ class JsonFormat:
     def label(self) -> str:
         return "JSONC" if self.is_jsonc else "JSON"
 
+    @property
+    def is_keyed_list(self) -> bool:
+        return False
+
     def load(self, text: str, path: Path) -> dict[str, Any]:
         """The document as plain data; a blank file is an empty document. Raises ConfigSyntaxError/ShapeError."""
         if not text.strip():

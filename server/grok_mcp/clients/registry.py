@@ -23,19 +23,19 @@ from grok_mcp.clients.errors import UnknownClientError
 def all_clients() -> list[ClientSpec]:
     """Every client, Claude Desktop first."""
     return [
-        claude_desktop.spec(),
-        claude_code.spec(),
-        cursor.spec(),
-        vscode.spec(),
-        vscode.insiders_spec(),
-        windsurf.spec(),
-        zed.spec(),
-        cline.spec(),
-        continue_dev.spec(),
-        lm_studio.spec(),
-        gemini_cli.spec(),
-        codex.spec(),
-        goose.spec(),
+        claude_desktop.SPEC,
+        claude_code.SPEC,
+        cursor.SPEC,
+        vscode.SPEC,
+        vscode.INSIDERS_SPEC,
+        windsurf.SPEC,
+        zed.SPEC,
+        cline.SPEC,
+        continue_dev.SPEC,
+        lm_studio.SPEC,
+        gemini_cli.SPEC,
+        codex.SPEC,
+        goose.SPEC,
     ]
 
 

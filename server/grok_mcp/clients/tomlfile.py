@@ -35,6 +35,10 @@ class TomlFormat:
 
     label: str = "TOML"
 
+    @property
+    def is_keyed_list(self) -> bool:
+        return False
+
     def _parse(self, text: str, path: Path) -> tomlkit.TOMLDocument:
         try:
             return tomlkit.parse(text)

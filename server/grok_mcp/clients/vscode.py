@@ -23,9 +23,5 @@ def _spec(name: str, display_name: str, product: str, executable: str) -> Client
     )
 
 
-def spec() -> ClientSpec:
-    return _spec("vscode", "VS Code", "Code", "code")
-
-
-def insiders_spec() -> ClientSpec:
-    return _spec("vscode-insiders", "VS Code Insiders", "Code - Insiders", "code-insiders")
+SPEC = _spec("vscode", "VS Code", "Code", "code")
+INSIDERS_SPEC = _spec("vscode-insiders", "VS Code Insiders", "Code - Insiders", "code-insiders")

@@ -9,13 +9,11 @@ RESTART_HINT = (
 )
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="windsurf",
-        display_name="Windsurf",
-        config_paths=in_home(".codeium/windsurf/mcp_config.json"),
-        restart_hint=fixed_hint(RESTART_HINT),
-        detect_paths=in_home(".codeium/windsurf"),
-        executables=("windsurf",),
-        http_entry=bearer_http("serverUrl"),
-    )
+SPEC = ClientSpec(
+    name="windsurf",
+    display_name="Windsurf",
+    config_paths=in_home(".codeium/windsurf/mcp_config.json"),
+    restart_hint=fixed_hint(RESTART_HINT),
+    executables=("windsurf",),
+    http_entry=bearer_http("serverUrl"),
+)

@@ -21,15 +21,13 @@ RESTART_HINT = (
 )
 
 
-def spec() -> ClientSpec:
-    return ClientSpec(
-        name="zed",
-        display_name="Zed",
-        config_paths=lambda host: [_zed_dir(host) / "settings.json"],
-        restart_hint=fixed_hint(RESTART_HINT),
-        format=JsonFormat(is_jsonc=True),
-        container="context_servers",
-        detect_paths=lambda host: [_zed_dir(host)],
-        executables=("zed", "zeditor"),
-        http_entry=url_http,
-    )
+SPEC = ClientSpec(
+    name="zed",
+    display_name="Zed",
+    config_paths=lambda host: [_zed_dir(host) / "settings.json"],
+    restart_hint=fixed_hint(RESTART_HINT),
+    format=JsonFormat(is_jsonc=True),
+    container="context_servers",
+    executables=("zed", "zeditor"),
+    http_entry=url_http,
+)

@@ -4,7 +4,7 @@ searching and deleting conversations."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 import anyio
@@ -144,15 +144,10 @@ def conversation_detail(conversation: Conversation) -> ConversationDetail:
 
 
 def search_result(hit: SearchHit) -> SearchResult:
-    return SearchResult(
-        conversation_id=hit.conversation_id,
-        conversation_title=hit.conversation_title,
-        message_id=hit.message_id,
-        role=hit.role,
-        snippet=hit.snippet,
-        created_at=local_time(hit.created_at),
-        score=hit.score,
-    )
+    """The hit with the same fields, its time in local ISO 8601."""
+    fields = asdict(hit)
+    fields["created_at"] = local_time(hit.created_at)
+    return SearchResult(**fields)
 
 
 async def measure(call: CallScope, model: str, message: HistoryMessage) -> HistoryMessage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 import anyio
@@ -36,20 +37,10 @@ class UsageRow(BaseModel):
 
     @classmethod
     def of(cls, group: UsageGroup) -> UsageRow:
-        return cls(
-            key=group.key,
-            requests=group.requests,
-            errors=group.errors,
-            cached_requests=group.cached_requests,
-            prompt_tokens=group.prompt_tokens,
-            cached_tokens=group.cached_tokens,
-            completion_tokens=group.completion_tokens,
-            reasoning_tokens=group.reasoning_tokens,
-            images=group.images,
-            cost_usd=ticks_to_usd(group.cost_ticks),
-            latency_p50_ms=group.latency_p50_ms,
-            latency_p95_ms=group.latency_p95_ms,
-        )
+        """The ledger's group as a row: the same fields, its cost in dollars rather than ticks."""
+        fields = asdict(group)
+        cost_ticks = fields.pop("cost_ticks")
+        return cls(**fields, cost_usd=ticks_to_usd(cost_ticks))
 
 
 class UsageReport(BaseModel):

@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
 from grok_mcp.store import UsageGroup
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
+from grok_mcp.tools.annotations import READS_STORE
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.results import tool_result
 
@@ -125,8 +126,4 @@ async def usage_summary(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the usage tool to the server."""
-    server.add_tool(
-        usage_summary,
-        title="Grok usage and cost",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
-    )
+    server.add_tool(usage_summary, title="Grok usage and cost", annotations=READS_STORE)

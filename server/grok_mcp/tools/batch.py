@@ -168,12 +168,8 @@ def totals_of(results: list[BatchItemResult], *, items: int, pending: int = 0) -
 
 def summary_line(totals: BatchTotals) -> str:
     parts = [f"{totals.succeeded} of {totals.items} succeeded"]
-    if totals.failed:
-        parts.append(f"{totals.failed} failed")
-    if totals.cancelled:
-        parts.append(f"{totals.cancelled} cancelled")
-    if totals.pending:
-        parts.append(f"{totals.pending} pending")
+    others = {"failed": totals.failed, "cancelled": totals.cancelled, "pending": totals.pending}
+    parts += [f"{count} {outcome}" for outcome, count in others.items() if count]
     tokens = totals.prompt_tokens + totals.completion_tokens + totals.reasoning_tokens
     return f"{', '.join(parts)}; {tokens:,} tokens, ${totals.cost_usd:.6f}."
 

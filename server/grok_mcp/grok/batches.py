@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Generic, TypeVar
 
 from grok_mcp.errors import UpstreamCall
@@ -108,26 +108,23 @@ def _optional_str(value: object) -> str | None:
     return text or None
 
 
+def _optional_strs(entry: JSON, *keys: str) -> dict[str, str | None]:
+    """The string fields `keys` of `entry` by name (see _optional_str), for a dataclass named as xAI names them."""
+    return {key: _optional_str(entry.get(key)) for key in keys}
+
+
 def parse_batch(body: JSON) -> Batch:
     """A Batch from its JSON object."""
     state = as_object(body.get("state"))
     cost = as_object(body.get("cost_breakdown"))
     total = cost.get("total_cost_usd_ticks")
+    # Every count, and every time, comes under its field's own name.
     return Batch(
         batch_id=as_str(body.get("batch_id")) or "",
         name=as_str(body.get("name")) or "",
-        state=BatchState(
-            num_requests=as_int(state.get("num_requests")),
-            num_pending=as_int(state.get("num_pending")),
-            num_success=as_int(state.get("num_success")),
-            num_error=as_int(state.get("num_error")),
-            num_cancelled=as_int(state.get("num_cancelled")),
-        ),
-        create_time=_optional_str(body.get("create_time")),
-        expire_time=_optional_str(body.get("expire_time")),
-        cancel_time=_optional_str(body.get("cancel_time")),
-        cancel_by_xai_message=_optional_str(body.get("cancel_by_xai_message")),
+        state=BatchState(**{count.name: as_int(state.get(count.name)) for count in fields(BatchState)}),
         total_cost_ticks=None if total is None else as_int(total),
+        **_optional_strs(body, "create_time", "expire_time", "cancel_time", "cancel_by_xai_message"),
     )
 
 
@@ -151,9 +148,7 @@ def parse_batch_requests(body: JSON) -> Page[BatchRequestInfo]:
         BatchRequestInfo(
             batch_request_id=as_str(entry.get("batch_request_id")) or "",
             state=_request_state(entry.get("state")),
-            model=_optional_str(entry.get("model")),
-            create_time=_optional_str(entry.get("create_time")),
-            finish_time=_optional_str(entry.get("finish_time")),
+            **_optional_strs(entry, "model", "create_time", "finish_time"),
         )
         for entry in map(as_object, as_list(body.get("batch_request_metadata")))
     ]

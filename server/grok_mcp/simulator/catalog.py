@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Literal, TypeVar
 
 Effort = Literal["none", "low", "medium", "high", "xhigh"]
@@ -254,12 +253,9 @@ RETIRED_IMAGE_MODELS: tuple[RetiredModel, ...] = (
 _Model = TypeVar("_Model", LanguageModel, ImageModel, RetiredModel)
 
 
-def _index(models: tuple[_Model, ...]) -> dict[str, _Model]:
-    index: dict[str, _Model] = {}
-    for model in models:
-        for name in (model.id, *model.aliases):
-            index[name] = model
-    return index
+def _named(models: tuple[_Model, ...], name: str) -> _Model | None:
+    """The model of `models` whose id or alias is `name` (each name belongs to one model), if any."""
+    return next((model for model in models if name == model.id or name in model.aliases), None)
 
 
 @dataclass(frozen=True)
@@ -271,37 +267,21 @@ class Catalog:
     retired: tuple[RetiredModel, ...] = RETIRED_MODELS
     retired_image: tuple[RetiredModel, ...] = RETIRED_IMAGE_MODELS
 
-    @cached_property
-    def _language_index(self) -> dict[str, LanguageModel]:
-        return _index(self.language)
-
-    @cached_property
-    def _image_index(self) -> dict[str, ImageModel]:
-        return _index(self.image)
-
-    @cached_property
-    def _retired_index(self) -> dict[str, RetiredModel]:
-        return _index(self.retired)
-
-    @cached_property
-    def _retired_image_index(self) -> dict[str, RetiredModel]:
-        return _index(self.retired_image)
-
     def language_model(self, name: str) -> LanguageModel | None:
         """The language model with this id or alias, if one is served."""
-        return self._language_index.get(name)
+        return _named(self.language, name)
 
     def image_model(self, name: str) -> ImageModel | None:
         """The image model with this id or alias, if one is served."""
-        return self._image_index.get(name)
+        return _named(self.image, name)
 
     def retired_language_model(self, name: str) -> RetiredModel | None:
         """The retired language model this id or alias named, if any."""
-        return self._retired_index.get(name)
+        return _named(self.retired, name)
 
     def retired_image_model(self, name: str) -> RetiredModel | None:
         """The retired image model this id or alias named, if any."""
-        return self._retired_image_index.get(name)
+        return _named(self.retired_image, name)
 
     def models_list_entry(self, name: str) -> dict[str, object] | None:
         """The OpenAI-shaped `/v1/models` entry for an id or alias, with the newer spec's prices."""

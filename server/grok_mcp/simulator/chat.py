@@ -13,8 +13,7 @@ from starlette.responses import JSONResponse, Response
 from grok_mcp.simulator.catalog import EFFORTS, Effort, LanguageModel
 from grok_mcp.simulator.gateway import Exchange
 from grok_mcp.simulator.policy import (
-    check_images,
-    check_prompt_length,
+    check_prompt,
     check_sampling_parameters,
     effective_effort,
     reject_live_search,
@@ -241,8 +240,7 @@ def plan_chat(exchange: Exchange) -> ChatPlan:
     check_sampling_parameters(model, body)
     if not 1 <= n <= MAX_CHOICES:
         raise XAIFailure(400, f"n must be between 1 and {MAX_CHOICES}, but {n} was provided.")
-    check_images(model, prompt.images)
-    check_prompt_length(model, prompt.text_tokens + prompt.image_tokens)
+    check_prompt(model, prompt)
     tool_call = choose_tool_call(reader, tools, body.get("tool_choice", "auto"), prompt, reader.raw)
     choices = [
         compose_choice(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from grok_mcp.simulator.catalog import Catalog, Effort, LanguageModel
 from grok_mcp.simulator.config import RetiredMode
+from grok_mcp.simulator.prompt import Prompt
 from grok_mcp.simulator.wire import XAIFailure
 
 LIVE_SEARCH_GONE = (
@@ -101,17 +102,15 @@ def check_sampling_parameters(model: LanguageModel, body: Mapping[str, Any]) -> 
             raise XAIFailure(400, f"Argument not supported on this model: {wire_name}")
 
 
-def check_images(model: LanguageModel, images: int) -> None:
-    """Raises XAIFailure 400 when a model without image input receives images."""
-    if images and not model.image_input:
+def check_prompt(model: LanguageModel, prompt: Prompt) -> None:
+    """Raises XAIFailure 400 when a model without image input receives images, and with xAI's text when the
+    prompt (its text and its images) exceeds the model's context."""
+    if prompt.images and not model.image_input:
         raise XAIFailure(
             400,
             f"Model {model.id} does not support image inputs. Use a model whose input_modalities include image.",
         )
-
-
-def check_prompt_length(model: LanguageModel, prompt_tokens: int) -> None:
-    """Raises XAIFailure 400 with xAI's text when the prompt exceeds the model's context."""
+    prompt_tokens = prompt.text_tokens + prompt.image_tokens
     if prompt_tokens > model.context:
         raise XAIFailure(
             400,

@@ -16,8 +16,7 @@ from grok_mcp.simulator.catalog import EFFORTS, Effort, LanguageModel
 from grok_mcp.simulator.chat import OutputFormat, SimulatedToolCall, call_function, write_answer
 from grok_mcp.simulator.gateway import Exchange
 from grok_mcp.simulator.policy import (
-    check_images,
-    check_prompt_length,
+    check_prompt,
     check_sampling_parameters,
     effective_effort,
     reject_live_search,
@@ -231,8 +230,7 @@ def parse_request(exchange: Exchange) -> ResponseRequest:
     effort = effective_effort(model, requested, redirected)
     check_sampling_parameters(model, body)
     prompt = _conversation(exchange, turns, instructions, previous_id)
-    check_images(model, prompt.images)
-    check_prompt_length(model, prompt.text_tokens + prompt.image_tokens)
+    check_prompt(model, prompt)
     return ResponseRequest(
         model=model,
         effort=effort,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from grok_mcp.simulator.catalog import Catalog
@@ -19,26 +19,19 @@ IMAGE_REQUESTS_PER_MINUTE = 300
 _MAX_LOG = 10_000
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RequestRecord:
-    """One request that reached a `/v1` path; never holds the key."""
+    """One request that reached a `/v1` path; never holds the key. Fields stand in the order `/_sim/requests` lists."""
 
     method: str
     path: str
-    ts: float
     model: str | None = None
     stream: bool = False
     status: int | None = None
+    ts: float
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "model": self.model,
-            "stream": self.stream,
-            "status": self.status,
-            "ts": self.ts,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -41,8 +41,8 @@ class Message:
 
 
 @dataclass(frozen=True)
-class ConversationSummary:
-    """A conversation as listed, without its messages."""
+class ConversationHead:
+    """What a conversation's row says of it: the facts it is listed and shown with."""
 
     id: str
     title: str
@@ -50,19 +50,19 @@ class ConversationSummary:
     created_at: float
     updated_at: float
     client: str | None
+
+
+@dataclass(frozen=True)
+class ConversationSummary(ConversationHead):
+    """A conversation as listed, without its messages."""
+
     message_count: int
 
 
 @dataclass(frozen=True)
-class Conversation:
+class Conversation(ConversationHead):
     """A conversation with all its messages, oldest first."""
 
-    id: str
-    title: str
-    model: str | None
-    created_at: float
-    updated_at: float
-    client: str | None
     messages: list[Message]
 
 

@@ -18,8 +18,9 @@ from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingE
 from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion, Page
 from grok_mcp.store import RequestRecord
 from grok_mcp.store.units import ticks_to_usd
+from grok_mcp.tools.annotations import ASKS_GROK
 from grok_mcp.tools.boundary import bug_notice, tool_call
-from grok_mcp.tools.chat import ASKS_GROK, ChatMessage, ReasoningEffort, build_chat_body, build_messages
+from grok_mcp.tools.chat import ChatMessage, ReasoningEffort, build_chat_body, build_messages
 from grok_mcp.tools.long_calls import run_long_call
 from grok_mcp.tools.models import resolve_chat_model
 from grok_mcp.tools.results import TokenUsage, answer_facts, parsed_json, tool_result, with_notes
@@ -167,12 +168,8 @@ def totals_of(results: list[BatchItemResult], *, items: int, pending: int = 0) -
 
 def summary_line(totals: BatchTotals) -> str:
     parts = [f"{totals.succeeded} of {totals.items} succeeded"]
-    if totals.failed:
-        parts.append(f"{totals.failed} failed")
-    if totals.cancelled:
-        parts.append(f"{totals.cancelled} cancelled")
-    if totals.pending:
-        parts.append(f"{totals.pending} pending")
+    others = {"failed": totals.failed, "cancelled": totals.cancelled, "pending": totals.pending}
+    parts += [f"{count} {outcome}" for outcome, count in others.items() if count]
     tokens = totals.prompt_tokens + totals.completion_tokens + totals.reasoning_tokens
     return f"{', '.join(parts)}; {tokens:,} tokens, ${totals.cost_usd:.6f}."
 
@@ -495,8 +492,4 @@ def _batch_result(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add `batch_chat` to the server."""
-    server.add_tool(
-        batch_chat,
-        title="Ask Grok many questions",
-        annotations=ASKS_GROK,
-    )
+    server.add_tool(batch_chat, title="Ask Grok many questions", annotations=ASKS_GROK)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
@@ -18,6 +18,7 @@ from grok_mcp.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.structured import check_answer, check_schema, repair_messages
 from grok_mcp.structured import failure as structured_failure
+from grok_mcp.tools.annotations import ASKS_GROK
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
@@ -30,9 +31,6 @@ ReasoningEffort = Literal["none", "low", "medium", "high", "xhigh"]
 
 # How often chat_stream sends a progress notification at most; each one carries the text so far.
 PROGRESS_INTERVAL_S = 0.1
-
-ASKS_GROK = ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=False)
-"""The annotations of a tool that asks Grok: it changes nothing here, reaches xAI, and answers anew each time."""
 
 CacheArgument = Annotated[
     bool | None,

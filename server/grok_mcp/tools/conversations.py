@@ -4,12 +4,12 @@ searching and deleting conversations."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
@@ -31,15 +31,13 @@ from grok_mcp.grok import ChatCompletion
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store import Conversation, ConversationNotFoundError, ConversationSummary, SearchHit
 from grok_mcp.store.conversations import NewMessage, new_conversation_id
+from grok_mcp.tools.annotations import CONVERSES_WITH_GROK, DELETES_FROM_STORE, READS_STORE
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.chat import build_chat_body, shape_chat_result
 from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
 from grok_mcp.tools.results import ChatResult, result_text, tool_result
 from grok_mcp.tools.scope import CallScope
-
-READS_STORE = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-"""The annotations of a tool that only reads this computer's store."""
 
 ConversationId = Annotated[str, Field(min_length=1, max_length=200, description="A conversation's id.")]
 
@@ -144,15 +142,10 @@ def conversation_detail(conversation: Conversation) -> ConversationDetail:
 
 
 def search_result(hit: SearchHit) -> SearchResult:
-    return SearchResult(
-        conversation_id=hit.conversation_id,
-        conversation_title=hit.conversation_title,
-        message_id=hit.message_id,
-        role=hit.role,
-        snippet=hit.snippet,
-        created_at=local_time(hit.created_at),
-        score=hit.score,
-    )
+    """The hit with the same fields, its time in local ISO 8601."""
+    fields = asdict(hit)
+    fields["created_at"] = local_time(hit.created_at)
+    return SearchResult(**fields)
 
 
 async def measure(call: CallScope, model: str, message: HistoryMessage) -> HistoryMessage:
@@ -450,30 +443,8 @@ async def delete_conversation(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the conversation tools to the server."""
-    server.add_tool(
-        chat_with_context,
-        title="Chat with Grok in a conversation",
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
-    )
-    server.add_tool(
-        list_conversations,
-        title="List conversations",
-        annotations=READS_STORE,
-    )
-    server.add_tool(
-        get_conversation,
-        title="Read a conversation",
-        annotations=READS_STORE,
-    )
-    server.add_tool(
-        search_conversations,
-        title="Search conversations",
-        annotations=READS_STORE,
-    )
-    server.add_tool(
-        delete_conversation,
-        title="Delete a conversation",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-        ),
-    )
+    server.add_tool(chat_with_context, title="Chat with Grok in a conversation", annotations=CONVERSES_WITH_GROK)
+    server.add_tool(list_conversations, title="List conversations", annotations=READS_STORE)
+    server.add_tool(get_conversation, title="Read a conversation", annotations=READS_STORE)
+    server.add_tool(search_conversations, title="Search conversations", annotations=READS_STORE)
+    server.add_tool(delete_conversation, title="Delete a conversation", annotations=DELETES_FROM_STORE)

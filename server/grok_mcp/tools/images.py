@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ContentBlock, ImageContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ImageContent
 from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
@@ -29,8 +29,9 @@ from grok_mcp.imaging import (
 )
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store.units import ticks_to_usd
+from grok_mcp.tools.annotations import ASKS_GROK, CREATES_WITH_GROK
 from grok_mcp.tools.boundary import tool_call
-from grok_mcp.tools.chat import ASKS_GROK, CacheArgument, shape_chat_result
+from grok_mcp.tools.chat import CacheArgument, shape_chat_result
 from grok_mcp.tools.long_calls import run_long_call
 from grok_mcp.tools.models import resolve_chat_model, resolve_image_model
 from grok_mcp.tools.results import ChatResult, tool_result, with_notes
@@ -160,18 +161,8 @@ async def generate_image(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the image tools to the server."""
-    server.add_tool(
-        analyze_image,
-        title="Ask Grok about images",
-        annotations=ASKS_GROK,
-    )
-    server.add_tool(
-        generate_image,
-        title="Generate images with Grok Imagine",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, open_world_hint=True, idempotent_hint=False
-        ),
-    )
+    server.add_tool(analyze_image, title="Ask Grok about images", annotations=ASKS_GROK)
+    server.add_tool(generate_image, title="Generate images with Grok Imagine", annotations=CREATES_WITH_GROK)
 
 
 async def _save_images(app: AppContext, generation: ImageGeneration) -> tuple[list[SavedImage], list[ContentBlock]]:

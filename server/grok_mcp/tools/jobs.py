@@ -16,12 +16,13 @@ from typing import Annotated, Any, Literal, cast
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.calls import is_stale
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
+from grok_mcp.tools.annotations import READS_JOB
 from grok_mcp.tools.batch import (
     BATCH_JOB_KIND,
     BatchItemResult,
@@ -185,8 +186,4 @@ async def job_result(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add `job_result` to the server."""
-    server.add_tool(
-        job_result,
-        title="Get a job's result",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True, idempotent_hint=True),
-    )
+    server.add_tool(job_result, title="Get a job's result", annotations=READS_JOB)

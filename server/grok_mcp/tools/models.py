@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.config import Settings
@@ -13,6 +13,7 @@ from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ImageModel, LanguageModel, ModelCatalog
 from grok_mcp.routing import RouteNeeds, auto_preference, choose_model
+from grok_mcp.tools.annotations import READS_XAI
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.results import tool_result
 from grok_mcp.tools.scope import CallScope
@@ -192,9 +193,5 @@ async def count_tokens(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the catalog tools to the server."""
-    server.add_tool(
-        list_models, title="List Grok models", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True)
-    )
-    server.add_tool(
-        count_tokens, title="Count tokens", annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True)
-    )
+    server.add_tool(list_models, title="List Grok models", annotations=READS_XAI)
+    server.add_tool(count_tokens, title="Count tokens", annotations=READS_XAI)

@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from grok_mcp.context import AppContext
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ResponseResult
+from grok_mcp.tools.annotations import ASKS_GROK
 from grok_mcp.tools.boundary import tool_call
-from grok_mcp.tools.chat import ASKS_GROK, ModelArgument
+from grok_mcp.tools.chat import ModelArgument
 from grok_mcp.tools.long_calls import job_started_result, run_long_call
 from grok_mcp.tools.models import resolve_chat_model
 from grok_mcp.tools.results import ChatResult, answer_facts, tool_result, with_notes
@@ -156,13 +157,5 @@ async def x_search(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the search tools to the server."""
-    server.add_tool(
-        web_search,
-        title="Search the web with Grok",
-        annotations=ASKS_GROK,
-    )
-    server.add_tool(
-        x_search,
-        title="Search X with Grok",
-        annotations=ASKS_GROK,
-    )
+    server.add_tool(web_search, title="Search the web with Grok", annotations=ASKS_GROK)
+    server.add_tool(x_search, title="Search X with Grok", annotations=ASKS_GROK)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
 from grok_mcp.store import UsageGroup
 from grok_mcp.store.units import start_of_day, start_of_month, ticks_to_usd
+from grok_mcp.tools.annotations import READS_STORE
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.results import tool_result
 
@@ -36,20 +38,10 @@ class UsageRow(BaseModel):
 
     @classmethod
     def of(cls, group: UsageGroup) -> UsageRow:
-        return cls(
-            key=group.key,
-            requests=group.requests,
-            errors=group.errors,
-            cached_requests=group.cached_requests,
-            prompt_tokens=group.prompt_tokens,
-            cached_tokens=group.cached_tokens,
-            completion_tokens=group.completion_tokens,
-            reasoning_tokens=group.reasoning_tokens,
-            images=group.images,
-            cost_usd=ticks_to_usd(group.cost_ticks),
-            latency_p50_ms=group.latency_p50_ms,
-            latency_p95_ms=group.latency_p95_ms,
-        )
+        """The ledger's group as a row: the same fields, its cost in dollars rather than ticks."""
+        fields = asdict(group)
+        cost_ticks = fields.pop("cost_ticks")
+        return cls(**fields, cost_usd=ticks_to_usd(cost_ticks))
 
 
 class UsageReport(BaseModel):
@@ -134,8 +126,4 @@ async def usage_summary(
 
 def register(server: MCPServer[AppContext]) -> None:
     """Add the usage tool to the server."""
-    server.add_tool(
-        usage_summary,
-        title="Grok usage and cost",
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
-    )
+    server.add_tool(usage_summary, title="Grok usage and cost", annotations=READS_STORE)

@@ -12,8 +12,8 @@ from grok_mcp.config import Settings
 from grok_mcp.tools import batch, jobs
 from mcp import Client
 
-from tests.tools.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

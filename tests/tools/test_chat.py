@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

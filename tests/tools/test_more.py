@@ -13,8 +13,8 @@ from mcp import Client
 from mcp.types import ImageContent
 from PIL import Image
 
-from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

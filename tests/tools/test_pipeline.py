@@ -18,8 +18,8 @@ from grok_mcp.store.units import start_of_day, start_of_month
 from mcp import Client
 from mcp.types import CallToolResult
 
-from tests.tools.conftest import text_of
 from tests.support.simulator import TEST_KEY, RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

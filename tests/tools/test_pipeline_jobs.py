@@ -17,9 +17,9 @@ from grok_mcp.store import JobRecord, Store
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
 
-from tests.tools.conftest import text_of
 from tests.support.processes import ROOT, SERVER_COMMAND, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -10,8 +10,8 @@ import pytest
 from mcp import Client
 from PIL import Image
 
-from tests.tools.conftest import text_of
 from tests.support.simulator import RunningSimulator
+from tests.tools.conftest import text_of
 
 pytestmark = pytest.mark.anyio
 

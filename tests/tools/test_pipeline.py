@@ -13,11 +13,11 @@ import pytest
 from grok_mcp.app import build_server, open_app_context
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
-from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import start_of_day, start_of_month
 from mcp import Client
 from mcp.types import CallToolResult
 
+from tests.support.ledger import record_chat_call
 from tests.support.simulator import TEST_KEY, RunningSimulator
 from tests.tools.conftest import error_of, text_of
 
@@ -42,18 +42,14 @@ def structured(result: CallToolResult) -> dict[str, Any]:
 
 
 def seed_spend(settings: Settings, usd: float, *, ts: float | None = None) -> None:
-    with Store.open(settings.db_path) as store:
-        store.record_request(
-            RequestRecord(
-                tool="chat",
-                model=MODEL,
-                endpoint="/v1/chat/completions",
-                id="seeded",
-                ts=time.time() if ts is None else ts,
-                status=200,
-                cost_ticks=round(usd * 1e10),
-            )
-        )
+    record_chat_call(
+        settings.db_path,
+        model=MODEL,
+        id="seeded",
+        ts=time.time() if ts is None else ts,
+        status=200,
+        cost_ticks=round(usd * 1e10),
+    )
 
 
 async def wait_until(condition: Callable[[], bool], *, limit_s: float = 10) -> None:

@@ -13,17 +13,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import httpx2
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from tests.support.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "xai-bench-simulator-key-0001"
 RESULTS: list[dict[str, object]] = []
+T = TypeVar("T")
 
 
 def report(name: str, value: float, unit: str, target: float, *, lower_is_better: bool = True) -> None:
@@ -33,14 +37,6 @@ def report(name: str, value: float, unit: str, target: float, *, lower_is_better
         f"{name:58} {value:10.3f} {unit:3}  target {'≤' if lower_is_better else '≥'} {target:g} {unit}  "
         f"{'ok' if met else 'MISSED'}"
     )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -73,34 +69,42 @@ def server_params(home: Path, base_url: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "grok_mcp", "serve"], env=env, cwd=str(ROOT))
 
 
+@asynccontextmanager
+async def mcp_session(home: Path, base_url: str) -> AsyncIterator[ClientSession]:
+    """An initialized MCP session with a `grok-mcp serve` child over stdio, against the simulator at `base_url`."""
+    async with stdio_client(server_params(home, base_url)) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+async def timed_calls(
+    call: Callable[[], Awaitable[T]], rounds: int, *, warm_up: int = 20
+) -> tuple[list[float], list[T]]:
+    """Seconds each of `rounds` calls took, after `warm_up` untimed ones; and what the timed calls returned."""
+    for _ in range(warm_up):
+        await call()
+    samples: list[float] = []
+    results: list[T] = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = await call()
+        samples.append(time.perf_counter() - started)
+        results.append(result)
+    return samples, results
+
+
 async def bench_overhead(home: Path) -> None:
     """Median time of a `chat` tool call over stdio minus a direct httpx2 call to the simulator."""
     rounds = 200
     with simulator(0) as base_url:
         body = {"model": "grok-4.3", "messages": [{"role": "user", "content": "ping"}]}
         async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}) as http:
-            for _ in range(20):
-                await http.post(f"{base_url}/chat/completions", json=body)
-            direct: list[float] = []
-            for _ in range(rounds):
-                started = time.perf_counter()
-                response = await http.post(f"{base_url}/chat/completions", json=body)
-                direct.append(time.perf_counter() - started)
-                assert response.status_code == 200
-        async with (
-            stdio_client(server_params(home, base_url)) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+            direct, responses = await timed_calls(lambda: http.post(f"{base_url}/chat/completions", json=body), rounds)
+        assert all(response.status_code == 200 for response in responses)
+        async with mcp_session(home, base_url) as session:
             arguments = {"prompt": "ping", "model": "grok-4.3"}
-            for _ in range(20):
-                await session.call_tool("chat", arguments)
-            via_mcp: list[float] = []
-            for _ in range(rounds):
-                started = time.perf_counter()
-                result = await session.call_tool("chat", arguments)
-                via_mcp.append(time.perf_counter() - started)
-                assert not result.is_error
+            via_mcp, results = await timed_calls(lambda: session.call_tool("chat", arguments), rounds)
+        assert not any(result.is_error for result in results)
     d, m = statistics.median(direct) * 1000, statistics.median(via_mcp) * 1000
     print(f"  direct httpx2 median {d:.2f} ms, chat over stdio median {m:.2f} ms")
     report("chat over stdio: added overhead at the median", m - d, "ms", 1.5)
@@ -109,11 +113,7 @@ async def bench_overhead(home: Path) -> None:
 async def bench_concurrency(home: Path) -> None:
     """64 concurrent `chat` calls over one stdio session with the simulator at 500 ms latency."""
     with simulator(500) as base_url:
-        async with (
-            stdio_client(server_params(home, base_url)) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with mcp_session(home, base_url) as session:
             await session.call_tool("chat", {"prompt": "warm up", "model": "grok-4.3"})
             failures = 0
 
@@ -152,11 +152,7 @@ async def bench_batch(home: Path) -> None:
     """
     items = [{"id": f"q{i}", "prompt": f"Question {i}: what is {i} squared?", "model": "grok-4.3"} for i in range(200)]
     with simulator(200) as base_url:
-        async with (
-            stdio_client(server_params(home, base_url)) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with mcp_session(home, base_url) as session:
             tools = {tool.name for tool in (await session.list_tools()).tools}
             if "batch_chat" not in tools:
                 print("  batch_chat is not registered in grok_mcp.app yet; skipped")
@@ -183,11 +179,7 @@ async def bench_single_flight(home: Path) -> None:
     """100 identical concurrent cacheable `chat` calls over one stdio session: how many reach the simulator."""
     with simulator(300) as base_url:
         root = base_url.removesuffix("/v1")
-        async with (
-            stdio_client(server_params(home, base_url)) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with mcp_session(home, base_url) as session:
             await session.call_tool("list_models", {})  # the catalog, so only chat requests are counted below
             before = httpx2.get(f"{root}/_sim/requests", timeout=5).json()["requests"]
             arguments = {
@@ -215,20 +207,10 @@ async def bench_cache_hit(home: Path) -> None:
     """Median time of a `chat` call answered from the response cache, over stdio."""
     rounds = 300
     with simulator(0) as base_url:
-        async with (
-            stdio_client(server_params(home, base_url)) as (read, write),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with mcp_session(home, base_url) as session:
             arguments = {"prompt": "cache hit: what is 6 times 7?", "model": "grok-4.3", "cache": True}
-            for _ in range(20):
-                await session.call_tool("chat", arguments)
-            samples: list[float] = []
-            for _ in range(rounds):
-                started = time.perf_counter()
-                result = await session.call_tool("chat", arguments)
-                samples.append(time.perf_counter() - started)
-                assert not result.is_error and (result.structured_content or {}).get("cached") is True
+            samples, results = await timed_calls(lambda: session.call_tool("chat", arguments), rounds)
+    assert all(not r.is_error and (r.structured_content or {}).get("cached") is True for r in results)
     samples.sort()
     print(f"  p10 {samples[rounds // 10] * 1000:.2f} ms, p90 {samples[rounds * 9 // 10] * 1000:.2f} ms")
     report("chat answered from the cache over stdio (median)", statistics.median(samples) * 1000, "ms", 2.0)

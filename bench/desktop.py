@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx2
+from tests.support.processes import free_port, stop_process, wait_for_health
 
 ROOT = Path(__file__).resolve().parents[1]
 Report = Callable[..., None]
 IDLE_WINDOW_S = 5.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_mb(pid: int) -> float:
@@ -42,28 +34,12 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _wait_healthy(root: str, tray: subprocess.Popen[bytes], timeout_s: float) -> int:
-    deadline = time.monotonic() + timeout_s
-    with httpx2.Client(timeout=0.5) as client:
-        while time.monotonic() < deadline:
-            if tray.poll() is not None:
-                raise RuntimeError(f"the tray exited with {tray.returncode} before its server was healthy")
-            try:
-                body = client.get(f"{root}/healthz").json()
-                if body.get("app") == "grok-mcp":
-                    return int(body["pid"])
-            except (httpx2.TransportError, ValueError):
-                pass
-            time.sleep(0.01)  # polling a port with a bound
-    raise RuntimeError(f"no healthy server within {timeout_s} s")
-
-
 def bench_desktop(home: Path, report: Report) -> None:
     """Launch the tray (demo mode, offscreen) and report launch → healthy child, idle RSS and idle CPU."""
     if importlib.util.find_spec("PySide6") is None:
         print("desktop benchmarks skipped: PySide6 is not installed (pip install 'grok-mcp[desktop]')")
         return
-    port = _free_port()
+    port = free_port()
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XAI_", "GROK_MCP_"))}
     # A key in the environment skips the keychain (none on a bench machine); demo mode needs none of it.
@@ -85,7 +61,8 @@ def bench_desktop(home: Path, report: Report) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        child = _wait_healthy(f"http://127.0.0.1:{port}", tray, timeout_s=30)
+        health = wait_for_health(f"http://127.0.0.1:{port}", tray, timeout=30, who="the tray", poll_s=0.01)
+        child = int(health["pid"])
         report("tray launch → healthy server child", time.perf_counter() - started, "s", 2.0)
         # Let the start-up work (model probe, first usage read) settle, then watch an idle minute's slice.
         time.sleep(2.0)
@@ -96,12 +73,7 @@ def bench_desktop(home: Path, report: Report) -> None:
         report(f"idle tray CPU over {IDLE_WINDOW_S:g} s (no busy polling)", cpu_idle, "s", 0.25)
         print(f"  server child pid {child}: RSS {_rss_mb(child):.1f} MB (not counted in the tray's)")
     finally:
-        tray.send_signal(signal.SIGTERM)
-        try:
-            tray.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            tray.kill()
-            tray.wait()
+        stop_process(tray, timeout_s=40)
 
 
 def _print_report(name: str, value: float, unit: str, target: float, *, lower_is_better: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from grok_mcp.clients import client_names, get_client
@@ -10,45 +11,42 @@ from grok_mcp.clients.base import HostEnv, Platform
 
 from tests.clients.support import host_for
 
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+
+
+def everywhere(path: str) -> dict[Platform, str]:
+    """The same path under the home folder on every platform."""
+    return dict.fromkeys(PLATFORMS, path)
+
+
+def app_config(path: str) -> dict[Platform, str]:
+    """`path` in each platform's per-user settings folder: XDG config, Application Support, roaming AppData."""
+    return {
+        "linux": f".config/{path}",
+        "darwin": f"Library/Application Support/{path}",
+        "win32": f"AppData/Roaming/{path}",
+    }
+
+
+def unix_and_windows(unix: str, windows: str) -> dict[Platform, str]:
+    """One path on Linux and macOS, another on Windows."""
+    return {"linux": unix, "darwin": unix, "win32": windows}
+
+
 EXPECTED: dict[str, dict[Platform, str]] = {
-    "claude-desktop": {
-        "linux": ".config/Claude/claude_desktop_config.json",
-        "darwin": "Library/Application Support/Claude/claude_desktop_config.json",
-        "win32": "AppData/Roaming/Claude/claude_desktop_config.json",
-    },
-    "claude-code": {p: ".claude.json" for p in ("linux", "darwin", "win32")},
-    "cursor": {p: ".cursor/mcp.json" for p in ("linux", "darwin", "win32")},
-    "vscode": {
-        "linux": ".config/Code/User/mcp.json",
-        "darwin": "Library/Application Support/Code/User/mcp.json",
-        "win32": "AppData/Roaming/Code/User/mcp.json",
-    },
-    "vscode-insiders": {
-        "linux": ".config/Code - Insiders/User/mcp.json",
-        "darwin": "Library/Application Support/Code - Insiders/User/mcp.json",
-        "win32": "AppData/Roaming/Code - Insiders/User/mcp.json",
-    },
-    "windsurf": {p: ".codeium/windsurf/mcp_config.json" for p in ("linux", "darwin", "win32")},
-    "zed": {
-        "linux": ".config/zed/settings.json",
-        "darwin": ".config/zed/settings.json",
-        "win32": "AppData/Roaming/Zed/settings.json",
-    },
-    "cline": {
-        "linux": ".config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
-        "darwin": "Library/Application Support/Code/User/globalStorage/saoudrizwan.claude-dev/settings/"
-        "cline_mcp_settings.json",
-        "win32": "AppData/Roaming/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json",
-    },
-    "continue": {p: ".continue/config.yaml" for p in ("linux", "darwin", "win32")},
-    "lm-studio": {p: ".lmstudio/mcp.json" for p in ("linux", "darwin", "win32")},
-    "gemini-cli": {p: ".gemini/settings.json" for p in ("linux", "darwin", "win32")},
-    "codex": {p: ".codex/config.toml" for p in ("linux", "darwin", "win32")},
-    "goose": {
-        "linux": ".config/goose/config.yaml",
-        "darwin": ".config/goose/config.yaml",
-        "win32": "AppData/Roaming/Block/goose/config/config.yaml",
-    },
+    "claude-desktop": app_config("Claude/claude_desktop_config.json"),
+    "claude-code": everywhere(".claude.json"),
+    "cursor": everywhere(".cursor/mcp.json"),
+    "vscode": app_config("Code/User/mcp.json"),
+    "vscode-insiders": app_config("Code - Insiders/User/mcp.json"),
+    "windsurf": everywhere(".codeium/windsurf/mcp_config.json"),
+    "zed": unix_and_windows(".config/zed/settings.json", "AppData/Roaming/Zed/settings.json"),
+    "cline": app_config("Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json"),
+    "continue": everywhere(".continue/config.yaml"),
+    "lm-studio": everywhere(".lmstudio/mcp.json"),
+    "gemini-cli": everywhere(".gemini/settings.json"),
+    "codex": everywhere(".codex/config.toml"),
+    "goose": unix_and_windows(".config/goose/config.yaml", "AppData/Roaming/Block/goose/config/config.yaml"),
 }
 
 
@@ -56,7 +54,7 @@ def test_every_client_named_in_the_design_has_a_module() -> None:
     assert client_names() == list(EXPECTED)
 
 
-@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+@pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_config_path_follows_the_platform_layout(tmp_path: Path, name: str, platform: Platform) -> None:
     host = host_for(tmp_path, platform)

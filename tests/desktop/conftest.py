@@ -19,6 +19,7 @@ import pytest
 from grok_mcp.config import Settings, load_settings
 from grok_mcp_desktop.supervisor import ServerSupervisor, SupervisorTimings
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from tests.support.processes import ROOT, free_port, server_env
 
@@ -144,3 +145,31 @@ def make_supervisor(
     yield make
     for supervisor in made:
         supervisor.shutdown()
+
+
+DEAF_TO_SIGTERM = "ignoring SIGTERM"
+"""What a child started by `start_deaf_child` prints once SIGTERM can no longer stop it."""
+
+
+@pytest.fixture
+def start_deaf_child(
+    qtbot: QtBot, make_supervisor: Callable[..., ServerSupervisor], script: Callable[[str, str], list[str]]
+) -> Callable[..., ServerSupervisor]:
+    """Supervise a child that ignores SIGTERM, then runs `then` (Python source); returns once it ignores it.
+
+    The keyword arguments change FAST's timings; the child may take a minute to count as started.
+    """
+
+    def start(then: str, **timings: int) -> ServerSupervisor:
+        deaf = script(
+            "deaf",
+            "import signal, sys, threading\n"
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            f"print({DEAF_TO_SIGTERM!r}, flush=True)\n" + textwrap.dedent(then),
+        )
+        supervisor = make_supervisor(deaf, timings=dataclasses.replace(FAST, startup_timeout_ms=60_000, **timings))
+        supervisor.start()
+        qtbot.waitUntil(lambda: DEAF_TO_SIGTERM in supervisor.log_tail(), timeout=10_000)
+        return supervisor
+
+    return start

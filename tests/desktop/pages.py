@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.store import ImportedConversation, NewMessage, Store
+from grok_mcp.store import RequestRecord, Store
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.worker import Worker
 from pytestqt.wait_signal import SignalBlocker
+
+from tests.support.conversations import imported_conversations
 
 
 @contextmanager
@@ -26,24 +28,14 @@ def store_access(path: Path) -> Iterator[StoreAccess]:
 
 
 def seed_conversations(store: Store, n: int, *, with_messages: bool = True, start: float = 1_700_000_000.0) -> None:
-    """`n` conversations, one a second from `start`; with messages, each has a question and a priced answer."""
-    store.import_conversations(
-        [
-            ImportedConversation(
-                title=f"conversation {i}",
-                model="grok-4",
-                client="claude-desktop",
-                created_at=start + i,
-                updated_at=start + i,
-                messages=[
-                    NewMessage(role="user", content=f"question {i} about apples"),
-                    NewMessage(role="assistant", content=f"answer {i} about pears", model="grok-4", request_id=f"r{i}"),
-                ]
-                if with_messages
-                else [],
-            )
-            for i in range(n)
-        ]
+    """Import `imported_conversations(n, ...)`: conversation `i` with a question and an answer (request id `r{i}`)."""
+    store.import_conversations(imported_conversations(n, with_messages=with_messages, start=start))
+
+
+def price_answer(store: Store, i: int, cost_ticks: int) -> None:
+    """Record the request behind seeded conversation `i`'s answer, so its turn shows what it cost."""
+    store.record_request(
+        RequestRecord(id=f"r{i}", tool="chat", model="grok-4", endpoint="/v1/chat", cost_ticks=cost_ticks)
     )
 
 

@@ -12,7 +12,6 @@ import pytest
 from grok_mcp import secrets
 from grok_mcp.config import Settings
 from grok_mcp.logs import register_secret
-from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import TICKS_PER_USD
 from grok_mcp_desktop.app import DESKTOP_LOG_FILENAME, DesktopApp, configure_logging
 from grok_mcp_desktop.autostart import Autostart
@@ -23,6 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.desktop.conftest import FAST
 from tests.support.keychain import KeychainSession
+from tests.support.ledger import record_chat_call
 from tests.support.processes import SERVER_COMMAND
 from tests.support.simulator import RunningSimulator
 
@@ -111,12 +111,7 @@ def test_spending_past_the_daily_budget_notifies_once(
     qtbot: QtBot, make_app: MakeApp, desktop_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XAI_API_KEY", "xai-budget-test-key-0001")
-    with Store.open(desktop_settings.db_path) as store:
-        store.record_request(
-            RequestRecord(
-                tool="chat", model="grok-4.7", endpoint="/v1/chat/completions", status=200, cost_ticks=3 * TICKS_PER_USD
-            )
-        )
+    record_chat_call(desktop_settings.db_path, model="grok-4.7", status=200, cost_ticks=3 * TICKS_PER_USD)
     desktop = make_app(dataclasses.replace(desktop_settings, daily_budget_usd=2.0))
     assert not desktop.is_first_run
     seen: list[tuple[str, str]] = []
@@ -137,16 +132,9 @@ def test_a_rejected_key_in_the_ledger_notifies_the_user(
     qtbot: QtBot, make_app: MakeApp, desktop_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XAI_API_KEY", "xai-rejected-test-key-0001")
-    with Store.open(desktop_settings.db_path) as store:
-        store.record_request(
-            RequestRecord(
-                tool="chat",
-                model=None,
-                endpoint="/v1/chat/completions",
-                status=400,
-                error="InvalidKeyError: Incorrect API key provided",
-            )
-        )
+    record_chat_call(
+        desktop_settings.db_path, model=None, status=400, error="InvalidKeyError: Incorrect API key provided"
+    )
     desktop = make_app()
     seen: list[str] = []
     desktop.tray.notification_shown.connect(lambda title, _message: seen.append(title))

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from grok_mcp.config import Settings
 from grok_mcp_desktop.stop_signals import StopSignals, stop_signal_numbers
-from grok_mcp_desktop.supervisor import EXIT_WITH_PARENT_FLAG, ServerState, ServerSupervisor, SupervisorTimings
+from grok_mcp_desktop.supervisor import EXIT_WITH_PARENT_FLAG, ServerState, ServerSupervisor
 from pytestqt.qtbot import QtBot
 
 from tests.desktop.conftest import FAST
 from tests.support.processes import ROOT, SERVER_COMMAND, is_alive, wait_for_exit
 
 MakeSupervisor = Callable[..., ServerSupervisor]
-Script = Callable[[str, str], list[str]]
+StartDeafChild = Callable[..., ServerSupervisor]
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and pidfds")
 
@@ -79,25 +79,18 @@ def test_the_real_server_child_runs_with_a_stdin_pipe_the_tray_keeps_open(
 
 
 def test_a_stop_closes_the_childs_stdin_so_a_child_deaf_to_sigterm_exits_without_being_killed(
-    qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
+    qtbot: QtBot, start_deaf_child: StartDeafChild
 ) -> None:
     # What a graceful stop looks like on Windows, where terminate() never reaches a console child: only the
     # closed pipe does.
-    deaf = script(
-        "deaf",
+    supervisor = start_deaf_child(
         """
-        import signal, sys
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("watching stdin", flush=True)
         sys.stdin.buffer.read()
         print("stdin closed: leaving", flush=True)
         sys.exit(0)
         """,
+        kill_timeout_ms=20_000,
     )
-    timings = SupervisorTimings(**{**FAST.__dict__, "startup_timeout_ms": 60_000, "kill_timeout_ms": 20_000})
-    supervisor = make_supervisor(deaf, timings=timings)
-    supervisor.start()
-    qtbot.waitUntil(lambda: "watching stdin" in supervisor.log_tail(), timeout=10_000)
     assert supervisor.state is ServerState.STARTING  # the pipe stayed open: the child is still waiting on it
 
     supervisor.stop()
@@ -109,20 +102,8 @@ def test_a_stop_closes_the_childs_stdin_so_a_child_deaf_to_sigterm_exits_without
     assert supervisor.last_exit_code == 0
 
 
-def test_shutdown_closes_the_childs_stdin_too(qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script) -> None:
-    deaf = script(
-        "deaf",
-        """
-        import signal, sys
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("watching stdin", flush=True)
-        sys.stdin.buffer.read()
-        sys.exit(0)
-        """,
-    )
-    supervisor = make_supervisor(deaf, timings=SupervisorTimings(**{**FAST.__dict__, "startup_timeout_ms": 60_000}))
-    supervisor.start()
-    qtbot.waitUntil(lambda: "watching stdin" in supervisor.log_tail(), timeout=10_000)
+def test_shutdown_closes_the_childs_stdin_too(start_deaf_child: StartDeafChild) -> None:
+    supervisor = start_deaf_child("sys.stdin.buffer.read()\nsys.exit(0)\n")
 
     supervisor.shutdown(timeout_ms=20_000)
     assert supervisor.state is ServerState.STOPPED

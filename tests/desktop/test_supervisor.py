@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from tests.desktop.conftest import FAKE_SERVER, FAST, TEST_TOKEN
 from tests.support.processes import SERVER_COMMAND, http_server, is_alive
 
 MakeSupervisor = Callable[..., ServerSupervisor]
+StartDeafChild = Callable[..., ServerSupervisor]
 Script = Callable[[str, str], list[str]]
 
 
@@ -32,6 +34,14 @@ def record_states(supervisor: ServerSupervisor) -> list[ServerState]:
 
 def wait_for_state(qtbot: QtBot, supervisor: ServerSupervisor, state: ServerState, timeout: int = 10_000) -> None:
     qtbot.waitUntil(lambda: supervisor.state is state, timeout=timeout)
+
+
+def running_fake_server(qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script) -> ServerSupervisor:
+    """A supervisor over FAKE_SERVER, started and RUNNING."""
+    supervisor = make_supervisor(script("fake", FAKE_SERVER))
+    supervisor.start()
+    wait_for_state(qtbot, supervisor, ServerState.RUNNING)
+    return supervisor
 
 
 def test_the_child_runs_the_same_grok_mcp_a_client_entry_names(make_supervisor: MakeSupervisor) -> None:
@@ -76,7 +86,7 @@ def test_each_launch_rotates_the_log_and_keeps_five(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
     command = script("crash", "import sys\nsys.exit(1)\n")
-    supervisor = make_supervisor(command, timings=FAST.__class__(**{**FAST.__dict__, "max_quick_failures": 8}))
+    supervisor = make_supervisor(command, timings=dataclasses.replace(FAST, max_quick_failures=8))
     supervisor.start()
     wait_for_state(qtbot, supervisor, ServerState.ERROR)
     logs = sorted(path.name for path in supervisor.log_path.parent.glob(f"{LOG_FILENAME}*"))
@@ -86,9 +96,7 @@ def test_each_launch_rotates_the_log_and_keeps_five(
 def test_a_user_stop_is_not_followed_by_a_restart(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
-    supervisor = make_supervisor(script("fake", FAKE_SERVER))
-    supervisor.start()
-    wait_for_state(qtbot, supervisor, ServerState.RUNNING)
+    supervisor = running_fake_server(qtbot, make_supervisor, script)
 
     with qtbot.waitSignal(supervisor.state_changed, timeout=5_000) as stopped:
         supervisor.stop()
@@ -101,21 +109,9 @@ def test_a_user_stop_is_not_followed_by_a_restart(
 
 
 def test_a_child_that_ignores_sigterm_is_killed_when_the_timer_fires(
-    qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
+    qtbot: QtBot, start_deaf_child: StartDeafChild
 ) -> None:
-    stubborn = script(
-        "stubborn",
-        """
-        import signal, sys, threading
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("ignoring SIGTERM now", flush=True)
-        threading.Event().wait()
-        """,
-    )
-    timings = SupervisorTimings(**{**FAST.__dict__, "kill_timeout_ms": 300, "startup_timeout_ms": 60_000})
-    supervisor = make_supervisor(stubborn, timings=timings)
-    supervisor.start()
-    qtbot.waitUntil(lambda: "ignoring SIGTERM now" in supervisor.log_tail(), timeout=10_000)
+    supervisor = start_deaf_child("threading.Event().wait()", kill_timeout_ms=300)
 
     supervisor.stop()
     assert supervisor.is_stopping
@@ -129,7 +125,7 @@ def test_a_child_that_never_becomes_healthy_times_out_and_counts_as_a_failure(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
     silent = script("silent", "import threading\nprint('up, but no /healthz', flush=True)\nthreading.Event().wait()\n")
-    timings = SupervisorTimings(**{**FAST.__dict__, "startup_timeout_ms": 400, "max_quick_failures": 2})
+    timings = dataclasses.replace(FAST, startup_timeout_ms=400, max_quick_failures=2)
     supervisor = make_supervisor(silent, timings=timings)
     states = record_states(supervisor)
     supervisor.start()
@@ -148,7 +144,7 @@ def test_a_healthy_minute_resets_the_crash_count(qtbot: QtBot, make_supervisor: 
     # The child is healthy for a while, then dies; when that while outlasts healthy_reset_ms, it is not a
     # "quick" failure, so the supervisor keeps restarting it instead of giving up.
     command = [*script("fake", FAKE_SERVER), "--live-ms", "400"]
-    timings = SupervisorTimings(**{**FAST.__dict__, "healthy_reset_ms": 100, "max_quick_failures": 2})
+    timings = dataclasses.replace(FAST, healthy_reset_ms=100, max_quick_failures=2)
     supervisor = make_supervisor(command, timings=timings)
     states = record_states(supervisor)
     supervisor.start()
@@ -161,7 +157,7 @@ def test_without_a_healthy_minute_crashes_after_running_still_give_up(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
     command = [*script("fake", FAKE_SERVER), "--live-ms", "300"]
-    timings = SupervisorTimings(**{**FAST.__dict__, "max_quick_failures": 2})
+    timings = dataclasses.replace(FAST, max_quick_failures=2)
     supervisor = make_supervisor(command, timings=timings)
     states = record_states(supervisor)
     supervisor.start()
@@ -231,8 +227,6 @@ def test_a_running_grok_mcp_on_the_port_is_adopted_and_stopped_on_request(
     qtbot: QtBot, make_supervisor: MakeSupervisor, desktop_settings: Settings, isolated_home: Path
 ) -> None:
     # Someone ran `grok-mcp serve --transport http` by hand on our port before the tray started.
-    import dataclasses
-
     with http_server(isolated_home, base_url=None, key=None, extra_args=("--simulate",)) as running:
         settings = dataclasses.replace(desktop_settings, port=running.port)
         supervisor = make_supervisor(list(SERVER_COMMAND), simulate=True, settings=settings)
@@ -275,8 +269,6 @@ def foreign_http_server() -> Iterator[int]:
 def test_a_port_held_by_another_program_is_a_clear_error(
     qtbot: QtBot, make_supervisor: MakeSupervisor, desktop_settings: Settings
 ) -> None:
-    import dataclasses
-
     with foreign_http_server() as port:
         settings = dataclasses.replace(desktop_settings, port=port)
         supervisor = make_supervisor(list(SERVER_COMMAND), simulate=True, settings=settings)
@@ -292,9 +284,7 @@ def test_a_port_held_by_another_program_is_a_clear_error(
 def test_restart_replaces_the_child_with_a_new_one(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:
-    supervisor = make_supervisor(script("fake", FAKE_SERVER))
-    supervisor.start()
-    wait_for_state(qtbot, supervisor, ServerState.RUNNING)
+    supervisor = running_fake_server(qtbot, make_supervisor, script)
     first = supervisor.server_pid
     supervisor.restart()
     qtbot.waitUntil(lambda: supervisor.state is ServerState.RUNNING and supervisor.server_pid != first, timeout=10_000)

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grok_mcp.store import RequestRecord, Store
+from grok_mcp.store import Store
 from grok_mcp_desktop.windows.conversations import PAGE_SIZE, ConversationsPage
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.desktop.pages import seed_conversations, signal_args, store_access
+from tests.desktop.pages import price_answer, seed_conversations, signal_args, store_access
 from tests.support.conversations import add_message, create_conversation
 
 DB = "grok-mcp.db"
@@ -109,9 +109,7 @@ def test_selecting_a_conversation_shows_its_transcript_with_cost_per_turn(
 ) -> None:
     with Store.open(db_path) as store:
         seed_conversations(store, 3)
-        store.record_request(
-            RequestRecord(id="r2", tool="chat", model="grok-4", endpoint="/v1/chat", cost_ticks=1_234_000_000)
-        )
+        price_answer(store, 2, cost_ticks=1_234_000_000)
     _open(qtbot, page)
     _select_first(qtbot, page)
     text = page.viewer.toPlainText()
@@ -126,9 +124,7 @@ def test_selecting_a_conversation_shows_its_transcript_with_cost_per_turn(
 def test_export_writes_markdown_and_json(qtbot: QtBot, db_path: Path, page: ConversationsPage, tmp_path: Path) -> None:
     with Store.open(db_path) as store:
         seed_conversations(store, 1)
-        store.record_request(
-            RequestRecord(id="r0", tool="chat", model="grok-4", endpoint="/v1/chat", cost_ticks=5_000_000_000)
-        )
+        price_answer(store, 0, cost_ticks=5_000_000_000)
     _open(qtbot, page)
     _select_first(qtbot, page)
     markdown = tmp_path / "out" / "c.md"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from grok_mcp import __version__
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop_process
 
 DIST_DIR = Path(os.environ.get("GROK_MCP_DIST_DIR", str(ROOT / "build" / "dist")))
 BUNDLE = DIST_DIR / "grok-mcp"
@@ -125,10 +125,5 @@ def xvfb_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f":{number.decode().strip()}"
     finally:
         os.close(read_fd)
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=10)
         log.close()

@@ -37,6 +37,14 @@ def ask(model: str, **extra: Any) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": "Hello there"}], **extra}
 
 
+async def assert_answered_after_one_retry(client: GrokClient, sleeps: RecordingSleep, model: str) -> None:
+    """A chat call gets its answer on the second attempt, after one backoff sleep."""
+    completion = await client.chat(ask(model))
+    assert completion.text
+    assert completion.call.attempts == 2
+    assert len(sleeps.delays) == 1
+
+
 async def test_an_invalid_key_says_which_key_and_how_to_store_the_right_one(
     make_client: ClientFactory, sleeps: RecordingSleep, simulator: RunningSimulator
 ) -> None:
@@ -96,10 +104,7 @@ async def test_a_credits_429_is_told_apart_from_a_rate_limit_429(
     assert sleeps.delays == []
 
     simulator.add_faults({"kind": "rate_limit", "path": CHAT})
-    completion = await client.chat(ask(model))
-    assert completion.text
-    assert completion.call.attempts == 2
-    assert len(sleeps.delays) == 1
+    await assert_answered_after_one_retry(client, sleeps, model)
 
 
 async def test_a_rate_limit_that_persists_says_it_was_retried_and_to_lower_concurrency(
@@ -142,11 +147,7 @@ async def test_an_error_sent_with_http_200_is_recognised_and_retried(
     model = await chat_model(client)
     simulator.add_faults({"kind": "error_200", "path": CHAT})
 
-    completion = await client.chat(ask(model))
-
-    assert completion.text
-    assert completion.call.attempts == 2
-    assert len(sleeps.delays) == 1
+    await assert_answered_after_one_retry(client, sleeps, model)
 
 
 async def test_an_error_with_http_200_that_persists_keeps_xais_message(

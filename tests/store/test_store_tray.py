@@ -7,26 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grok_mcp.store import ImportedConversation, NewMessage, RequestRecord, Store
+from grok_mcp.store import ImportedConversation, RequestRecord, Store
 
-from tests.support.conversations import add_message, create_conversation
-
-
-def _conversations(n: int, *, start: float = 1_700_000_000.0) -> list[ImportedConversation]:
-    return [
-        ImportedConversation(
-            title=f"conversation {i}",
-            model="grok-4",
-            client="claude-desktop",
-            created_at=start + i,
-            updated_at=start + i,
-            messages=[
-                NewMessage(role="user", content=f"question {i} about apples"),
-                NewMessage(role="assistant", content=f"answer {i} about pears", model="grok-4", request_id=f"req-{i}"),
-            ],
-        )
-        for i in range(n)
-    ]
+from tests.support.conversations import add_message, create_conversation, imported_conversations
 
 
 @pytest.fixture
@@ -36,7 +19,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def test_import_writes_conversations_with_searchable_messages(store: Store) -> None:
-    assert store.import_conversations(_conversations(30)) == 30
+    assert store.import_conversations(imported_conversations(30)) == 30
     assert store.count_conversations() == 30
     newest = store.list_conversations(limit=1)[0]
     assert newest.title == "conversation 29"
@@ -47,7 +30,7 @@ def test_import_writes_conversations_with_searchable_messages(store: Store) -> N
 
 
 def test_import_with_a_taken_id_writes_nothing(store: Store) -> None:
-    items = _conversations(3)
+    items = imported_conversations(3)
     store.import_conversations(items[:1])
     with pytest.raises(sqlite3.IntegrityError):
         store.import_conversations(items)
@@ -55,7 +38,7 @@ def test_import_with_a_taken_id_writes_nothing(store: Store) -> None:
 
 
 def test_pages_walk_every_conversation_once_newest_first(store: Store) -> None:
-    store.import_conversations(_conversations(45))
+    store.import_conversations(imported_conversations(45))
     seen: list[str] = []
     page = store.conversation_page(limit=10)
     pages = 1
@@ -90,7 +73,7 @@ def test_an_empty_store_has_one_empty_last_page(store: Store) -> None:
 
 
 def test_recent_search_ranks_matches_among_the_newest(store: Store) -> None:
-    store.import_conversations(_conversations(50))
+    store.import_conversations(imported_conversations(50))
     conversation_id = create_conversation(store, title="fruit salad", model=None, client=None)
     add_message(store, conversation_id, role="user", content="apples apples apples and more apples")
     hits = store.search_recent_messages("appl", limit=5, window=20)
@@ -105,7 +88,7 @@ def test_recent_search_ranks_matches_among_the_newest(store: Store) -> None:
 
 
 def test_recent_search_takes_any_text_safely(store: Store) -> None:
-    store.import_conversations(_conversations(3))
+    store.import_conversations(imported_conversations(3))
     assert store.search_recent_messages('"NEAR( * OR', limit=5) == []
     assert store.search_recent_messages("   ", limit=5) == []
     assert store.search_recent_messages("nothing-like-this", limit=5) == []

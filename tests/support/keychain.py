@@ -29,6 +29,8 @@ from jeepney import Message
 from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
+from tests.support.processes import stop_process
+
 APT_PACKAGES = ("dbus-daemon", "gnome-keyring")
 SECRET_SERVICE_NAME = "org.freedesktop.secrets"
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -212,12 +214,7 @@ class KeychainSession:
             if process is None:
                 continue
             if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process, timeout_s=STOP_TIMEOUT_S)
             for pipe in (process.stdin, process.stdout, process.stderr):
                 if pipe is not None:
                     pipe.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -118,9 +117,12 @@ class HttpServer:
 
 
 def wait_for_health(
-    root: str, process: subprocess.Popen[Any], *, timeout: float = 20, who: str = "the server"
+    root: str, process: subprocess.Popen[Any], *, timeout: float = 20, who: str = "the server", poll_s: float = 0.05
 ) -> dict[str, Any]:
-    """Wait (polling, with a bound) until `root`/healthz answers 200; its JSON. Fails if `process` exits first."""
+    """Wait (polling every `poll_s`, with a bound) until `root`/healthz answers 200; its JSON.
+
+    Fails if `process` exits first.
+    """
     deadline = time.monotonic() + timeout
     with httpx2.Client(timeout=1) as client:
         while time.monotonic() < deadline:
@@ -132,7 +134,7 @@ def wait_for_health(
                     return dict(response.json())
             except httpx2.TransportError:
                 pass
-            time.sleep(0.05)  # polling a port with a bound, not waiting for time to pass
+            time.sleep(poll_s)  # polling a port with a bound, not waiting for time to pass
     raise AssertionError(f"{root}/healthz did not answer within {timeout} s")
 
 
@@ -172,12 +174,17 @@ def http_server(
         if process.stdin is not None and not process.stdin.closed:
             process.stdin.close()
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout_s=40)
+
+
+def stop_process(process: subprocess.Popen[Any], *, timeout_s: float) -> None:
+    """Ask `process` to stop (SIGTERM), kill it if it has not exited within `timeout_s`, and reap it."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def is_alive(pid: int) -> bool:

@@ -42,3 +42,10 @@ def ledger(settings: Settings):
 
 def text_of(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+async def error_of(mcp: Client, tool: str, arguments: dict[str, Any]) -> str:
+    """Call `tool`, which must fail; the text of the error it reports."""
+    result = await mcp.call_tool(tool, arguments)
+    assert result.is_error
+    return text_of(result)

@@ -13,7 +13,7 @@ from grok_mcp.tools import batch, jobs
 from mcp import Client
 
 from tests.support.simulator import TEST_KEY, RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -173,10 +173,9 @@ async def test_cancelling_the_call_stops_the_outstanding_requests_and_the_server
 async def test_unusable_arguments_are_refused_before_any_request(
     mcp: Client, simulator: RunningSimulator, arguments: dict[str, Any], expected: str
 ) -> None:
-    result = await mcp.call_tool("batch_chat", arguments)
+    message = await error_of(mcp, "batch_chat", arguments)
 
-    assert result.is_error
-    assert expected in text_of(result)
+    assert expected in message
     assert simulator.request_count() == 0
 
 
@@ -229,11 +228,10 @@ async def test_batch_api_mode_submits_nothing_when_an_item_is_unusable(
 ) -> None:
     items = [*_items(2), {"id": "empty", "messages": [], "model": MODEL}]
 
-    result = await mcp.call_tool("batch_chat", {"requests": items, "mode": "batch_api"})
+    message = await error_of(mcp, "batch_chat", {"requests": items, "mode": "batch_api"})
 
-    assert result.is_error
-    assert "Nothing was submitted" in text_of(result)
-    assert "item 3" in text_of(result)
+    assert "Nothing was submitted" in message
+    assert "item 3" in message
     assert simulator.request_count() == 0
 
 
@@ -263,8 +261,7 @@ async def test_job_result_reports_a_cancelled_batch_with_its_cancelled_items(
     ],
 )
 async def test_job_result_explains_an_unknown_job(mcp: Client, ledger: Any, job_id: str, expected: str) -> None:
-    result = await mcp.call_tool("job_result", {"job_id": job_id})
+    message = await error_of(mcp, "job_result", {"job_id": job_id})
 
-    assert result.is_error
-    assert expected in text_of(result)
+    assert expected in message
     assert ledger() == []

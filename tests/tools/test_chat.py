@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 
 from tests.support.simulator import RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -66,15 +66,12 @@ async def test_chat_takes_a_message_list_and_system_prompt(mcp: Client) -> None:
 async def test_chat_explains_unusable_arguments(
     mcp: Client, ledger: Any, arguments: dict[str, Any], expected: str
 ) -> None:
-    result = await mcp.call_tool("chat", arguments)
-    assert result.is_error
-    assert expected in text_of(result)
+    assert expected in await error_of(mcp, "chat", arguments)
     assert ledger() == []
 
 
 async def test_chat_refuses_an_unknown_role_before_calling_xai(mcp: Client, ledger: Any) -> None:
-    result = await mcp.call_tool("chat", {"messages": [{"role": "wizard", "content": "hi"}]})
-    assert result.is_error
+    await error_of(mcp, "chat", {"messages": [{"role": "wizard", "content": "hi"}]})
     assert ledger() == []
 
 
@@ -97,10 +94,8 @@ async def test_a_rejected_key_tells_the_user_how_to_fix_it_and_is_recorded(
     mcp: Client, ledger: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XAI_API_KEY", "xai-this-key-is-invalid-000")
-    result = await mcp.call_tool("chat", {"prompt": "hello"})
+    message = await error_of(mcp, "chat", {"prompt": "hello"})
 
-    assert result.is_error
-    message = text_of(result)
     assert "grok-mcp keys set" in message
     assert "xai-this-key-is-invalid-000" not in message
     rows = ledger()
@@ -122,9 +117,7 @@ async def test_credits_exhausted_is_not_retried_and_says_what_to_do(
     mcp: Client, simulator: RunningSimulator, ledger: Any
 ) -> None:
     simulator.add_faults({"kind": "credits", "count": 5, "path": "/v1/chat/completions"})
-    result = await mcp.call_tool("chat", {"prompt": "hello"})
-    assert result.is_error
-    assert "credits" in text_of(result).lower()
+    assert "credits" in (await error_of(mcp, "chat", {"prompt": "hello"})).lower()
     chat_calls = [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]
     assert len(chat_calls) == 1
     assert ledger()[0].status == 429
@@ -164,9 +157,7 @@ async def test_a_stream_that_breaks_midway_is_an_error_with_a_ledger_row(
     mcp: Client, simulator: RunningSimulator, ledger: Any
 ) -> None:
     simulator.add_faults({"kind": "midstream", "after_chunks": 2, "count": 5, "path": "/v1/chat/completions"})
-    result = await mcp.call_tool("chat_stream", {"prompt": "Tell me a story."})
-    assert result.is_error
-    assert "xAI" in text_of(result)
+    assert "xAI" in await error_of(mcp, "chat_stream", {"prompt": "Tell me a story."})
     rows = ledger()
     assert len(rows) == 1
     assert rows[0].error is not None

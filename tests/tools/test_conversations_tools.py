@@ -18,7 +18,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
 from tests.support.simulator import RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +42,6 @@ async def say(mcp: Client, message: str, **arguments: Any) -> dict[str, Any]:
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None
     return result.structured_content
-
-
-async def error_of(mcp: Client, tool: str, arguments: dict[str, Any]) -> str:
-    result = await mcp.call_tool(tool, arguments)
-    assert result.is_error
-    return text_of(result)
 
 
 def sim_prompt_tokens(*texts: str) -> int:

@@ -14,7 +14,7 @@ from mcp.types import ImageContent
 from PIL import Image
 
 from tests.support.simulator import RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -63,9 +63,7 @@ async def test_analyze_image_explains_unusable_images_before_any_upload(
 ) -> None:
     (tmp_path / "notes.png").write_text("just text", encoding="utf-8")
     (tmp_path / "anim.gif").write_bytes(b"GIF89a" + b"\0" * 20)
-    result = await mcp.call_tool("analyze_image", {"images": [make(tmp_path)]})
-    assert result.is_error
-    assert expected in text_of(result)
+    assert expected in await error_of(mcp, "analyze_image", {"images": [make(tmp_path)]})
     assert not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]
 
 
@@ -80,15 +78,13 @@ async def test_analyze_image_refuses_an_image_over_the_size_limit(
     big = tmp_path / "big.png"
     big.write_bytes(png_bytes((400, 400)) + b"\0" * 2000)
     async with Client(build_server(small_limit)) as client:
-        result = await client.call_tool("analyze_image", {"images": [str(big)]})
-    assert result.is_error
-    assert "accepts images up to" in text_of(result)
+        message = await error_of(client, "analyze_image", {"images": [str(big)]})
+    assert "accepts images up to" in message
 
 
 async def test_analyze_image_refuses_a_model_that_cannot_see(mcp: Client) -> None:
-    result = await mcp.call_tool("analyze_image", {"images": ["https://example.com/a.png"], "model": "grok-3-mini"})
-    assert result.is_error
-    assert "cannot look at images" in text_of(result)
+    message = await error_of(mcp, "analyze_image", {"images": ["https://example.com/a.png"], "model": "grok-3-mini"})
+    assert "cannot look at images" in message
 
 
 async def test_generate_image_saves_files_and_returns_small_previews(
@@ -158,9 +154,7 @@ async def test_x_search_filters_by_handles_and_dates(mcp: Client) -> None:
 async def test_search_tools_explain_bad_filters(
     mcp: Client, tool: str, arguments: dict[str, Any], expected: str
 ) -> None:
-    result = await mcp.call_tool(tool, arguments)
-    assert result.is_error
-    assert expected in text_of(result)
+    assert expected in await error_of(mcp, tool, arguments)
 
 
 async def test_list_models_shows_the_live_catalog_with_dollar_prices(mcp: Client) -> None:

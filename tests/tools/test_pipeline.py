@@ -13,13 +13,13 @@ import pytest
 from grok_mcp.app import build_server, open_app_context
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
-from grok_mcp.store import RequestRecord, Store
 from grok_mcp.store.units import start_of_day, start_of_month
 from mcp import Client
 from mcp.types import CallToolResult
 
+from tests.support.ledger import record_chat_call
 from tests.support.simulator import TEST_KEY, RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -42,18 +42,14 @@ def structured(result: CallToolResult) -> dict[str, Any]:
 
 
 def seed_spend(settings: Settings, usd: float, *, ts: float | None = None) -> None:
-    with Store.open(settings.db_path) as store:
-        store.record_request(
-            RequestRecord(
-                tool="chat",
-                model=MODEL,
-                endpoint="/v1/chat/completions",
-                id="seeded",
-                ts=time.time() if ts is None else ts,
-                status=200,
-                cost_ticks=round(usd * 1e10),
-            )
-        )
+    record_chat_call(
+        settings.db_path,
+        model=MODEL,
+        id="seeded",
+        ts=time.time() if ts is None else ts,
+        status=200,
+        cost_ticks=round(usd * 1e10),
+    )
 
 
 async def wait_until(condition: Callable[[], bool], *, limit_s: float = 10) -> None:
@@ -76,10 +72,8 @@ async def test_a_call_past_the_daily_budget_is_refused_before_any_request_naming
     budgeted = dataclasses.replace(settings, daily_budget_usd=5.0)
 
     async with Client(build_server(budgeted)) as mcp:
-        result = await mcp.call_tool("chat", QUESTION)
+        message = await error_of(mcp, "chat", QUESTION)
 
-    assert result.is_error
-    message = text_of(result)
     assert "daily budget of $5.00" in message
     assert "$5.2500 spent today" in message
     assert "[budgets] daily_usd" in message and "settings.toml" in message and "Settings page" in message
@@ -97,11 +91,10 @@ async def test_the_monthly_budget_counts_spend_since_the_first_of_the_month(
     budgeted = dataclasses.replace(settings, daily_budget_usd=100.0, monthly_budget_usd=2.0)
 
     async with Client(build_server(budgeted)) as mcp:
-        refused = await mcp.call_tool("chat", QUESTION)
+        message = await error_of(mcp, "chat", QUESTION)
 
-    assert refused.is_error
-    assert "monthly budget of $2.00" in text_of(refused)
-    assert "$2.0000 spent this month" in text_of(refused)
+    assert "monthly budget of $2.00" in message
+    assert "$2.0000 spent this month" in message
     assert simulator.request_count() == 0
 
 

@@ -11,7 +11,7 @@ from mcp import Client
 from PIL import Image
 
 from tests.support.simulator import RunningSimulator
-from tests.tools.conftest import text_of
+from tests.tools.conftest import error_of, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -79,14 +79,11 @@ async def test_an_answer_still_wrong_after_the_repair_is_a_clear_error(
     mcp: Client, simulator: RunningSimulator, ledger: Any
 ) -> None:
     simulator.add_faults({"kind": "bad_json", "count": 2})
-    result = await mcp.call_tool("chat_stream", {"prompt": "Largest city in Japan?", "json_schema": SCHEMA})
-    assert result.is_error
-    assert "did not match the JSON Schema, even after one repair round" in text_of(result)
+    message = await error_of(mcp, "chat_stream", {"prompt": "Largest city in Japan?", "json_schema": SCHEMA})
+    assert "did not match the JSON Schema, even after one repair round" in message
     assert len(ledger()) == 2
 
 
 async def test_an_invalid_schema_is_refused_before_calling_xai(mcp: Client, simulator: RunningSimulator) -> None:
-    result = await mcp.call_tool("chat", {"prompt": "x", "json_schema": {"type": "objekt"}})
-    assert result.is_error
-    assert "not a valid JSON Schema" in text_of(result)
+    assert "not a valid JSON Schema" in await error_of(mcp, "chat", {"prompt": "x", "json_schema": {"type": "objekt"}})
     assert not [r for r in simulator.requests() if r["path"] == "/v1/chat/completions"]

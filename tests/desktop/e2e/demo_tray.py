@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +43,30 @@ def child_health(tray: subprocess.Popen[bytes], port: int, *, timeout_s: float =
         except httpx2.TransportError:
             time.sleep(0.1)  # polling a port with a bound
     return None
+
+
+@dataclass
+class DemoTray:
+    """A running demo tray: its process, its port, its log file and its server child's first /healthz."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    health: dict[str, Any]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8")
+
+
+@contextmanager
+def demo_tray(no_keychain_env: dict[str, str], home: Path) -> Iterator[DemoTray]:
+    """A demo tray whose server child answered /healthz (see launch_demo_tray); killed afterwards if still running."""
+    tray, port, log_path = launch_demo_tray(no_keychain_env, home)
+    try:
+        health = child_health(tray, port)
+        assert health is not None, log_path.read_text(encoding="utf-8")
+        yield DemoTray(tray, port, log_path, health)
+    finally:
+        if tray.poll() is None:
+            tray.kill()
+            tray.wait()

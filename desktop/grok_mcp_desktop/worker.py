@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
@@ -51,26 +53,26 @@ class Task(QObject):
             self.failed.emit(value)
 
 
+@dataclass
+class _Job:
+    """What a pool thread needs for one task (plain Python, no Qt object), and the outcome it leaves behind."""
+
+    function: Callable[[], object]
+    cancelled: threading.Event
+    outcome: tuple[bool, object] | None = None
+
+
 class _Runnable(QRunnable):
-    def __init__(self, worker: Worker, task: Task, function: Callable[[], object]) -> None:
+    """Holds only a key and the worker's entry point: a pool thread that lets go of it frees nothing Qt owns."""
+
+    def __init__(self, run: Callable[[int], None], key: int) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._worker = worker
-        self._task = task
-        self._function = function
+        self._run = run
+        self._key = key
 
     def run(self) -> None:
-        if self._task.is_cancelled:
-            self._worker.task_finished.emit(self._task, False, None)
-            return
-        try:
-            value: object = self._function()
-            ok = True
-        except Exception as exc:  # the boundary of a background task: the error becomes the failed signal
-            log.debug("background task %s failed", self._task.name, exc_info=exc)
-            value, ok = exc, False
-        # Emitted from the pool thread; the worker lives on the GUI thread, so Qt queues the delivery there.
-        self._worker.task_finished.emit(self._task, ok, value)
+        self._run(self._key)
 
 
 class Worker(QObject):
@@ -78,10 +80,15 @@ class Worker(QObject):
 
     The function must not touch widgets: it gets plain data in and returns plain data (Anki's rule).
     Call `shutdown()` before the owner goes away so no result arrives at a deleted object.
+
+    Every reference the work holds (the function and what it captures, the result, an exception with its
+    traceback) is let go of on the GUI thread, never on a pool thread: a Qt wrapper freed on the wrong thread
+    crashes Qt's event loop now and then. The pool thread takes its job from a table, runs it, puts the
+    outcome back and drops its own references before it announces the key.
     """
 
-    task_finished = Signal(object, bool, object)
-    """Internal hand-off from a pool thread to the GUI thread: (task, ok, result or exception)."""
+    _finished = Signal(int)
+    """Internal hand-off from a pool thread to the GUI thread: the key of a job whose outcome is in the table."""
 
     idle = Signal()
     """Emitted on the GUI thread when the last running task's result has been delivered."""
@@ -90,14 +97,17 @@ class Worker(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
-        self._pending: set[Task] = set()
+        self._tasks: dict[int, Task] = {}
+        self._jobs: dict[int, _Job] = {}
+        self._lock = threading.Lock()
+        self._keys = itertools.count()
         self._is_shut_down = False
-        self.task_finished.connect(self._on_task_finished)
+        self._finished.connect(self._on_finished)
 
     @property
     def is_busy(self) -> bool:
         """Whether some submitted task has not been delivered yet."""
-        return bool(self._pending)
+        return bool(self._tasks)
 
     def submit(
         self,
@@ -119,25 +129,50 @@ class Worker(QObject):
             task.succeeded.connect(on_success)
         if on_failure is not None:
             task.failed.connect(on_failure)
-        self._pending.add(task)
-        self._pool.start(_Runnable(self, task, function))
+        key = next(self._keys)
+        self._tasks[key] = task
+        with self._lock:
+            self._jobs[key] = _Job(function, task._cancelled)
+        self._pool.start(_Runnable(self._run_job, key))
         return task
 
-    @Slot(object, bool, object)
-    def _on_task_finished(self, task: Task, ok: bool, value: object) -> None:
-        self._pending.discard(task)
+    def _run_job(self, key: int) -> None:
+        """On a pool thread: run the job's function unless it was cancelled, and leave its outcome in the table."""
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is None:
+            return  # shut down meanwhile
+        outcome: tuple[bool, object] = (True, None)
+        if not job.cancelled.is_set():
+            try:
+                outcome = (True, job.function())
+            except Exception as exc:  # the boundary of a background task: the error becomes the failed signal
+                log.debug("background task %d failed", key, exc_info=exc)
+                outcome = (False, exc)
+        job.outcome = outcome
+        del job, outcome  # the table holds the only references now; the GUI thread drops them
+        self._finished.emit(key)
+
+    @Slot(int)
+    def _on_finished(self, key: int) -> None:
+        with self._lock:
+            job = self._jobs.pop(key, None)
+        task = self._tasks.pop(key, None)
         try:
-            task._deliver(ok, value)
+            if task is not None and job is not None and job.outcome is not None:
+                task._deliver(*job.outcome)
         finally:
-            if not self._pending:
+            if not self._tasks:
                 self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel every pending result and wait (bounded) for running functions; True when all ended."""
         self._is_shut_down = True
-        for task in list(self._pending):
+        for task in list(self._tasks.values()):
             task.cancel()
         self._pool.clear()
         finished = self._pool.waitForDone(timeout_ms)
-        self._pending.clear()
+        self._tasks.clear()
+        with self._lock:
+            self._jobs.clear()
         return finished

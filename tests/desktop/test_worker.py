@@ -87,3 +87,30 @@ def test_shutdown_waits_for_running_work_and_refuses_more(qtbot: QtBot) -> None:
     assert finished.is_set()
     with pytest.raises(RuntimeError, match="shut down"):
         worker.submit("too late", lambda: None)
+
+
+def test_what_the_work_holds_is_let_go_of_on_the_gui_thread(qtbot: QtBot, worker: Worker) -> None:
+    """A Qt wrapper freed on a pool thread crashes Qt's event loop now and then (a segfault in some later
+    test's waitUntil): nothing a function captures, returns or raises may be freed on a pool thread."""
+    freed_on: list[str] = []
+
+    class Held:
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread().name)
+
+    def submit_holding(*, fail: bool) -> None:
+        captured = Held()
+
+        def work() -> Held:
+            if fail:
+                raise ValueError(captured)
+            assert captured is not None
+            return Held()
+
+        worker.submit("holds", work)
+
+    for number in range(10):
+        submit_holding(fail=number % 2 == 1)
+    qtbot.waitUntil(lambda: len(freed_on) == 15, timeout=5_000)
+    assert not worker.is_busy
+    assert set(freed_on) == {threading.main_thread().name}

@@ -56,7 +56,10 @@ def test_backoff_doubles_from_the_base_and_stops_at_the_cap() -> None:
     assert [timings.backoff_ms(n) for n in range(1, 8)] == [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]
 
 
-@pytest.mark.skip(reason="segfaults inside Qt's event loop in about one run of tests/desktop in seven, and takes the run down; cause open (session note)")
+@pytest.mark.skip(
+    reason="segfaults inside Qt's event loop in about one run of tests/desktop in seven, taking the run down; "
+    "cause open (session note)"
+)
 def test_a_child_that_crashes_at_once_is_restarted_with_backoff_then_given_up(
     qtbot: QtBot, make_supervisor: MakeSupervisor, script: Script
 ) -> None:

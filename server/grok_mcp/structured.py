@@ -2,7 +2,9 @@
 
 xAI follows `response_format: json_schema` closely but does not promise it (xai-api.md §3.1), so an
 answer is parsed and validated here; on failure, one more round asks Grok to fix exactly what the
-validator found. A second failure is a clear error, never silent bad data.
+validator found. A second failure is a clear error, never silent bad data. The schema is a tool argument, so
+it is bounded and checked by grok_mcp.schema_guard before anything is sent, and answers are checked off the
+event loop on a clock.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from grok_mcp.errors import InputError, UserFacingError
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-# jsonschema is imported where it is used: only calls with a json_schema pay for it (~20 ms), not startup.
+# jsonschema, referencing and regex (through grok_mcp.schema_guard) are imported where they are used: only calls
+# with a json_schema pay for them (~100 ms), not startup.
 
 MAX_REPORTED_ERRORS = 8
+MAX_SHOWN_CHARS = 500  # of one validation message: it quotes the answer, which may be long
+CHECK_GRACE_S = 1.0
+TOO_DEEP = "the answer is nested too deeply to check against the schema"
 
 
 class StructuredOutputError(UserFacingError):
@@ -37,15 +45,31 @@ class Checked:
         return not self.errors
 
 
-def check_schema(schema: dict[str, Any]) -> None:
-    """Raise InputError when the caller's schema is not a valid JSON Schema (before anything is sent)."""
+async def check_schema(schema: dict[str, Any]) -> None:
+    """Raise InputError when the caller's schema is unusable, before anything is sent: too large, not a valid
+    JSON Schema, a `$ref` outside it or in a circle, a `pattern` the regex engine cannot compile.
+
+    Runs off the event loop; the work is bounded by the schema limits, which are checked first.
+    """
+    await anyio.to_thread.run_sync(_check_schema_now, schema)
+
+
+def _check_schema_now(schema: dict[str, Any]) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
+    from grok_mcp.schema_guard import check_references, measure, regex_format_checker
+
+    measure(schema)
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(schema, format_checker=regex_format_checker())
     except SchemaError as exc:
-        raise InputError(f"`json_schema` is not a valid JSON Schema: {exc.message}") from None
+        raise InputError(f"`json_schema` is not a valid JSON Schema: {_shown(exc.message)}") from None
+    check_references(schema)
+
+
+def _shown(message: str) -> str:
+    return message if len(message) <= MAX_SHOWN_CHARS else message[:MAX_SHOWN_CHARS] + "…"
 
 
 def _strip_fences(text: str) -> str:
@@ -57,20 +81,37 @@ def _strip_fences(text: str) -> str:
     return stripped
 
 
-def check_answer(text: str, schema: dict[str, Any]) -> Checked:
-    """Parse an answer as JSON (tolerating a Markdown code fence) and validate it against the schema."""
+async def check_answer(text: str, schema: dict[str, Any]) -> Checked:
+    """Parse an answer as JSON (tolerating a Markdown code fence) and validate it against the schema.
+
+    Runs off the event loop within CHECK_TIMEOUT_S. Raises OutOfTimeError (an InputError naming the limit, and
+    the pattern when one was too slow) when the check takes longer. References resolve only inside the schema.
+    """
+    from grok_mcp.schema_guard import CHECK_TIMEOUT_S, OutOfTimeError
+
+    # The clock inside the thread ends the check; this bound is for a single keyword that overruns it.
+    with anyio.move_on_after(CHECK_TIMEOUT_S + CHECK_GRACE_S):
+        return await anyio.to_thread.run_sync(_check_answer_now, text, schema, abandon_on_cancel=True)
+    raise OutOfTimeError()
+
+
+def _check_answer_now(text: str, schema: dict[str, Any]) -> Checked:
     try:
         data = json.loads(_strip_fences(text))
     except json.JSONDecodeError as exc:
         return Checked(errors=[f"the answer is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"])
-    from jsonschema import Draft202012Validator
+    except RecursionError:
+        return Checked(errors=[TOO_DEEP])
+    from grok_mcp.schema_guard import errors_within_time
 
-    validator = Draft202012Validator(schema)
-    found: list[ValidationError] = list(validator.iter_errors(data))  # pyright: ignore[reportUnknownMemberType]
+    try:
+        found: list[ValidationError] = errors_within_time(schema, data)
+    except RecursionError:
+        return Checked(errors=[TOO_DEEP])
     problems = sorted(found, key=lambda e: [str(p) for p in e.absolute_path])
     if not problems:
         return Checked(data=data)
-    errors = [f"at {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in problems]
+    errors = [f"at {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {_shown(e.message)}" for e in problems]
     return Checked(errors=errors[:MAX_REPORTED_ERRORS])
 
 

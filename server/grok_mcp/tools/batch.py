@@ -18,6 +18,7 @@ from grok_mcp.errors import InputError, NotFoundError, UpstreamCall, UserFacingE
 from grok_mcp.grok import Batch, BatchItemOutcome, ChatCompletion, Page
 from grok_mcp.store import RequestRecord
 from grok_mcp.store.units import ticks_to_usd
+from grok_mcp.structured import check_schema
 from grok_mcp.tools.annotations import ASKS_GROK
 from grok_mcp.tools.boundary import bug_notice, tool_call
 from grok_mcp.tools.chat import ChatMessage, ReasoningEffort, build_chat_body, build_messages
@@ -198,6 +199,8 @@ async def _run_item(call: CallScope, index: int, item: BatchItem, limiter: anyio
     """One item start to finish; every failure becomes the item's error, never the batch's."""
     try:
         model = await resolve_chat_model(call.app, item.model)
+        if item.json_schema is not None:
+            await check_schema(item.json_schema)
         body = _request_body(item, model)
     except UserFacingError as exc:
         return _failure(index, item.id, str(exc))
@@ -272,6 +275,8 @@ async def submit_batch(call: CallScope, items: list[BatchItem]) -> Batch:
     for index, item in enumerate(items):
         try:
             model = await resolve_chat_model(call.app, item.model)
+            if item.json_schema is not None:
+                await check_schema(item.json_schema)
             requests.append((batch_request_id(index, item.id), _request_body(item, model)))
         except InputError as exc:
             problems.append(f"item {index + 1}: {exc}")

@@ -16,7 +16,7 @@ from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError
 from grok_mcp.grok import ChatCompletion, ReasoningDelta, StreamEvent, TextDelta
 from grok_mcp.routing import RouteNeeds
-from grok_mcp.structured import check_answer, check_schema, repair_messages
+from grok_mcp.structured import Checked, check_answer, check_schema, repair_messages
 from grok_mcp.structured import failure as structured_failure
 from grok_mcp.tools.annotations import ASKS_GROK
 from grok_mcp.tools.boundary import tool_call
@@ -135,7 +135,7 @@ async def prepare_chat(call: CallScope, request: ChatRequest) -> dict[str, Any]:
     the call. Raises InputError for unusable arguments."""
     built = build_messages(request.prompt, request.messages, request.system)
     if request.json_schema is not None:
-        check_schema(request.json_schema)
+        await check_schema(request.json_schema)
     needs = RouteNeeds(prompt_tokens=sum(estimate_tokens(str(m["content"])) for m in built))
     chosen = await resolve_chat_model(call.app, request.model, needs=needs, call=call)
     call.model = chosen
@@ -159,17 +159,26 @@ async def enforce_schema(
     """
     if schema is None:
         return completion, None
-    checked = check_answer(completion.text, schema)
+    checked = await _check_recorded(call, completion, schema)
     if checked.is_valid:
         return completion, checked.data
     await call.record_answer(completion)
     logger.info("The answer did not match the schema (%d problems); asking once more", len(checked.errors))
     repaired = await call.chat({**body, "messages": repair_messages(body["messages"], completion.text, checked)})
-    rechecked = check_answer(repaired.text, schema)
+    rechecked = await _check_recorded(call, repaired, schema)
     if not rechecked.is_valid:
         await call.record_answer(repaired)
         raise structured_failure(rechecked)
     return repaired, rechecked.data
+
+
+async def _check_recorded(call: CallScope, completion: ChatCompletion, schema: dict[str, Any]) -> Checked:
+    """Check an answer against the schema; when the check itself fails (too slow), the paid answer is recorded."""
+    try:
+        return await check_answer(completion.text, schema)
+    except InputError:
+        await call.record_answer(completion)
+        raise
 
 
 async def shape_chat_result(

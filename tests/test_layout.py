@@ -7,6 +7,7 @@ runtime dependencies, then started as an MCP client would start it: `python -m g
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import site
 import subprocess
@@ -44,6 +45,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def _without_source_path(env: dict[str, str]) -> dict[str, str]:
+    """The environment minus PYTHONPATH, which a developer's run may point at the source tree."""
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv holding the wheel; the runtime dependencies come from this venv's site-packages by path.
@@ -75,6 +82,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         capture_output=True,
         text=True,
         cwd=venv,
+        env=_without_source_path(dict(os.environ)),
     ).stdout.strip()
     assert Path(where).is_relative_to(purelib), where  # the wheel's copy, never the source tree
     yield python
@@ -94,7 +102,7 @@ async def test_python_m_grok_mcp_from_the_wheel_answers_initialize_and_chat_over
     params = StdioServerParameters(
         command=str(installed),
         args=["-m", "grok_mcp", "serve", "--simulate"],
-        env=server_env(isolated_home),
+        env=_without_source_path(server_env(isolated_home)),
         cwd=str(isolated_home),
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:

@@ -4,6 +4,8 @@
     ├── UserFacingError               the world's fault; the message says what happened and what to do
     │   ├── ConfigError               settings.toml or an environment variable is unusable   (exit 2)
     │   ├── InputError                a tool argument is unusable (image too big, not an image, …) (exit 2)
+    │   │   └── OutOfTimeError             an answer's check against a JSON Schema ran past its clock
+    │   │                                  (grok_mcp/structured/guard.py)
     │   ├── NoApiKeyError             no key in the environment or the keychain        (exit 3)
     │   ├── DatabaseTooNewError       the SQLite file was written by a newer Grok MCP   (exit 4)
     │   ├── DatabaseBusyError         another process kept the database locked too long
@@ -12,7 +14,7 @@
     │   ├── BudgetExceededError       a paid call refused: the daily or monthly limit is used up
     │   │                             (grok_mcp/calls/budget.py)
     │   ├── StructuredOutputError     an answer did not match the caller's JSON Schema after one repair
-    │   │                             (grok_mcp/structured.py)
+    │   │                             (grok_mcp/structured/)
     │   ├── ClientSetupError          an MCP client's config cannot be changed safely (grok_mcp/clients/errors.py)
     │   │   ├── ConfigSyntaxError          the file does not parse (line and column given)
     │   │   ├── ConfigShapeError           it parses, but not into the shape the client documents

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from grok_mcp.errors import InputError
-from grok_mcp.schema_guard import CHECK_TIMEOUT_S, OutOfTimeError
 from grok_mcp.structured import TOO_DEEP, check_answer, check_schema
+from grok_mcp.structured.guard import CHECK_TIMEOUT_S, OutOfTimeError
 
 pytestmark = pytest.mark.anyio
 

@@ -3,7 +3,7 @@
 xAI follows `response_format: json_schema` closely but does not promise it (xai-api.md §3.1), so an
 answer is parsed and validated here; on failure, one more round asks Grok to fix exactly what the
 validator found. A second failure is a clear error, never silent bad data. The schema is a tool argument, so
-it is bounded and checked by grok_mcp.schema_guard before anything is sent, and answers are checked off the
+it is bounded and checked by grok_mcp.structured.guard before anything is sent, and answers are checked off the
 event loop on a clock.
 """
 
@@ -20,7 +20,7 @@ from grok_mcp.errors import InputError, UserFacingError
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-# jsonschema, referencing and regex (through grok_mcp.schema_guard) are imported where they are used: only calls
+# jsonschema, referencing and regex (through grok_mcp.structured.guard) are imported where they are used: only calls
 # with a json_schema pay for them (~100 ms), not startup.
 
 MAX_REPORTED_ERRORS = 8
@@ -58,7 +58,7 @@ def _check_schema_now(schema: dict[str, Any]) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    from grok_mcp.schema_guard import check_references, measure, regex_format_checker
+    from grok_mcp.structured.guard import check_references, measure, regex_format_checker
 
     measure(schema)
     try:
@@ -87,7 +87,7 @@ async def check_answer(text: str, schema: dict[str, Any]) -> Checked:
     Runs off the event loop within CHECK_TIMEOUT_S. Raises OutOfTimeError (an InputError naming the limit, and
     the pattern when one was too slow) when the check takes longer. References resolve only inside the schema.
     """
-    from grok_mcp.schema_guard import CHECK_TIMEOUT_S, OutOfTimeError
+    from grok_mcp.structured.guard import CHECK_TIMEOUT_S, OutOfTimeError
 
     # The clock inside the thread ends the check; this bound is for a single keyword that overruns it.
     with anyio.move_on_after(CHECK_TIMEOUT_S + CHECK_GRACE_S):
@@ -102,7 +102,7 @@ def _check_answer_now(text: str, schema: dict[str, Any]) -> Checked:
         return Checked(errors=[f"the answer is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"])
     except RecursionError:
         return Checked(errors=[TOO_DEEP])
-    from grok_mcp.schema_guard import errors_within_time
+    from grok_mcp.structured.guard import errors_within_time
 
     try:
         found: list[ValidationError] = errors_within_time(schema, data)

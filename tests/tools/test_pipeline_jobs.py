@@ -166,9 +166,9 @@ async def test_job_result_from_a_second_server_process_sees_the_job_and_its_answ
 ) -> None:
     simulator.set_config(latency_ms=2500)
 
-    job = structured(await mcp.call_tool("chat", QUESTION))
     with (quick_jobs.home / "stderr.txt").open("w+", encoding="utf-8") as errlog:
         async with stdio_server(quick_jobs.home, simulator, errlog) as other:
+            job = structured(await mcp.call_tool("chat", QUESTION))
             seen_running = structured(await other.call_tool("job_result", {"job_id": job["job_id"]}))
             done, _ = await poll_until_done(lambda: other.call_tool("job_result", {"job_id": job["job_id"]}))
 

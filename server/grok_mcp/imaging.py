@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+import anyio
 import httpx2
 
-from grok_mcp.errors import InputError, UpstreamCall, UpstreamUnavailableError
+from grok_mcp.config import IMAGE_DOWNLOAD_DEADLINE_S
+from grok_mcp.errors import InputError, UpstreamCall, UpstreamTimeoutError, UpstreamUnavailableError
 from grok_mcp.grok.errors import Failure, transport_failure
-from grok_mcp.grok.parsing import as_optional_int
+from grok_mcp.grok.limits import megabytes, read_capped, seconds
 from grok_mcp.grok.retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -173,14 +175,17 @@ def extension_for(mime: str | None) -> str:
     return ACCEPTED_TYPES.get(mime or "", "img")
 
 
-async def fetch_image_bytes(grok: GrokClient, url: str, *, max_bytes: int) -> tuple[bytes, str | None]:
+async def fetch_image_bytes(
+    grok: GrokClient, url: str, *, max_bytes: int, deadline_s: float = IMAGE_DOWNLOAD_DEADLINE_S
+) -> tuple[bytes, str | None]:
     """Download `url` (an image xAI generated, typically) over `grok`'s connection pool.
 
     Returns the bytes and their content type. The API key is sent only when `url` has the origin of
     `grok`'s base URL; redirects are followed (without the key once they leave that origin). Failures
-    are retried like xAI calls, but do not draw on xAI's retry budget. Raises InputError for a URL that
-    is not http(s), a reply larger than `max_bytes` (checked while reading) or a 4xx status, and
-    UpstreamUnavailableError when the host cannot be reached or keeps failing after retries.
+    are retried like xAI calls, but do not draw on xAI's retry budget; each attempt must end within
+    `deadline_s`. Raises InputError for a URL that is not http(s), a reply larger than `max_bytes`
+    (checked while reading) or a 4xx status, UpstreamTimeoutError for a download still arriving at its
+    deadline, and UpstreamUnavailableError when the host cannot be reached or keeps failing after retries.
     """
     target = _image_url(url)
     host = target.host
@@ -188,7 +193,7 @@ async def fetch_image_bytes(grok: GrokClient, url: str, *, max_bytes: int) -> tu
         "GET", host, idempotent=True, give_up=lambda failure, call: _unreachable(host, failure, call)
     )
 
-    async def attempt() -> tuple[bytes, str | None] | Failure:
+    async def download() -> tuple[bytes, str | None] | Failure:
         headers = {"Accept": "*/*", **await grok.credentials_for(target)}
         try:
             request = grok.http.build_request("GET", target, headers=headers)
@@ -198,10 +203,18 @@ async def fetch_image_bytes(grok: GrokClient, url: str, *, max_bytes: int) -> tu
         try:
             outcome = await _read_image(response, host, max_bytes)
         finally:
-            await response.aclose()
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
         if not isinstance(outcome, Failure):
             attempts.succeeded(attempts.call(response.status_code, None))
         return outcome
+
+    async def attempt() -> tuple[bytes, str | None] | Failure:
+        with anyio.move_on_after(deadline_s):
+            return await download()
+        return Failure(
+            transport="deadline", reason=f"the {seconds(deadline_s)} limit (`[limits] image_download_seconds`)"
+        )
 
     return await attempts.run(attempt)
 
@@ -223,27 +236,25 @@ async def _read_image(response: httpx2.Response, host: str, max_bytes: int) -> t
         if status < 500 and status not in (408, 429):
             raise InputError(f"Could not download the image from {host}: it answered HTTP {status}. Check the URL.")
         return Failure(status=status, retry_after=parse_retry_after(response.headers.get("retry-after")))
-    declared = as_optional_int(response.headers.get("content-length"))
-    if declared is not None and declared > max_bytes:
-        raise InputError(_too_big(host, max_bytes))
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise InputError(_too_big(host, max_bytes))
-            chunks.append(chunk)
+        body = await read_capped(response, max_bytes)
     except httpx2.RequestError as exc:
         return transport_failure(exc, after_headers=True)
-    return b"".join(chunks), response.headers.get("content-type")
+    if body is None:
+        raise InputError(
+            f"The image from {host} is larger than {megabytes(max_bytes)} (`[limits] image_download_mb` in "
+            "settings.toml); Grok MCP stopped downloading it. Ask for a smaller image, or raise the limit."
+        )
+    return bytes(body), response.headers.get("content-type")
 
 
-def _too_big(host: str, max_bytes: int) -> str:
-    return f"The image from {host} is larger than {_megabytes(max_bytes)}; use a smaller image."
-
-
-def _unreachable(host: str, failure: Failure, call: UpstreamCall) -> UpstreamUnavailableError:
+def _unreachable(host: str, failure: Failure, call: UpstreamCall) -> UpstreamUnavailableError | UpstreamTimeoutError:
+    if failure.transport == "deadline":
+        return UpstreamTimeoutError(
+            f"The image from {host} was still downloading at {failure.reason} in settings.toml, so Grok MCP "
+            "stopped. Try again later, or raise the limit.",
+            call=call,
+        )
     what = f"HTTP {failure.status}" if failure.status else failure.reason or failure.transport
     return UpstreamUnavailableError(
         f"Could not download the image from {host} ({what}) after {call.attempts} "

@@ -201,7 +201,10 @@ async def _image_bytes(app: AppContext, b64_json: str | None, url: str | None) -
         except (binascii.Error, ValueError):
             raise InputError("xAI returned an image whose base64 data is corrupt. Try again.") from None
     if url:
-        data, _ = await fetch_image_bytes(app.grok, url, max_bytes=50 * 1_048_576)
+        settings = app.settings
+        data, _ = await fetch_image_bytes(
+            app.grok, url, max_bytes=settings.max_image_download_bytes, deadline_s=settings.image_download_deadline_s
+        )
         return data
     raise InputError("xAI returned an image entry with neither data nor a URL. Try again.")
 

@@ -21,6 +21,7 @@ from grok_mcp.conversation_history import estimate_tokens
 from grok_mcp.errors import InputError, UserFacingError
 from grok_mcp.grok import ImageGeneration
 from grok_mcp.imaging import (
+    LocalImageFolders,
     extension_for,
     fetch_image_bytes,
     image_size,
@@ -94,7 +95,11 @@ async def analyze_image(
     async with tool_call(ctx, "analyze_image") as call:
         app = call.app
         limit = app.settings.max_image_bytes
-        loaded = [await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit)) for s in images]
+        folders = LocalImageFolders(allowed=app.settings.image_folders, data_dir=app.settings.home)
+        loaded = [
+            await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit, folders=folders))
+            for s in images
+        ]
         needs = RouteNeeds(has_images=True, prompt_tokens=estimate_tokens(prompt))
         chosen = await resolve_chat_model(app, model, needs=needs, call=call)
         described = await app.catalog.resolve(chosen)

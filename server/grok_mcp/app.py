@@ -15,6 +15,7 @@ from grok_mcp.calls.request_log import RequestLog
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.grok import GrokClient, ModelCatalog
+from grok_mcp.grok.limits import ReplyLimits
 from grok_mcp.hosting import startup
 from grok_mcp.hosting.tasks import TaskSupport
 from grok_mcp.secrets import ApiKeyProvider
@@ -70,6 +71,12 @@ async def open_app_context(
             timeout_s=settings.request_timeout_s,
             connect_timeout_s=settings.connect_timeout_s,
             max_attempts=settings.max_attempts,
+            limits=ReplyLimits(
+                max_reply_bytes=settings.max_reply_bytes,
+                max_stream_bytes=settings.max_stream_bytes,
+                reply_deadline_s=settings.reply_deadline_s,
+                stream_deadline_s=settings.stream_deadline_s,
+            ),
         )
         stack.push_async_callback(grok.aclose)
         catalog = ModelCatalog(grok, ttl_s=settings.catalog_ttl_s)

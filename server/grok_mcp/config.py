@@ -24,6 +24,20 @@ DEFAULT_SIMULATOR_PORT = 8766
 DB_FILENAME = "grok-mcp.db"
 SETTINGS_FILENAME = "settings.toml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MB = 1_048_576
+
+# How much of an upstream reply is read, and for how long (settings.toml `[limits]`; grok_mcp.grok.limits).
+# DESIGN §3 caps a JSON reply at 64 MB: the largest real ones are image generations with base64 data
+# (xai-api.md §8: up to 10 images of up to 2k each, a few MB apiece); chat completions, model lists and
+# batch result pages are far smaller. A stream's cap counts the data of all its events together.
+MAX_REPLY_BYTES = 64 * MB
+MAX_STREAM_BYTES = 64 * MB
+# xai-api.md §15.4: allow at least 900 s per request and 1800 s for long evaluations (the SDK uses 1620 s).
+REPLY_DEADLINE_S = 1800.0
+STREAM_DEADLINE_S = 1800.0
+# A generated image xAI hands back as a URL is a few MB; its whole download gets two minutes.
+MAX_IMAGE_DOWNLOAD_BYTES = 50 * MB
+IMAGE_DOWNLOAD_DEADLINE_S = 120.0
 
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -53,6 +67,15 @@ class Settings:
     connect_timeout_s: float = 10.0
     max_attempts: int = 4
     max_image_bytes: int = 10 * 1024 * 1024
+    # Folders whose images `analyze_image` may read from disk; empty means the user's home folder. The data
+    # directory is never read from (its database, logs and exports), except its own images/.
+    local_image_folders: tuple[Path, ...] = ()
+    max_reply_bytes: int = MAX_REPLY_BYTES
+    max_stream_bytes: int = MAX_STREAM_BYTES
+    reply_deadline_s: float = REPLY_DEADLINE_S
+    stream_deadline_s: float = STREAM_DEADLINE_S
+    max_image_download_bytes: int = MAX_IMAGE_DOWNLOAD_BYTES
+    image_download_deadline_s: float = IMAGE_DOWNLOAD_DEADLINE_S
     cache_ttl_s: float = 0.0
     job_threshold_s: float = 45.0  # a chat-like call still running after this becomes a job (job_result)
     daily_budget_usd: float | None = None
@@ -73,6 +96,11 @@ class Settings:
     @property
     def images_dir(self) -> Path:
         return self.home / "images"
+
+    @property
+    def image_folders(self) -> tuple[Path, ...]:
+        """The folders local images may come from: `local_image_folders`, or the user's home folder."""
+        return self.local_image_folders or (Path.home(),)
 
     @property
     def logs_dir(self) -> Path:
@@ -134,6 +162,28 @@ def _port_value(value: object, _name: str, source: str) -> int:
     return _port(value, source)
 
 
+def _positive(value: object, name: str, source: str) -> float:
+    number = _number(value, name, source)
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{name} in {source} must be a number above 0, not {value!r}.")
+    return number
+
+
+def _megabytes(value: object, name: str, source: str) -> int:
+    return max(1, round(_positive(value, name, source) * MB))
+
+
+def _folders(value: object, name: str, source: str) -> tuple[Path, ...]:
+    items = cast(list[object], value) if isinstance(value, list) else None
+    if not items or not all(isinstance(item, str) and item.strip() for item in items):
+        raise ConfigError(f'{name} in {source} must be a list of folder paths, such as ["~/Pictures"].')
+    folders = tuple(Path(cast(str, item).strip()).expanduser() for item in items)
+    relative = [str(folder) for folder in folders if not folder.is_absolute()]
+    if relative:
+        raise ConfigError(f"{name} in {source} must hold absolute paths (or ~/…), not {', '.join(relative)}.")
+    return folders
+
+
 # settings.toml: (table, key) -> (Settings field, reader(value, "table.key", source)).
 _TOML_SETTINGS: dict[tuple[str, str], tuple[str, Callable[[object, str, str], Any]]] = {
     ("server", "port"): ("port", _port_value),
@@ -145,6 +195,13 @@ _TOML_SETTINGS: dict[tuple[str, str], tuple[str, Callable[[object, str, str], An
     ("budgets", "daily_usd"): ("daily_budget_usd", _number),
     ("budgets", "monthly_usd"): ("monthly_budget_usd", _number),
     ("logging", "content"): ("log_content", _flag),
+    ("images", "local_folders"): ("local_image_folders", _folders),
+    ("limits", "reply_mb"): ("max_reply_bytes", _megabytes),
+    ("limits", "stream_mb"): ("max_stream_bytes", _megabytes),
+    ("limits", "reply_seconds"): ("reply_deadline_s", _positive),
+    ("limits", "stream_seconds"): ("stream_deadline_s", _positive),
+    ("limits", "image_download_mb"): ("max_image_download_bytes", _megabytes),
+    ("limits", "image_download_seconds"): ("image_download_deadline_s", _positive),
 }
 
 

@@ -19,7 +19,13 @@ from tests.support.simulator import TEST_KEY, RunningSimulator
 @pytest.fixture
 def settings(isolated_home: Path, simulator: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("XAI_API_KEY", TEST_KEY)
-    return Settings(home=isolated_home, base_url=simulator.base_url, transport="test", max_attempts=3)
+    return Settings(
+        home=isolated_home,
+        base_url=simulator.base_url,
+        transport="test",
+        max_attempts=3,
+        local_image_folders=(isolated_home.parent,),  # the tests' pictures live beside the data dir
+    )
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from grok_mcp.grok.batches import (
 )
 from grok_mcp.grok.errors import CallContext, Failure, error_in_body, failure_from_body, make_error, transport_failure
 from grok_mcp.grok.keys import key_ready
+from grok_mcp.grok.limits import MAX_ERROR_BODY_BYTES, ReplyLimits, read_capped
 from grok_mcp.grok.parsing import (
     JSON,
     as_object,
@@ -45,7 +46,7 @@ from grok_mcp.grok.parsing import (
     parse_tokens,
 )
 from grok_mcp.grok.retry import Attempts, RetryBudget, Retrying, RetryPolicy, parse_retry_after
-from grok_mcp.grok.sse import DONE, MalformedEventError, is_event_stream, iter_json_events
+from grok_mcp.grok.sse import DONE, MalformedEventError, StreamLimitError, is_event_stream, iter_json_events
 from grok_mcp.grok.stream import ChatStreamAssembler
 from grok_mcp.grok.types import (
     ApiKeyInfo,
@@ -68,6 +69,8 @@ POOL_TIMEOUT_S = 60.0
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE_CONNECTIONS = 20
 _SIMULATED_HEADER = "x-simulated"
+# A reply body larger than this is parsed on a worker thread, so the event loop keeps serving others.
+_PARSE_OFF_LOOP_BYTES = 256 * 1024
 
 
 @dataclass
@@ -82,7 +85,8 @@ class GrokClient:
 
     `api_key` is called before every attempt, so a key rotated in the keychain is picked up without
     a restart. The key is sent only to the origin of `base_url` and never appears in a log record or
-    an exception. Use it as an async context manager, or call `aclose()`.
+    an exception. Every reply is read within `limits` (a byte cap and a total deadline per attempt).
+    Use it as an async context manager, or call `aclose()`.
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class GrokClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         user_agent: str = f"grok-mcp/{__version__}",
         retry_budget: RetryBudget | None = None,
+        limits: ReplyLimits | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         try:
@@ -112,6 +117,7 @@ class GrokClient:
         self._api_key = api_key
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
+        self._limits = limits or ReplyLimits()
         self._retrying = Retrying(
             policy=RetryPolicy(max_attempts=max(1, max_attempts)),
             sleep=sleep,
@@ -165,6 +171,11 @@ class GrokClient:
         return self._base_url
 
     @property
+    def limits(self) -> ReplyLimits:
+        """How much of a reply this client reads, and for how long."""
+        return self._limits
+
+    @property
     def retrying(self) -> Retrying:
         """How this client tries failed calls again (policy, retry budget, clock)."""
         return self._retrying
@@ -215,14 +226,19 @@ class GrokClient:
 
     async def _stream_attempt(self, payload: JSON, attempts: Attempts, end: _StreamEnd) -> AsyncGenerator[StreamEvent]:
         """One attempt of `chat_stream`: its events as they arrive; how it failed, if it did, in `end`."""
-        response = await self._open("POST", "chat/completions", payload)
+        deadline = anyio.current_time() + self._limits.stream_deadline_s
+        response: httpx2.Response | Failure = self._limits.past_deadline(stream=True)
+        with anyio.CancelScope(deadline=deadline):
+            response = await self._open("POST", "chat/completions", payload)
         if isinstance(response, Failure):
             end.failure = response
             return
         request_id = response.headers.get("x-request-id")
         try:
             if response.status_code != 200 or not is_event_stream(response):
-                outcome = await self._read_reply(response, expect="choices")
+                outcome: JSON | Failure = self._limits.past_deadline(stream=True)
+                with anyio.CancelScope(deadline=deadline):
+                    outcome = await self._read_reply(response, expect="choices")
                 if isinstance(outcome, Failure):
                     end.failure = outcome
                     return
@@ -233,7 +249,7 @@ class GrokClient:
                 yield StreamDone(completion)
                 return
             assembler = ChatStreamAssembler()
-            async with aclosing(self._relay(response, assembler, attempts, end)) as deltas:
+            async with aclosing(self._relay(response, assembler, attempts, end, deadline)) as deltas:
                 async for delta in deltas:
                     yield delta
             if end.failure is not None:
@@ -243,15 +259,21 @@ class GrokClient:
             call = attempts.call(200, request_id or assembler.id, cost_ticks=usage.cost_ticks if usage else None)
             yield StreamDone(assembler.completion(attempts.succeeded(call)))
         finally:
-            await response.aclose()
+            await _close(response)
 
     async def _relay(
-        self, response: httpx2.Response, assembler: ChatStreamAssembler, attempts: Attempts, end: _StreamEnd
+        self,
+        response: httpx2.Response,
+        assembler: ChatStreamAssembler,
+        attempts: Attempts,
+        end: _StreamEnd,
+        deadline: float,
     ) -> AsyncGenerator[TextDelta | ReasoningDelta]:
         """Yield the deltas of an event stream as they arrive; record in `end` how the stream ended."""
         finished = False
+        events = iter_json_events(response, max_bytes=self._limits.max_stream_bytes, deadline=deadline)
         try:
-            async with aclosing(iter_json_events(response)) as events:
+            async with aclosing(events):
                 async for event in events:
                     if event == DONE:
                         finished = True
@@ -287,6 +309,13 @@ class GrokClient:
         except MalformedEventError as exc:
             end.failure = Failure(status=200, transport="protocol", reason=str(exc), mid_stream=assembler.has_content)
             return
+        except StreamLimitError as exc:
+            if assembler.finish_reason is None:
+                limit = self._limits.too_large if exc.kind == "too_large" else self._limits.past_deadline
+                end.failure = limit(stream=True, mid_stream=assembler.has_content)
+                return
+            # The answer was complete; whatever kept coming after it is not worth the answer.
+            logger.warning("%s: the stream went on past its %s after the answer finished", attempts.endpoint, exc.kind)
         if not finished and assembler.finish_reason is None:
             end.failure = Failure(
                 status=200,
@@ -495,11 +524,16 @@ class GrokClient:
     ) -> JSON | Failure:
         """The JSON body of a successful reply, or the Failure it describes (error status or body, junk)."""
         request_id = response.headers.get("x-request-id")
-        try:
-            content = await response.aread()
-        except httpx2.RequestError as exc:
-            return replace(transport_failure(exc, after_headers=True), status=response.status_code)
         status = response.status_code
+        try:
+            if status >= 300:
+                content = await read_capped(response, MAX_ERROR_BODY_BYTES, truncate=True)
+            else:
+                content = await read_capped(response, self._limits.max_reply_bytes)
+        except httpx2.RequestError as exc:
+            return replace(transport_failure(exc, after_headers=True), status=status)
+        if content is None:
+            return replace(self._limits.too_large(stream=False), status=status, request_id=request_id)
         if status >= 300:
             return failure_from_body(
                 status,
@@ -511,7 +545,10 @@ class GrokClient:
         if status == 202 and allow_202:
             return {}
         try:
-            body: object = json.loads(content)
+            if len(content) > _PARSE_OFF_LOOP_BYTES:
+                body: object = await anyio.to_thread.run_sync(json.loads, content)
+            else:
+                body = json.loads(content)
         except ValueError:
             return Failure(status=status, transport="protocol", reason="the reply is not JSON", request_id=request_id)
         if body is None and allow_null:
@@ -545,18 +582,25 @@ class GrokClient:
             context = replace(context, endpoint=endpoint)
         attempts = self._attempts(method, context, idempotent=idempotent)
 
-        async def attempt() -> tuple[JSON, UpstreamCall] | Failure:
+        async def exchange() -> tuple[JSON, httpx2.Response] | Failure:
             response = await self._open(method, path, json_body)
             if isinstance(response, Failure):
                 return response
             try:
                 outcome = await self._read_reply(response, expect=expect, allow_202=allow_202, allow_null=allow_null)
             finally:
-                await response.aclose()
+                await _close(response)
+            return outcome if isinstance(outcome, Failure) else (outcome, response)
+
+        async def attempt() -> tuple[JSON, UpstreamCall] | Failure:
+            outcome: tuple[JSON, httpx2.Response] | Failure = self._limits.past_deadline(stream=False)
+            with anyio.move_on_after(self._limits.reply_deadline_s):
+                outcome = await exchange()
             if isinstance(outcome, Failure):
                 return outcome
-            call = _call_from_body(attempts, response.status_code, response.headers.get("x-request-id"), outcome)
-            return outcome, attempts.succeeded(call)
+            data, response = outcome
+            call = _call_from_body(attempts, response.status_code, response.headers.get("x-request-id"), data)
+            return data, attempts.succeeded(call)
 
         return await attempts.run(attempt)
 
@@ -578,6 +622,12 @@ class GrokClient:
             return transport_failure(exc, after_headers=False)
         self._observe(response)
         return response
+
+
+async def _close(response: httpx2.Response) -> None:
+    """Close a streamed response, even while a deadline is cancelling the call (the connection is freed)."""
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
 
 
 def _call_from_body(attempts: Attempts, status: int | None, request_id: str | None, body: JSON) -> UpstreamCall:

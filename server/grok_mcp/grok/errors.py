@@ -35,7 +35,10 @@ TransportKind = Literal[
     "pool_timeout",  # no free connection in our own pool
     "broken",  # the connection broke while the body was being read
     "protocol",  # the reply could not be read (bad JSON, malformed stream, bad URL)
+    "too_large",  # the reply passed its byte cap (grok_mcp.grok.limits); `reason` names the limit
+    "deadline",  # the reply was still arriving when its total deadline passed; `reason` names the limit
 ]
+LIMIT_KINDS: frozenset[TransportKind] = frozenset({"too_large", "deadline"})
 
 CONSOLE_URL = "https://console.x.ai"
 _MAX_UPSTREAM_CHARS = 500
@@ -159,7 +162,7 @@ def _text(value: object) -> str | None:
 
 def failure_from_body(
     status: int,
-    content: bytes,
+    content: bytes | bytearray,
     content_type: str | None,
     *,
     retry_after: float | None,
@@ -250,7 +253,13 @@ _CLASS_BY_STATUS: dict[int, type[XAIError]] = {401: InvalidKeyError, 404: NotFou
 def error_class(failure: Failure) -> type[XAIError]:
     """Which XAIError subclass a failed attempt is."""
     if failure.transport is not None:
-        timed_out = failure.transport in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout")
+        timed_out = failure.transport in (
+            "connect_timeout",
+            "read_timeout",
+            "write_timeout",
+            "pool_timeout",
+            "deadline",
+        )
         if failure.mid_stream:
             return StreamInterruptedError
         return UpstreamTimeoutError if timed_out else UpstreamUnavailableError
@@ -318,7 +327,24 @@ class _Ending:
 
 
 def _message(cls: type[XAIError], failure: Failure, attempts: int, context: CallContext) -> str:
+    if failure.transport in LIMIT_KINDS:
+        return _limit_message(failure)
     return _MESSAGES.get(cls, _unavailable_message)(_Ending(failure, attempts, context))
+
+
+def _limit_message(failure: Failure) -> str:
+    """A reply Grok MCP stopped reading at one of its limits (`failure.reason` names it and its setting)."""
+    incomplete = " What arrived is incomplete." if failure.mid_stream else ""
+    if failure.transport == "too_large":
+        return (
+            f"Grok MCP stopped reading xAI's reply: it passed {failure.reason} in settings.toml.{incomplete} "
+            "Ask for less (a lower max_tokens, fewer images), or raise the limit if replies this large are expected."
+        )
+    return (
+        f"xAI's reply was still arriving at {failure.reason} in settings.toml, so Grok MCP stopped waiting."
+        f"{incomplete} Try again (stream long answers, or lower the reasoning effort), "
+        "or raise the limit if calls this long are expected."
+    )
 
 
 def _invalid_key_message(end: _Ending) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import os
 import time
 import uuid
 from pathlib import Path
@@ -17,9 +18,10 @@ from pydantic import BaseModel, Field
 
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import estimate_tokens
-from grok_mcp.errors import InputError
+from grok_mcp.errors import InputError, UserFacingError
 from grok_mcp.grok import ImageGeneration
 from grok_mcp.imaging import (
+    LocalImageFolders,
     extension_for,
     fetch_image_bytes,
     image_size,
@@ -93,7 +95,11 @@ async def analyze_image(
     async with tool_call(ctx, "analyze_image") as call:
         app = call.app
         limit = app.settings.max_image_bytes
-        loaded = [await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit)) for s in images]
+        folders = LocalImageFolders(allowed=app.settings.image_folders, data_dir=app.settings.home)
+        loaded = [
+            await anyio.to_thread.run_sync(lambda s=s: load_image_input(s, max_bytes=limit, folders=folders))
+            for s in images
+        ]
         needs = RouteNeeds(has_images=True, prompt_tokens=estimate_tokens(prompt))
         chosen = await resolve_chat_model(app, model, needs=needs, call=call)
         described = await app.catalog.resolve(chosen)
@@ -166,16 +172,20 @@ def register(server: MCPServer[AppContext]) -> None:
 
 
 async def _save_images(app: AppContext, generation: ImageGeneration) -> tuple[list[SavedImage], list[ContentBlock]]:
-    """Save each generated image under today's folder of images_dir; its facts, and a small preview of each."""
-    folder = app.settings.images_dir / dt.date.today().isoformat()
-    stem = (generation.call.request_id or uuid.uuid4().hex)[:36]
+    """Save each generated image under today's folder of images_dir; its facts, and a small preview of each.
+
+    File names are ours (a random id), never the upstream's request id or anything else it sent.
+    """
+    images_dir = app.settings.images_dir
+    folder = images_dir / dt.date.today().isoformat()
+    stem = uuid.uuid4().hex
     saved: list[SavedImage] = []
     previews: list[ContentBlock] = []
     for index, image in enumerate(generation.images):
         data = await _image_bytes(app, image.b64_json, image.url)
-        mime = sniff_image_type(data) or image.mime_type or "image/jpeg"
+        mime = sniff_image_type(data) or "image/jpeg"
         path = folder / f"{stem}-{index + 1}.{extension_for(mime)}"
-        await anyio.to_thread.run_sync(_write_file, path, data)
+        await anyio.to_thread.run_sync(_write_file, images_dir, path, data)
         size = image_size(data)
         saved.append(
             SavedImage(
@@ -201,13 +211,32 @@ async def _image_bytes(app: AppContext, b64_json: str | None, url: str | None) -
         except (binascii.Error, ValueError):
             raise InputError("xAI returned an image whose base64 data is corrupt. Try again.") from None
     if url:
-        data, _ = await fetch_image_bytes(app.grok, url, max_bytes=50 * 1_048_576)
+        settings = app.settings
+        data, _ = await fetch_image_bytes(
+            app.grok, url, max_bytes=settings.max_image_download_bytes, deadline_s=settings.image_download_deadline_s
+        )
         return data
     raise InputError("xAI returned an image entry with neither data nor a URL. Try again.")
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(images_dir: Path, path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, refusing any path that resolves outside `images_dir`.
+
+    The temporary file is created exclusively and without following a symlink planted in its place.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    if not path.parent.resolve().is_relative_to(images_dir.resolve()):
+        raise UserFacingError(
+            f"Grok MCP saves images only inside {images_dir}, but {path.parent} leads elsewhere "
+            "(a symbolic link?). Remove it and try again."
+        )
+    tmp = path.with_name(f".{path.name}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -74,9 +74,11 @@ SAFE_MESSAGE_CHARS = 80
 
 
 def _withheld(value: object) -> str:
-    size = len(value) if isinstance(value, str | bytes | bytearray) else len(repr(value))
-    unit = "characters" if isinstance(value, str) else "bytes"
-    return f"<{type(value).__name__} of {size:,} {unit} not logged: [logging] content is off>"
+    """What a log line shows instead of an argument that may carry content: its type, and its size when cheap."""
+    if isinstance(value, str | bytes | bytearray):
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return f"<{type(value).__name__} of {len(value):,} {unit} not logged: [logging] content is off>"
+    return f"<{type(value).__name__} not logged: [logging] content is off>"
 
 
 def _is_trace(value: object) -> bool:

@@ -21,6 +21,7 @@ from grok_mcp.hosting.tasks import TaskSupport
 from grok_mcp.secrets import ApiKeyProvider
 from grok_mcp.store import Store
 from grok_mcp.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
+from grok_mcp.tools.result_limit import ResultLimit
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +124,9 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
         debug=settings.debug,
         log_level="DEBUG" if settings.debug else "INFO",
         # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its
-        # tools/call result check would refuse a CreateTaskResult.
-        middleware=[TaskSupport(TASK_TOOLS)],
+        # tools/call result check would refuse a CreateTaskResult. ResultLimit comes first, so it also sees
+        # what tasks/result returns: no result larger than an MCP client takes leaves the server.
+        middleware=[ResultLimit(), TaskSupport(TASK_TOOLS)],
     )
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)

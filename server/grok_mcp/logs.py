@@ -3,6 +3,12 @@
 Secrets must never reach a log line. `RedactingFilter` sits on every handler we install and rewrites
 each record's final message: anything shaped like an xAI key or a bearer token, and every exact
 secret registered with `register_secret`, is replaced before the record is formatted.
+
+Prompts and answers are the user's, so they reach the logs only when the user opted in (`[logging] content
+= true`). Our own log lines carry traces, never content; the libraries below us do not promise that (at
+DEBUG sse_starlette logs every SSE chunk it sends: whole tool results). Unless content is on,
+`ContentFilter` sits on every handler too and replaces, in other libraries' lines, every argument that may
+carry a message (bytes, objects, long or multi-line text) by its type and size.
 """
 
 from __future__ import annotations
@@ -57,7 +63,51 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+OUR_LOGGERS = "grok_mcp"
+"""The loggers whose lines are written to carry traces only (the request log writes content on its own)."""
+
+SAFE_ARG_CHARS = 120
+"""The longest single-line text argument another library's log line keeps: method names, ids, URLs, versions."""
+
+SAFE_MESSAGE_CHARS = 80
+"""How much of another library's ready-made message (one with no arguments) is kept before a `: `."""
+
+
+def _withheld(value: object) -> str:
+    """What a log line shows instead of an argument that may carry content: its type, and its size when cheap."""
+    if isinstance(value, str | bytes | bytearray):
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return f"<{type(value).__name__} of {len(value):,} {unit} not logged: [logging] content is off>"
+    return f"<{type(value).__name__} not logged: [logging] content is off>"
+
+
+def _is_trace(value: object) -> bool:
+    """Whether a log argument is a trace (a number, a flag, a short one-line name) rather than possible content."""
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    return isinstance(value, str) and len(value) <= SAFE_ARG_CHARS and "\n" not in value
+
+
+class ContentFilter(logging.Filter):
+    """Keeps message content out of other libraries' log lines: arguments that may carry it are replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == OUR_LOGGERS or record.name.startswith(OUR_LOGGERS + "."):
+            return True
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(arg if _is_trace(arg) else _withheld(arg) for arg in args)
+        elif isinstance(args, dict) and args:
+            record.args = {key: arg if _is_trace(arg) else _withheld(arg) for key, arg in args.items()}
+        elif not args and isinstance(record.msg, str) and len(record.msg) > SAFE_ARG_CHARS:
+            head, sep, rest = record.msg.partition(": ")
+            kept = f"{head}{sep}" if sep and len(head) <= SAFE_MESSAGE_CHARS else ""
+            record.msg = kept + _withheld(rest if kept else record.msg)
+        return True
+
+
 _filter = RedactingFilter()
+_content_filter = ContentFilter()
 
 
 def redaction_filter() -> RedactingFilter:
@@ -85,8 +135,11 @@ def shared_rotating_file(path: Path, *, max_bytes: int, backups: int) -> logging
     return ConcurrentRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
 
 
-def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug: bool = False) -> None:
-    """Send logs to stderr (and to a rotating file in `log_dir`), every handler behind the redaction filter.
+def configure_logging(
+    level: str = "INFO", *, log_dir: Path | None = None, debug: bool = False, content: bool = False
+) -> None:
+    """Send logs to stderr (and to a rotating file in `log_dir`), every handler behind the redaction filter
+    and, unless `content` (the user's `[logging] content`), the content filter.
 
     stdout is left alone: in stdio mode it belongs to the MCP protocol.
     """
@@ -98,6 +151,8 @@ def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug
 
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter(_FORMAT))
+    if not content:
+        stderr.addFilter(_content_filter)
     stderr.addFilter(_filter)
     root.addHandler(stderr)
 
@@ -109,6 +164,8 @@ def configure_logging(level: str = "INFO", *, log_dir: Path | None = None, debug
             logging.getLogger(__name__).warning("Not logging to a file in %s: %s", log_dir, exc.strerror)
         else:
             file_handler.setFormatter(logging.Formatter(_FORMAT))
+            if not content:
+                file_handler.addFilter(_content_filter)
             file_handler.addFilter(_filter)
             root.addHandler(file_handler)
 

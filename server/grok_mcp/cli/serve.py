@@ -56,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         simulate=True if args.simulate else None,
     )
-    configure_logging(settings.log_level, log_dir=settings.logs_dir, debug=settings.debug)
+    configure_logging(settings.log_level, log_dir=settings.logs_dir, debug=settings.debug, content=settings.log_content)
     if not settings.simulate:
         key = secrets.get_api_key()
         if not key:

@@ -1,4 +1,5 @@
-"""Long-call jobs: tool calls that outlived their MCP call, with the result whichever process ran them wrote."""
+"""Jobs: tool calls that outlived their MCP call, with the result whichever process ran them wrote, and results
+too large for one reply, kept as parts."""
 
 from __future__ import annotations
 
@@ -53,6 +54,20 @@ def create_job(db: sqlite_utils.Database, job: JobRecord) -> None:
             job.error,
         ),
     )
+
+
+def create_job_with_parts(db: sqlite_utils.Database, job: JobRecord, parts: Sequence[str]) -> None:
+    """Insert a finished job and its parts (numbered from 1), all or nothing. Raises sqlite3.IntegrityError
+    when its id is taken."""
+    create_job(db, job)
+    for number, body_json in enumerate(parts, start=1):
+        execute(db, "INSERT INTO job_parts (job_id, part, body_json) VALUES (?, ?, ?)", (job.id, number, body_json))
+
+
+def get_job_part(db: sqlite_utils.Database, job_id: str, part: int) -> str | None:
+    """Part `part` (from 1) of job `job_id`, or None when it has no such part."""
+    found = execute(db, "SELECT body_json FROM job_parts WHERE job_id = ? AND part = ?", (job_id, part)).fetchone()
+    return None if found is None else str(found[0])
 
 
 def finish_job(
@@ -133,5 +148,14 @@ def list_jobs(
 
 
 def purge_jobs(db: sqlite_utils.Database, *, finished_before: float) -> int:
-    """Delete jobs that ended before `finished_before`; returns how many."""
+    """Delete jobs that ended before `finished_before`, and their parts; returns how many jobs."""
+    execute(
+        db,
+        """
+        DELETE FROM job_parts WHERE job_id IN (
+            SELECT id FROM jobs WHERE status != 'running' AND finished_at < ?
+        )
+        """,
+        (finished_before,),
+    )
     return execute(db, "DELETE FROM jobs WHERE status != 'running' AND finished_at < ?", (finished_before,)).rowcount

@@ -169,6 +169,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX jobs_created_at ON jobs (created_at)",
         ),
     ),
+    Migration(
+        "0006_job_parts",
+        # A tool result too large for one MCP reply is kept as a `result:<uuid>` job whose parts job_result
+        # pages through; each part is read alone, so paging never loads the whole result.
+        (
+            """
+            CREATE TABLE job_parts (
+                job_id TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                body_json TEXT NOT NULL,
+                PRIMARY KEY (job_id, part)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = len(MIGRATIONS)

@@ -294,6 +294,17 @@ class Store:
         """Store a new long-call job. Raises sqlite3.IntegrityError when its id is taken."""
         self._pool.write(lambda db: jobs.create_job(db, job))
 
+    def create_job_with_parts(self, job: JobRecord, parts: Sequence[str]) -> None:
+        """Store a finished job with its parts (JSON texts, numbered from 1) in one transaction.
+
+        Raises sqlite3.IntegrityError when its id is taken.
+        """
+        self._pool.write(lambda db: jobs.create_job_with_parts(db, job, parts))
+
+    def get_job_part(self, job_id: str, part: int) -> str | None:
+        """Part `part` (from 1) of job `job_id`, as stored, or None when there is no such part."""
+        return self._pool.read(lambda db: jobs.get_job_part(db, job_id, part))
+
     def finish_job(
         self,
         job_id: str,
@@ -326,7 +337,7 @@ class Store:
         return self._pool.read(lambda db: jobs.list_jobs(db, kind=kind, client=client, after=after, limit=limit))
 
     def purge_jobs(self, *, finished_before: float) -> int:
-        """Delete jobs that ended before `finished_before`; returns how many."""
+        """Delete jobs that ended before `finished_before`, and their parts; returns how many jobs."""
         return self._pool.write(lambda db: jobs.purge_jobs(db, finished_before=finished_before))
 
 

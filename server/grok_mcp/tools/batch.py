@@ -100,7 +100,8 @@ class BatchChatResult(BaseModel):
     job_id: str | None = Field(
         default=None,
         description="Pass it to job_result: set in mode batch_api, and when a parallel batch was still running "
-        "after the job threshold (it runs on; job_result gives its results when it is done).",
+        "after the job threshold (it runs on; job_result gives its results when it is done), and when the results "
+        "were too large for one reply (a `result:` job: job_result gives them a part at a time).",
     )
     results: list[BatchItemResult]
     totals: BatchTotals

@@ -4,7 +4,8 @@ A job id is `<kind>:<reference>`; each kind has one fetcher below. Today: `batch
 (batch_chat with mode "batch_api"), `chat:<uuid>` (a chat-like call that outlived the job threshold) and
 `task:<uuid>` (a tool call a client ran as an MCP task, grok_mcp.hosting.tasks), the last two with their
 results in the store's jobs table. Another kind plugs in by adding its fetcher to `JOB_KINDS` and, if it
-needs them, optional fields to `JobResult`.
+needs them, optional fields to `JobResult`. `result:<uuid>` (a result too large for one reply,
+grok_mcp.tools.result_limit) is read a part at a time: `part` picks which.
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ from grok_mcp.tools.batch import (
 )
 from grok_mcp.tools.boundary import tool_call
 from grok_mcp.tools.long_calls import CALL_JOB_KIND
+from grok_mcp.tools.result_limit import RESULT_JOB_KIND
+from grok_mcp.tools.result_parts import ResultPiece, describe_pieces, readable_text
 from grok_mcp.tools.results import tool_result, with_notes
 from grok_mcp.tools.scope import CallScope
 
 JobStatus = Literal["pending", "done", "failed", "cancelled"]
+
+MAX_PARTS = 100_000
+"""The largest part number job_result takes (more than any result this server keeps has)."""
 
 TASK_JOB_KIND = "task"
 """Job ids of tool calls run as MCP tasks (the task id is the job id): `task:<uuid>`."""
@@ -137,7 +143,51 @@ class JobResult(BaseModel):
         default=None,
         description="For a `chat` or `task` job that is done: the tool's result, as it would have returned it.",
     )
+    part: int | None = Field(default=None, description="For a `result` job: which part this is, from 1.")
+    parts: int | None = Field(default=None, description="For a `result` job: how many parts it has.")
+    pieces: list[ResultPiece] | None = Field(
+        default=None,
+        description="For a `result` job: this part's stretches of the whole result, in order. Together the parts "
+        "rebuild it: list pieces extend the list at their path, text pieces the string.",
+    )
     simulated: bool = False
+
+
+async def result_part(call: CallScope, job_id: str, part: int) -> CallToolResult:
+    """Part `part` of job `job_id`, a result too large for one reply.
+
+    Raises InputError for an unknown job and for a part it does not have, naming how many it has.
+    """
+    store = call.app.store
+    job = await anyio.to_thread.run_sync(store.get_job, job_id)
+    if job is None or job.kind != RESULT_JOB_KIND or job.result_json is None:
+        raise InputError(
+            f"No job has the id {job_id!r} in this Grok MCP's data folder. `result:` job ids come from a result "
+            "too large for one reply; they are kept for a week."
+        )
+    count = int(json.loads(job.result_json)["parts"])
+    body = await anyio.to_thread.run_sync(store.get_job_part, job_id, part) if part <= count else None
+    if body is None:
+        raise InputError(f"Job {job_id} has {count} parts: ask for a part from 1 to {count}.")
+    pieces = [ResultPiece.model_validate(piece) for piece in json.loads(body)]
+    message = f"Part {part} of {count} of the result of {job.tool} (job {job_id})."
+    if part < count:
+        message += f" Ask for part {part + 1} next."
+    held = describe_pieces([piece for piece in pieces if piece.path[:1] != ["content"]])
+    readable = readable_text(pieces)
+    text = message + (f" This part also holds {held} of structuredContent." if held else "")
+    structured = JobResult(
+        job_id=job_id,
+        kind=RESULT_JOB_KIND,
+        status="done",
+        message=message,
+        tool=job.tool,
+        part=part,
+        parts=count,
+        pieces=pieces,
+        simulated=call.app.answers_are_simulated,
+    )
+    return tool_result(f"{text}\n\n{readable}" if readable else text, structured)
 
 
 def parse_job_id(job_id: str) -> tuple[str, str]:
@@ -146,11 +196,12 @@ def parse_job_id(job_id: str) -> tuple[str, str]:
     Raises InputError for an id that no job kind of this server made.
     """
     kind, sep, reference = job_id.strip().partition(":")
-    if not sep or not reference or kind not in JOB_KINDS:
-        known = ", ".join(f"`{name}:…`" for name in JOB_KINDS)
+    if not sep or not reference or (kind not in JOB_KINDS and kind != RESULT_JOB_KIND):
+        known = ", ".join(f"`{name}:…`" for name in [*JOB_KINDS, RESULT_JOB_KIND])
         raise InputError(
             f"{job_id!r} is not a job id of Grok MCP. Job ids look like {known}, as returned by "
-            'batch_chat with mode "batch_api", by a chat-like call that ran long, or as an MCP task id.'
+            'batch_chat with mode "batch_api", by a chat-like call that ran long, by a result too large for one '
+            "reply, or as an MCP task id."
         )
     return kind, reference
 
@@ -158,11 +209,27 @@ def parse_job_id(job_id: str) -> tuple[str, str]:
 async def job_result(
     ctx: Context,
     job_id: Annotated[str, Field(min_length=1, max_length=300, description="The job id a tool returned.")],
+    part: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=MAX_PARTS,
+            description="For a `result:` job (a result too large for one reply): which part to get, from 1. "
+            "Each reply says how many parts there are; read them in order for the whole result.",
+        ),
+    ] = None,
 ) -> Annotated[CallToolResult, JobResult]:
     """Check on a job (a chat-like call that ran long, or a batch_chat sent to xAI's Batch API): whether
-    it is still running and, when it is done, its results."""
+    it is still running and, when it is done, its results. A result too large for one reply is a
+    `result:` job: read it with `part` 1, 2, … up to the count each part gives."""
     async with tool_call(ctx, "job_result") as call:
         kind, reference = parse_job_id(job_id)
+        if kind == RESULT_JOB_KIND:
+            return await result_part(call, job_id.strip(), part or 1)
+        if part is not None and part != 1:
+            raise InputError(
+                f"Job {job_id.strip()} comes in one piece: `part` is only for `result:` jobs. Ask without it."
+            )
         report = await JOB_KINDS[kind](call, reference)
         simulated = call.app.answers_are_simulated
         stands: dict[str, Any] = {

@@ -90,7 +90,8 @@ class ChatResult(BaseModel):
     route: str | None = Field(default=None, description="Why `model: auto` picked this model, when it did.")
     job_id: str | None = Field(
         default=None,
-        description="Set when the call is still running as a job: pass it to job_result for the answer.",
+        description="Set when the call is still running as a job, or when its result was too large for one reply "
+        "(`result:` jobs, see `spilled`): pass it to job_result for the answer.",
     )
 
 

@@ -18,6 +18,7 @@
     │   ├── ClientSetupError          an MCP client's config cannot be changed safely (grok_mcp/clients/errors.py)
     │   │   ├── ConfigSyntaxError          the file does not parse (line and column given)
     │   │   ├── ConfigShapeError           it parses, but not into the shape the client documents
+    │   │   ├── ConfigUnreadableError      not read: over 1 MiB, not a regular file, a looping or dangling link
     │   │   ├── ConfigReadOnlyError        the file or its folder cannot be written
     │   │   ├── ConfigLockTimeoutError     another writer held the file's lock too long
     │   │   ├── ConfigWriteError           the atomic write failed (disk full, …)

@@ -20,7 +20,9 @@ import threading
 from pathlib import Path
 
 _KEY_PATTERN = re.compile(r"xai-[A-Za-z0-9_\-]{4,}")
-_BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]+")
+# A credential, not a word: every bearer token we accept is 32+ characters (xAI keys match _KEY_PATTERN), and
+# no word of our own messages ("the bearer token is required") is 16 characters of token alphabet.
+_BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{16,}")
 _REDACTED = "[redacted]"
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar, cast
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-from grok_mcp.errors import InputError, KeychainError, KeychainLockedError, KeychainUnavailableError, NoApiKeyError
+from grok_mcp.errors import (
+    ConfigError,
+    InputError,
+    KeychainError,
+    KeychainLockedError,
+    KeychainUnavailableError,
+    NoApiKeyError,
+)
 
 SERVICE = "grok-mcp"
 API_KEY_ITEM = "xai-api-key"
@@ -389,15 +396,36 @@ def end_grace_period() -> None:
 # --- the local HTTP token ----------------------------------------------------------------------------
 
 
+MIN_HTTP_TOKEN_LENGTH = 32  # a bearer token any shorter can be guessed; DESIGN.md §3 says ≥ 32
+MAKE_A_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105 (a command, not a token)
+_HTTP_TOKEN_PLACE = f"service {SERVICE}, account {HTTP_TOKEN_ITEM}"
+
+
 def get_http_token(environ: Mapping[str, str] | None = None, *, create: bool = True) -> str | None:
     """The bearer token for HTTP mode: GROK_MCP_HTTP_TOKEN, else the keychain's, else a new one stored there.
 
-    With create=False a missing token gives None. Raises KeychainError.
+    With create=False a missing token gives None. Raises KeychainError, and ConfigError (exit 2) for a token
+    shorter than MIN_HTTP_TOKEN_LENGTH characters.
     """
-    token = _env_value(environ, HTTP_TOKEN_ENV) or _read(HTTP_TOKEN_ITEM)
-    if token or not create:
-        return token
-    _write(HTTP_TOKEN_ITEM, _random.token_urlsafe(32))
+    from_env = _env_value(environ, HTTP_TOKEN_ENV)
+    if from_env:
+        return _strong_token(
+            from_env,
+            f"{HTTP_TOKEN_ENV} is",
+            f"Make one with `{MAKE_A_TOKEN}` and set {HTTP_TOKEN_ENV} to it, or unset {HTTP_TOKEN_ENV} to use "
+            "the token Grok MCP keeps in the OS keychain.",
+        )
+    stored = _read(HTTP_TOKEN_ITEM)
+    if stored:
+        return _strong_token(
+            stored,
+            f"The local HTTP token in the OS keychain ({_HTTP_TOKEN_PLACE}) is",
+            "Delete that keychain item and Grok MCP creates a strong one, or set "
+            f"{HTTP_TOKEN_ENV} to a token made with `{MAKE_A_TOKEN}`.",
+        )
+    if not create:
+        return None
+    _write(HTTP_TOKEN_ITEM, _random.token_urlsafe(MIN_HTTP_TOKEN_LENGTH))
     # Read back: when two processes create a token at once, both end up with whichever was stored last.
     stored = _read(HTTP_TOKEN_ITEM)
     if not stored:
@@ -407,6 +435,17 @@ def get_http_token(environ: Mapping[str, str] | None = None, *, create: bool = T
         )
     logger.info("Created the local HTTP token %s in the keychain.", redact(stored))
     return stored
+
+
+def _strong_token(token: str, where: str, what_to_do: str) -> str:
+    """`token` if it is long enough to serve as a bearer token; raises ConfigError (naming only its length)."""
+    if len(token) >= MIN_HTTP_TOKEN_LENGTH:
+        return token
+    length = f"{len(token)} character{'' if len(token) == 1 else 's'}"
+    raise ConfigError(
+        f"{where} {length} long; the HTTP bearer token must be at least {MIN_HTTP_TOKEN_LENGTH} characters, "
+        f"so that it cannot be guessed. {what_to_do}"
+    )
 
 
 # --- the key for every request -----------------------------------------------------------------------

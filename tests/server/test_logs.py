@@ -30,7 +30,7 @@ def test_keys_tokens_and_registered_secrets_are_redacted_in_messages_and_traceba
     register_secret(secret)
     configure_logging("DEBUG", log_dir=tmp_path)
     log = logging.getLogger("test.redaction")
-    log.info("key %s and header %s", "xai-AbCdEf0123456789", "Authorization: Bearer abc.def-ghi")
+    log.info("key %s and header %s", "xai-AbCdEf0123456789", "Authorization: Bearer abc.def-ghi.jkl-mno")
     log.warning("token in text: %s", secret)
     try:
         raise RuntimeError(f"failed with xai-SECRETSECRET and {secret}")

@@ -29,6 +29,7 @@ from tests.support.processes import run_to_end
 
 KEY_A = "xai-" + "A" * 40 + "1111"
 KEY_B = "xai-" + "B" * 40 + "2222"
+FROM_ENV = "http-token-from-the-environment-0001"
 
 
 @pytest.fixture
@@ -392,7 +393,7 @@ def test_the_http_token_is_created_once_and_then_stable(clean_keychain: Keychain
 
 def test_grok_mcp_http_token_overrides_the_stored_token(clean_keychain: KeychainSession) -> None:
     stored = secrets.get_http_token({})
-    assert secrets.get_http_token({"GROK_MCP_HTTP_TOKEN": " from-env "}) == "from-env"
+    assert secrets.get_http_token({"GROK_MCP_HTTP_TOKEN": f" {FROM_ENV} "}) == FROM_ENV
     assert secrets.get_http_token({}) == stored
 
 

@@ -5,7 +5,9 @@
         ├── ConfigSyntaxError         the file does not parse: names the file, line and column
         ├── ConfigShapeError          it parses, but the part we would edit is not what the client expects
         ├── ConfigReadOnlyError       the user made the file read-only; we leave it alone
-        ├── ConfigLockTimeoutError    another writer held `<file>.lock` for longer than the bound
+        ├── ConfigUnreadableError     not read at all: over MAX_CONFIG_BYTES, not a regular file, a link that
+        │                             loops or points at nothing
+        ├── ConfigLockTimeoutError    another writer held the file's lock for longer than the bound
         ├── ConfigWriteError          the file could not be written, or did not read back as written
         ├── NothingToUndoError        no backup is left for this client's config file
         └── UnknownClientError        the NAME is not one we know                          (exit 2)
@@ -16,9 +18,25 @@ Every message says that nothing was changed (or what was restored) and what to d
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from grok_mcp.errors import ExitCode, UserFacingError
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of `offset` in `text`, as a ConfigSyntaxError names them."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def too_long_number(digits: str) -> str:
+    """What a ConfigSyntaxError says of a number longer than Python converts (`sys.get_int_max_str_digits()`)."""
+    return (
+        f"a number of {len(digits.lstrip('-'))} digits, more than the {sys.get_int_max_str_digits()} that "
+        "Grok MCP reads"
+    )
 
 
 class ClientSetupError(UserFacingError):
@@ -43,6 +61,10 @@ class ConfigSyntaxError(ClientSetupError):
 
 class ConfigShapeError(ClientSetupError):
     """The file parses, but the place for our entry holds something else."""
+
+
+class ConfigUnreadableError(ClientSetupError):
+    """The file is not read at all: too large, not a regular file, or a symbolic link that loops or dangles."""
 
 
 class ConfigReadOnlyError(ClientSetupError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.errors import ConfigShapeError, ConfigSyntaxError
+from grok_mcp.clients.errors import ConfigShapeError, ConfigSyntaxError, line_and_column, too_long_number
 
 _WHITESPACE = " \t\r\n"
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -108,7 +108,11 @@ class _Parser:
         match = _NUMBER.match(text, start)
         if match:
             self.pos = match.end()
-            return JsonNode(json.loads(match.group()), start, self.pos)
+            try:
+                number = json.loads(match.group())
+            except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+                raise _Problem(start, too_long_number(match.group())) from None
+            return JsonNode(number, start, self.pos)
         for word, literal in _LITERALS.items():
             if text.startswith(word, start):
                 self.pos = start + len(word)
@@ -180,18 +184,12 @@ class _Parser:
                 return JsonNode(items, start, self.pos)
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
-
-
 def parse(text: str, *, path: Path, is_jsonc: bool) -> JsonNode:
     """Parse a whole document (without its BOM). Raises ConfigSyntaxError naming the file, line and column."""
     try:
         return _Parser(text, is_jsonc=is_jsonc).document()
     except _Problem as problem:
-        line, column = _position(text, problem.position)
+        line, column = line_and_column(text, problem.position)
         raise ConfigSyntaxError(path, line, column, problem.detail, "JSONC" if is_jsonc else "JSON") from None
     except RecursionError:
         raise ConfigSyntaxError(path, 1, 1, "nested too deeply", "JSONC" if is_jsonc else "JSON") from None
@@ -327,7 +325,7 @@ class JsonFormat:
             )
         member = root.member(container)
         if member is not None and not member.value.is_object:
-            line, _ = _position(text, member.key_start)
+            line, _ = line_and_column(text, member.key_start)
             raise ConfigShapeError(
                 f'"{container}" in {path} (line {line}) is not an object, so Grok MCP cannot add to it. '
                 "Grok MCP changed nothing."

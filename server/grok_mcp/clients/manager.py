@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import copy
 import difflib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from grok_mcp.clients.safe_edit import (
     sha256,
     undo_last,
 )
+
+logger = logging.getLogger(__name__)
 
 HIDDEN_TOKEN = "<hidden: add --reveal-token to show it>"  # noqa: S105 (a placeholder, not a token)
 _BOM = codecs.BOM_UTF8
@@ -192,7 +195,10 @@ class ClientManager:
         command = entry.get("command", entry.get("cmd"))
         url = next((entry[k] for k in ("url", "serverUrl", "httpUrl", "uri") if isinstance(entry.get(k), str)), None)
         if isinstance(command, str):
-            args = [str(a) for a in cast(list[Any], entry.get("args") or [])]
+            raw_args: Any = entry.get("args") or []
+            if not isinstance(raw_args, list):
+                return Status.STALE, f"its args are a {type(raw_args).__name__}, not a list"
+            args = [str(a) for a in cast(list[Any], raw_args)]
             if is_earlier_launch(args):
                 return Status.OUTDATED, (
                     f"written by an earlier Grok MCP (it starts {command} {' '.join(args)}, which no longer starts "
@@ -211,19 +217,28 @@ class ClientManager:
         return Status.STALE, "the grok entry has neither a command nor a URL"
 
     def report(self, name: str) -> ClientReport:
-        """The client's state; a config file that does not parse is reported, not raised. Raises UnknownClientError."""
+        """The client's state; a config file that cannot be read is reported as its problem, never raised.
+
+        Raises UnknownClientError.
+        """
         spec = self.spec(name)
-        target = self._target(spec)
+        target = spec.config_path(self.host)
         others = [p for p in spec.config_paths(self.host)[1:] if p.exists()]
         is_detected = spec.is_detected(self.host)
         entry: dict[str, Any] | None = None
         problem: str | None = None
+        judged: tuple[Status, str] | None = None
         try:
+            target = self._target(spec)
             entry = self.read_entry(spec)
+            judged = self._judge(spec, entry) if entry is not None else None
         except ClientSetupError as exc:
             problem = str(exc)
-        if entry is not None:
-            status, detail = self._judge(spec, entry)
+        except Exception as exc:  # one client's file must not stop the others from being listed
+            logger.exception("Could not read %s's config file %s", spec.display_name, target)
+            problem = f"{target} could not be read ({type(exc).__name__}); the log has the details."
+        if judged is not None:
+            status, detail = judged
         elif problem is not None:
             status, detail = Status.NOT_CONFIGURED, "the config file cannot be read"
         elif is_detected:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
@@ -21,12 +22,20 @@ from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grok_mcp.clients.errors import ConfigLockTimeoutError, ConfigReadOnlyError, ConfigWriteError, NothingToUndoError
+from grok_mcp.clients.errors import (
+    ConfigLockTimeoutError,
+    ConfigReadOnlyError,
+    ConfigUnreadableError,
+    ConfigWriteError,
+    NothingToUndoError,
+)
 
 logger = logging.getLogger(__name__)
 
 KEEP_BACKUPS = 5
 LOCK_TIMEOUT_S = 10.0
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The largest client config file read: hand-kept configs are kilobytes, and a parse holds many times its size."""
 _LOCK_POLL_S = 0.02
 
 if sys.platform == "win32":
@@ -49,39 +58,112 @@ else:
 
 
 def real_target(path: Path) -> Path:
-    """The file to replace: a symlinked config (dotfile managers) is edited where it really lives."""
-    return path.resolve() if path.is_symlink() else path
+    """The file to replace: a symlinked config (dotfile managers) is edited where it really lives.
+
+    Raises ConfigUnreadableError for a link that loops, or that points at nothing: no file is ever created
+    through a link, whose target anyone who could write the client's folder may have chosen.
+    """
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=True)
+    except FileNotFoundError:
+        raise ConfigUnreadableError(
+            f"{path} is a symbolic link to {_link_text(path)}, which does not exist, and Grok MCP creates no "
+            "file through a link. Create that file yourself or remove the link, then try again."
+        ) from None
+    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
+        raise _symlink_loop(path) from None
+
+
+def _link_text(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "another path"
+
+
+def _symlink_loop(path: Path) -> ConfigUnreadableError:
+    return ConfigUnreadableError(
+        f"{path} is a symbolic link that loops back on itself, so there is no file to read. Grok MCP changed "
+        "nothing. Point the link at the real config file or remove it, then try again."
+    )
 
 
 @contextlib.contextmanager
 def file_lock(target: Path, *, timeout_s: float = LOCK_TIMEOUT_S) -> Generator[None]:
-    """Hold an OS lock on `<target>.lock` (created if needed) for the block. Raises ConfigLockTimeoutError."""
+    """Hold an OS lock on `<target>.lock` for the block; the lock file is removed again afterwards.
+
+    Raises ConfigLockTimeoutError, and ConfigWriteError when the lock file cannot be made (or is a symlink).
+    """
     lock_path = target.with_name(target.name + ".lock")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        fd = _open_lock(lock_path)
+        try:
+            _wait_for_lock(fd, deadline, target, lock_path, timeout_s)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _is_still_linked(fd, lock_path):
+            break
+        # The holder before us removed the file we had opened: lock the one that is there now.
+        _unlock(fd)
+        os.close(fd)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        yield
+    finally:
+        _release_lock(fd, lock_path)
+
+
+def _open_lock(lock_path: Path) -> int:
+    """Open (or create) the lock file, never through a symlink planted in its place."""
+    try:
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
         raise ConfigWriteError(
-            f"Cannot create the lock file {lock_path}: {exc.strerror}. Nothing was changed."
+            f"Cannot create the lock file {lock_path}: {exc.strerror}. Nothing was changed. If it is a "
+            "symbolic link, remove it and try again."
         ) from exc
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                _try_lock(fd)
-                break
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise ConfigLockTimeoutError(
-                        f"Another program has been changing {target} for over {timeout_s:g} s (it holds {lock_path}). "
-                        "Nothing was changed; try again in a moment."
-                    ) from None
-                time.sleep(_LOCK_POLL_S)  # a bounded wait for another writer, not a test sleep
+
+
+def _wait_for_lock(fd: int, deadline: float, target: Path, lock_path: Path, timeout_s: float) -> None:
+    while True:
         try:
-            yield
-        finally:
-            _unlock(fd)
+            _try_lock(fd)
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise ConfigLockTimeoutError(
+                    f"Another program has been changing {target} for over {timeout_s:g} s (it holds {lock_path}). "
+                    "Nothing was changed; try again in a moment."
+                ) from None
+            time.sleep(_LOCK_POLL_S)  # a bounded wait for another writer, not a test sleep
+
+
+def _is_still_linked(fd: int, lock_path: Path) -> bool:
+    """Whether the locked file is still the one at `lock_path` (a holder removes it when done)."""
+    try:
+        named = os.stat(lock_path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _release_lock(fd: int, lock_path: Path) -> None:
+    """Remove the lock file and let go. On POSIX it is removed while still locked (waiters then see it gone and
+    lock the next one); Windows refuses to remove a file another waiter holds open, and that is fine."""
+    if sys.platform != "win32":
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+    try:
+        _unlock(fd)
     finally:
         os.close(fd)
+    if sys.platform == "win32":
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -187,16 +269,50 @@ def sha256(data: bytes | None) -> str:
     return hashlib.sha256(data if data is not None else b"\0absent").hexdigest()
 
 
-def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when it does not exist. Raises ConfigWriteError when it cannot be read."""
+def read_bytes(path: Path, *, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The file's bytes, or None when it does not exist; at most `limit` bytes are ever read.
+
+    Opened without blocking (a FIFO put in its place gives no writer to wait for), then checked with fstat before
+    any read. Raises ConfigUnreadableError (too large, not a regular file, a link loop), ConfigWriteError.
+    """
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise ConfigWriteError(f"{path} is a folder, not a file. Nothing was changed.") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _symlink_loop(path) from None
         raise ConfigWriteError(f"Cannot read {path}: {exc.strerror}. Nothing was changed.") from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigWriteError(f"{path} is a folder, not a file. Nothing was changed.")
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigUnreadableError(
+                f"{path} is not a regular file (it is a pipe, a device or a socket), so Grok MCP did not read "
+                "it and changed nothing. Put the client's real config file there, or remove it."
+            )
+        if info.st_size > limit:
+            raise _too_large(path, info.st_size, limit)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ConfigWriteError(f"Cannot read {path}: {exc.strerror}. Nothing was changed.") from exc
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read it
+        raise _too_large(path, len(data), limit)
+    return data
+
+
+def _too_large(path: Path, size: int, limit: int) -> ConfigUnreadableError:
+    return ConfigUnreadableError(
+        f"{path} is larger than {limit // (1024 * 1024)} MiB ({size:,} bytes): too large for an MCP client's "
+        "config file, so Grok MCP did not read it and changed nothing. Check that it is the right file, or "
+        "move it away, then try again."
+    )
 
 
 @dataclass(frozen=True)
@@ -262,8 +378,6 @@ def apply_change(
                 raise
             return Change(before, after, backup)
     except BaseException:
-        if created_dirs:
-            target.with_name(target.name + ".lock").unlink(missing_ok=True)
         for folder in created_dirs:  # deepest first: leave no empty folders behind a failed install
             with contextlib.suppress(OSError):
                 folder.rmdir()

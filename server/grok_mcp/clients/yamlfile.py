@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -16,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from grok_mcp.clients.errors import ConfigShapeError, ConfigSyntaxError
+from grok_mcp.clients.errors import ConfigShapeError, ConfigSyntaxError, line_and_column, too_long_number
 
 
 def _yaml_for(text: str) -> Any:
@@ -31,6 +32,18 @@ def _yaml_for(text: str) -> Any:
     else:
         yaml.indent(mapping=mapping, sequence=mapping + 2, offset=mapping)
     return yaml
+
+
+def _unconstructable(text: str, path: Path) -> ConfigSyntaxError:
+    """The error for a document whose value ruamel.yaml refused with ValueError, at the too long number if any.
+
+    The ValueError's own text is not shown: it can quote the file, and client configs hold tokens.
+    """
+    found = re.search(rf"-?[0-9_]{{{sys.get_int_max_str_digits() + 1},}}", text)
+    if found is None:
+        return ConfigSyntaxError(path, 1, 1, "a value cannot be read as YAML data", "YAML")
+    line, column = line_and_column(text, found.start())
+    return ConfigSyntaxError(path, line, column, too_long_number(found.group().replace("_", "")), "YAML")
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,10 @@ class YamlFormat:
             raise ConfigSyntaxError(path, line, column, str(error.problem or error.context), "YAML") from None
         except YAMLError as exc:
             raise ConfigSyntaxError(path, 1, 1, str(exc).splitlines()[0], "YAML") from None
+        except RecursionError:
+            raise ConfigSyntaxError(path, 1, 1, "nested too deeply", "YAML") from None
+        except ValueError:  # a value ruamel.yaml cannot construct: a too long integer, an impossible date
+            raise _unconstructable(plain, path) from None
         if data is None:
             data = CommentedMap()
         if not isinstance(data, CommentedMap):
@@ -69,7 +86,16 @@ class YamlFormat:
 
     def load(self, text: str, path: Path) -> dict[str, Any]:
         """The document as plain data (a blank file is empty). Raises ConfigSyntaxError/ConfigShapeError."""
-        return _plain(self._load(text, path)[1])
+        document = self._load(text, path)[1]
+        budget = [_expansion_budget(text)]
+        try:
+            return _plain(document, budget)
+        except _AliasBomb:
+            raise ConfigSyntaxError(
+                path, 1, 1, "its aliases (*name) repeat one part so often that it would not fit in memory", "YAML"
+            ) from None
+        except RecursionError:
+            raise ConfigSyntaxError(path, 1, 1, "nested too deeply", "YAML") from None
 
     def _container(self, data: Any, path: Path, container: str) -> Any:
         value: Any = data.get(container)
@@ -128,9 +154,23 @@ class YamlFormat:
         return self._dump(yaml, data, text)
 
 
-def _plain(value: Any) -> Any:
+class _AliasBomb(Exception):
+    """Aliases expand the document past its budget of values (the "billion laughs" file)."""
+
+
+def _expansion_budget(text: str) -> int:
+    """How many values a document of `text` may expand to. Without aliases a value takes at least one character
+    of text, so only aliases that repeat a part many times over reach this."""
+    return 2 * len(text) + 10_000
+
+
+def _plain(value: Any, budget: list[int]) -> Any:
+    """Plain dicts and lists, every alias expanded, within `budget[0]` values; raises _AliasBomb past it."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _AliasBomb
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in cast(dict[Any, Any], value).items()}
+        return {str(k): _plain(v, budget) for k, v in cast(dict[Any, Any], value).items()}
     if isinstance(value, list):
-        return [_plain(v) for v in cast(list[Any], value)]
+        return [_plain(v, budget) for v in cast(list[Any], value)]
     return value

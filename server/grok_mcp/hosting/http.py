@@ -29,9 +29,10 @@ from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.errors import ConfigError, GrokMCPError, PortInUseError
 from grok_mcp.hosting.parent import wait_for_stdin_eof
+from grok_mcp.hosting.sessions_per_address import SESSION_IDLE_TIMEOUT_S, SessionsPerAddress
 from grok_mcp.hosting.shutdown import GRACEFUL_SHUTDOWN_S, drain_on_signal
 from grok_mcp.hosting.sockets import bind_loopback
-from grok_mcp.hosting.uvicorn_serve import serve_without_signals
+from grok_mcp.hosting.uvicorn_serve import h11_with_header_deadline, serve_without_signals
 from grok_mcp.secrets import get_api_key
 
 logger = logging.getLogger(__name__)
@@ -150,8 +151,11 @@ def build_http_app(settings: Settings, context: AppContext, token: str) -> ASGIA
         transport_security=TransportSecuritySettings(
             enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
         ),
+        session_idle_timeout=SESSION_IDLE_TIMEOUT_S,
     )
-    return LocalGuard(starlette_app, token=token, hosts=hosts, origins=origins)
+    # The token first: a request without it opens nothing, and so counts against no address.
+    bounded = SessionsPerAddress(starlette_app, idle_timeout_s=SESSION_IDLE_TIMEOUT_S)
+    return LocalGuard(bounded, token=token, hosts=hosts, origins=origins)
 
 
 def bind_http_socket(host: str, port: int) -> socket.socket:
@@ -185,6 +189,7 @@ async def run_http(settings: Settings, token: str, *, exit_with_parent: bool = F
                 access_log=False,
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
                 server_header=False,
+                http=h11_with_header_deadline(),  # slow or silent clients cannot hold a connection
             )
             uv = uvicorn.Server(config)
             logger.info("MCP over HTTP at http://%s:%d/mcp", settings.host, settings.port)

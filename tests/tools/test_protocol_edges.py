@@ -28,6 +28,43 @@ def _import(settings: Settings, n: int) -> None:
         store.close()
 
 
+async def test_resources_list_names_the_model_catalog_and_the_recent_conversations(
+    mcp: Client, settings: Settings
+) -> None:
+    _import(settings, 3)
+    listed = await mcp.list_resources(cache_mode="bypass")
+    by_uri = {str(r.uri): r for r in listed.resources}
+    assert by_uri["grok://models"].mime_type == "application/json"
+    conversations = [r for r in listed.resources if str(r.uri).startswith("grok://conversations/")]
+    assert [r.title for r in conversations] == ["conversation 2", "conversation 1", "conversation 0"]
+    assert all(r.mime_type == "text/markdown" and r.name for r in conversations)
+    assert listed.next_cursor is None
+    read = await mcp.read_resource(str(conversations[0].uri))
+    [content] = read.contents
+    assert isinstance(content, TextResourceContents) and "question 2 about apples" in content.text
+
+
+async def test_resources_list_pages_through_every_conversation_once(mcp: Client, settings: Settings) -> None:
+    _import(settings, 130)
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):  # a bound: 130 conversations take three pages
+        page = await mcp.list_resources(cursor=cursor, cache_mode="bypass")
+        seen += [str(r.uri) for r in page.resources if str(r.uri).startswith("grok://conversations/")]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert cursor is None
+    assert len(seen) == len(set(seen)) == 130
+
+
+async def test_a_resources_list_cursor_not_made_by_the_server_is_invalid_params(mcp: Client) -> None:
+    with pytest.raises(MCPError) as raised:
+        await mcp.list_resources(cursor="not-ours", cache_mode="bypass")
+    assert raised.value.code == INVALID_PARAMS
+    assert "without one" in raised.value.message
+
+
 async def test_count_tokens_refuses_empty_text_in_its_schema_and_in_the_call(
     mcp: Client, simulator: RunningSimulator
 ) -> None:

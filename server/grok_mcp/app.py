@@ -17,6 +17,7 @@ from grok_mcp.context import AppContext
 from grok_mcp.grok import GrokClient, ModelCatalog
 from grok_mcp.hosting import startup
 from grok_mcp.hosting.tasks import TaskSupport
+from grok_mcp.hosting.unknown_names import UnknownNames
 from grok_mcp.secrets import ApiKeyProvider
 from grok_mcp.store import Store
 from grok_mcp.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
@@ -115,10 +116,11 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
         lifespan=lifespan,
         debug=settings.debug,
         log_level="DEBUG" if settings.debug else "INFO",
-        # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its
-        # tools/call result check would refuse a CreateTaskResult.
-        middleware=[TaskSupport(TASK_TOOLS)],
     )
+    # Outermost first. Unknown tool and prompt names are refused before anything else sees them; MCP tasks
+    # are served by a middleware because the SDK's tool registration has no `execution`, and its
+    # tools/call result check would refuse a CreateTaskResult.
+    server.middleware.extend([UnknownNames(server), TaskSupport(TASK_TOOLS)])
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
     startup.server_built()

@@ -28,6 +28,39 @@ def _import(settings: Settings, n: int) -> None:
         store.close()
 
 
+async def test_calling_an_unknown_tool_is_an_invalid_params_error_that_names_it(
+    mcp: Client, simulator: RunningSimulator
+) -> None:
+    with pytest.raises(MCPError) as raised:
+        await mcp.call_tool("no_such_tool", {"prompt": "hi"})
+    assert raised.value.code == INVALID_PARAMS
+    assert "Unknown tool: no_such_tool" in raised.value.message
+    assert "tools/list" in raised.value.message
+    assert simulator.requests() == []
+
+
+async def test_a_huge_unknown_tool_name_is_not_echoed_back_whole(mcp: Client) -> None:
+    with pytest.raises(MCPError) as raised:
+        await mcp.call_tool("x" * 100_000, {})
+    assert raised.value.code == INVALID_PARAMS
+    assert len(raised.value.message) < 1_000
+
+
+async def test_a_known_tool_is_still_served_after_an_unknown_one(mcp: Client) -> None:
+    with pytest.raises(MCPError):
+        await mcp.call_tool("chatt", {"prompt": "hi"})
+    result = await mcp.call_tool("chat", {"prompt": "hi"})
+    assert not result.is_error, text_of(result)
+
+
+async def test_getting_an_unknown_prompt_is_an_invalid_params_error(mcp: Client) -> None:
+    with pytest.raises(MCPError) as raised:
+        await mcp.get_prompt("no_such_prompt")
+    assert raised.value.code == INVALID_PARAMS
+    assert "Unknown prompt: no_such_prompt" in raised.value.message
+    assert "prompts/list" in raised.value.message
+
+
 async def test_resources_list_names_the_model_catalog_and_the_recent_conversations(
     mcp: Client, settings: Settings
 ) -> None:

@@ -18,6 +18,7 @@ from grok_mcp.grok import GrokClient, ModelCatalog
 from grok_mcp.grok.limits import ReplyLimits
 from grok_mcp.hosting import startup
 from grok_mcp.hosting.tasks import TaskSupport
+from grok_mcp.hosting.unknown_names import UnknownNames
 from grok_mcp.secrets import ApiKeyProvider
 from grok_mcp.store import Store
 from grok_mcp.tools import batch, chat, conversations, images, jobs, models, resources, search, usage
@@ -123,11 +124,12 @@ def build_server(settings: Settings, *, context: AppContext | None = None) -> MC
         lifespan=lifespan,
         debug=settings.debug,
         log_level="DEBUG" if settings.debug else "INFO",
-        # MCP tasks are served by a middleware: the SDK's tool registration has no `execution`, and its
-        # tools/call result check would refuse a CreateTaskResult. ResultLimit comes first, so it also sees
-        # what tasks/result returns: no result larger than an MCP client takes leaves the server.
-        middleware=[ResultLimit(), TaskSupport(TASK_TOOLS)],
     )
+    # Outermost first. Unknown tool and prompt names are refused before anything else sees them.
+    # ResultLimit comes before TaskSupport, so it also sees what tasks/result returns: no result larger
+    # than an MCP client takes leaves the server. MCP tasks are served by a middleware because the SDK's
+    # tool registration has no `execution`, and its tools/call result check would refuse a CreateTaskResult.
+    server.middleware.extend([UnknownNames(server), ResultLimit(), TaskSupport(TASK_TOOLS)])
     for family in (chat, conversations, images, search, models, usage, resources, batch, jobs):
         family.register(server)
     startup.server_built()

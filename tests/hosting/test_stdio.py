@@ -14,8 +14,10 @@ import pytest
 from grok_mcp.app import build_server
 from grok_mcp.config import Settings
 from grok_mcp.hosting import startup
-from grok_mcp.hosting.stdio import _PipeLines, protocol_server
+from grok_mcp.hosting.stdio import TOO_LONG_LINE, _PipeLines, protocol_server, unusable_line_error
 from mcp.server.mcpserver import MCPServer
+from mcp.types import PARSE_ERROR, jsonrpc_message_adapter
+from pydantic import ValidationError
 
 from tests.support.processes import INITIALIZE_AND_LIST_TOOLS, run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
@@ -37,7 +39,15 @@ async def test_lines_arrive_whole_and_undecodable_bytes_are_replaced() -> None:
 
 async def test_a_line_longer_than_the_limit_is_dropped_and_the_next_one_still_arrives() -> None:
     lines = await _lines(b"x" * 500 + b"\n" + b'{"ok":true}\n', limit=64)
-    assert lines == ["\n", '{"ok":true}\n']
+    assert lines == [TOO_LONG_LINE, '{"ok":true}\n']
+
+
+def test_a_dropped_line_is_answered_with_a_parse_error_that_names_the_limit() -> None:
+    with pytest.raises(ValidationError) as unread:  # what the SDK's stdio transport makes of the stand-in line
+        jsonrpc_message_adapter.validate_json(TOO_LONG_LINE, by_name=False)
+    answer = unusable_line_error(unread.value)
+    assert answer.id is None and answer.error.code == PARSE_ERROR
+    assert "longer than 256 MiB" in answer.error.message
 
 
 def test_the_installed_sdk_still_lets_the_pipe_transport_reach_the_protocol_server() -> None:

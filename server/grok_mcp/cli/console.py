@@ -56,8 +56,13 @@ class Console:
                 self.write(message[self._shown :])
                 self._shown = len(message)
 
-        result = await self.client.call_tool(tool, arguments, progress_callback=on_progress if stream else None)
-        return result
+        from mcp.shared.exceptions import MCPError
+        from mcp.types import CallToolResult, TextContent
+
+        try:
+            return await self.client.call_tool(tool, arguments, progress_callback=on_progress if stream else None)
+        except MCPError as exc:  # a protocol error, such as an unknown tool (-32602): shown like a failed call
+            return CallToolResult(content=[TextContent(type="text", text=exc.message)], is_error=True)
 
     def show(self, result: CallToolResult, *, streamed: bool = False) -> None:
         from mcp.types import TextContent

@@ -8,24 +8,30 @@ the event loop's own non-blocking pipe transports. The SDK's default reads and w
 threads: three thread round trips per request and answer, a quarter of a millisecond of every call. Like
 the SDK, it first moves the wire to private descriptors and points fd 0 at the null device and fd 1 at
 stderr, so stray output from a library or a child process never reaches the client. Anything else (a
-terminal, a file, Windows, another event loop) keeps the SDK's transport.
+terminal, a file, Windows, another event loop) keeps the SDK's transport. Either way `AnsweredLines` answers
+a line that is no JSON-RPC message with its JSON-RPC error (the SDK's server drops it without a word).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import stat
 import sys
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager, suppress
-from typing import IO, Any, cast
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from types import TracebackType
+from typing import IO, Any, Protocol, Self, cast
 
 import anyio
 from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp.types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, RequestId
+from pydantic import ValidationError
 
 from grok_mcp.app import build_server, open_app_context
 from grok_mcp.config import Settings
@@ -35,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 256 * 1024 * 1024
 """The longest protocol line read; a longer one is dropped (the client gets a parse error), not buffered."""
+
+TOO_LONG_LINE = "\x00 line too long\n"
+"""What stands for a dropped line: not JSON, so it reaches AnsweredLines as a parse error it recognises."""
 
 
 async def run_stdio(settings: Settings) -> None:
@@ -49,14 +58,22 @@ async def run_stdio(settings: Settings) -> None:
 
 
 async def serve_stdio(server: MCPServer[Any]) -> None:
-    """Run `server` on this process's stdin and stdout until stdin closes."""
-    lowlevel = protocol_server(server) if _pipes_usable() else None
+    """Run `server` on this process's stdin and stdout until stdin closes.
+
+    A line that is no JSON-RPC message gets its error (-32700 or -32600) and the next line is read.
+    """
+    lowlevel = protocol_server(server)
     if lowlevel is None:
         await server.run_stdio_async()
         return
-    logger.debug("MCP over stdio on the event loop's pipe transports")
-    async with _claimed_wire() as (stdin, stdout), stdio_server(stdin, stdout) as (read, write):
-        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+    async with AsyncExitStack() as stack:
+        if _pipes_usable():
+            logger.debug("MCP over stdio on the event loop's pipe transports")
+            stdin, stdout = await stack.enter_async_context(_claimed_wire())
+            read, write = await stack.enter_async_context(stdio_server(stdin, stdout))
+        else:
+            read, write = await stack.enter_async_context(stdio_server())
+        await lowlevel.run(AnsweredLines(read, write), write, lowlevel.create_initialization_options())
 
 
 def protocol_server(server: MCPServer[Any]) -> Server[Any] | None:
@@ -64,12 +81,108 @@ def protocol_server(server: MCPServer[Any]) -> Server[Any] | None:
 
     MCPServer offers no public way to run on other streams than its own, so this is the one reader of its
     private `_lowlevel_server`. tests/hosting/test_stdio.py fails, naming the SDK version, the day it is gone;
-    a user who installs such an SDK is served by the SDK's transport, only slower, and told so in the log.
+    a user who installs such an SDK is served by the SDK's transport (slower, and silent on lines that are no
+    JSON-RPC message) and told so in the log.
     """
     lowlevel = getattr(server, "_lowlevel_server", None)
     if isinstance(lowlevel, Server):
         return cast("Server[Any]", lowlevel)
-    logger.warning("This MCP SDK has no MCPServer._lowlevel_server: stdio runs on the SDK's slower transport")
+    logger.warning(
+        "This MCP SDK has no MCPServer._lowlevel_server: stdio runs on the SDK's slower transport, "
+        "which leaves lines that are not JSON-RPC unanswered"
+    )
+    return None
+
+
+class _Sender(Protocol):
+    async def send(self, item: SessionMessage, /) -> None: ...
+
+
+class _Receiver(Protocol):
+    async def receive(self) -> SessionMessage | Exception: ...
+    async def aclose(self) -> None: ...
+
+
+class AnsweredLines:
+    """The wire's read side with every unusable line answered: the server reads only messages.
+
+    The SDK's stdio transport hands on a line that does not parse as an exception, which its server drops
+    without a word, leaving the client waiting. Here each gets JSON-RPC's answer on the write side: -32700
+    for a line that is not JSON (id null), -32600 for JSON that is no JSON-RPC message (with its id, when
+    it has one a client could be waiting on).
+    """
+
+    def __init__(self, inner: _Receiver, answers: _Sender) -> None:
+        self._inner = inner
+        self._answers = answers
+        self.last_context: contextvars.Context | None = None  # the sender context the SDK's loop restores
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            item = await self._inner.receive()
+            if isinstance(item, SessionMessage):
+                self.last_context = getattr(self._inner, "last_context", None)
+                return item
+            await self._answers.send(SessionMessage(unusable_line_error(item)))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def unusable_line_error(exc: Exception) -> JSONRPCError:
+    """The JSON-RPC error answering a line the SDK could not read as a message (`exc` says why)."""
+    if not isinstance(exc, ValidationError):
+        return _parse_error("This line could not be read as JSON.")
+    errors = exc.errors(include_url=False)
+    if any(error["type"] == "json_invalid" for error in errors):
+        if any(error.get("input") == TOO_LONG_LINE for error in errors):
+            return _parse_error(
+                f"A line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB was dropped unread. Send smaller "
+                "messages: large data belongs in files, passed by path."
+            )
+        return _parse_error(f"This line is not JSON ({errors[0]['msg']}).")
+    return JSONRPCError(
+        jsonrpc="2.0",
+        id=_request_id(errors),
+        error=ErrorData(
+            code=INVALID_REQUEST,
+            message="Invalid Request: this line is JSON but no JSON-RPC 2.0 message. Each line must be one "
+            'request, notification or response object with `jsonrpc: "2.0"`.',
+        ),
+    )
+
+
+def _parse_error(detail: str) -> JSONRPCError:
+    message = f"Parse error: {detail} Each MCP message over stdio is one JSON-RPC object on one line."
+    return JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=PARSE_ERROR, message=message))
+
+
+def _request_id(errors: Iterable[Mapping[str, Any]]) -> RequestId | None:
+    """The id of the JSON object the failed validation saw, when it has a usable one."""
+    for error in errors:
+        found: object = error.get("input")
+        if isinstance(found, dict):
+            value: object = cast(dict[str, object], found).get("id")
+            if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+                return value
+            return None
     return None
 
 
@@ -105,7 +218,7 @@ class _PipeLines(anyio.AsyncFile[str]):
             except asyncio.LimitOverrunError:
                 logger.warning("Dropped a protocol line longer than %d bytes", MAX_LINE_BYTES)
                 await self._skip_line()
-                return "\n"  # not JSON: the SDK answers it as a parse error
+                return TOO_LONG_LINE  # not JSON: AnsweredLines answers it with a parse error naming the limit
 
     async def _skip_line(self) -> None:
         while True:

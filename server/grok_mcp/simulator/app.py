@@ -17,6 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from grok_mcp.simulator import batches, chat, control, images, info, responses
 from grok_mcp.simulator.config import SimulatorConfig
 from grok_mcp.simulator.gateway import RECORD_SCOPE_KEY, EndpointKind, Handler, endpoint
+from grok_mcp.simulator.number_fields import (
+    CHAT_NUMBERS,
+    IMAGE_NUMBERS,
+    NO_NUMBERS,
+    RESPONSES_NUMBERS,
+    NumberFields,
+)
 from grok_mcp.simulator.state import SimulatorState
 from grok_mcp.simulator.streaming import quiet_dropped_connections
 from grok_mcp.simulator.wire import XAIFailure
@@ -75,17 +82,19 @@ def _xai(
     kind: EndpointKind,
     *,
     json_body: bool = False,
+    numbers: NumberFields = NO_NUMBERS,
     allow_blocked: bool = False,
 ) -> Route:
-    """A `/v1` route: the handler behind the gateway (body, faults, key check, rate-limit headers)."""
-    return Route(path, endpoint(handler, kind=kind, json_body=json_body, allow_blocked=allow_blocked), methods=[method])
+    """A `/v1` route: the handler behind the gateway (body and its number fields, faults, key check, rate limits)."""
+    wrapped = endpoint(handler, kind=kind, json_body=json_body, numbers=numbers, allow_blocked=allow_blocked)
+    return Route(path, wrapped, methods=[method])
 
 
 def _xai_routes() -> list[Route]:
     return [
-        _xai("POST", "/v1/chat/completions", chat.chat_completions, "text", json_body=True),
+        _xai("POST", "/v1/chat/completions", chat.chat_completions, "text", json_body=True, numbers=CHAT_NUMBERS),
         _xai("GET", "/v1/chat/deferred-completion/{request_id}", chat.deferred_completion, "text"),
-        _xai("POST", "/v1/responses", responses.create_response, "text", json_body=True),
+        _xai("POST", "/v1/responses", responses.create_response, "text", json_body=True, numbers=RESPONSES_NUMBERS),
         _xai("GET", "/v1/responses/{response_id}", responses.get_response, "info"),
         _xai("DELETE", "/v1/responses/{response_id}", responses.delete_response, "info"),
         _xai("GET", "/v1/models", info.list_models, "info"),
@@ -94,7 +103,7 @@ def _xai_routes() -> list[Route]:
         _xai("GET", "/v1/language-models/{model_id:path}", info.get_language_model, "info"),
         _xai("GET", "/v1/image-generation-models", info.list_image_models, "info"),
         _xai("GET", "/v1/image-generation-models/{model_id:path}", info.get_image_model, "info"),
-        _xai("POST", "/v1/images/generations", images.generate, "image", json_body=True),
+        _xai("POST", "/v1/images/generations", images.generate, "image", json_body=True, numbers=IMAGE_NUMBERS),
         _xai("POST", "/v1/tokenize-text", info.tokenize_text, "text", json_body=True),
         _xai("GET", "/v1/api-key", info.api_key_info, "info", allow_blocked=True),
         # The colon route comes first: `{batch_id}` alone would also match `batch_…:cancel`.

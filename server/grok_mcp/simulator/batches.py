@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from grok_mcp.simulator.chat import completion_body, plan_chat
 from grok_mcp.simulator.gateway import Exchange
+from grok_mcp.simulator.number_fields import CHAT_NUMBERS, check_numbers
 from grok_mcp.simulator.state import BatchEntry, StoredBatch
 from grok_mcp.simulator.wire import BodyReader, XAIFailure
 
@@ -167,6 +168,7 @@ async def add_requests(exchange: Exchange) -> Response:
         inner = reader.mapping(wrapper, "chat_get_completion", f"{path}.batch_request")
         if inner is None:
             raise XAIFailure(400, f"{path}.batch_request must hold a chat_get_completion request")
+        check_numbers(reader, inner, CHAT_NUMBERS, f"{path}.batch_request.chat_get_completion")
         parsed.append((request_id, inner))
     if batch.cancel_time is not None:
         raise XAIFailure(400, f"Batch {batch.batch_id} was cancelled; no requests can be added to it")

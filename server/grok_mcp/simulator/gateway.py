@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from grok_mcp.simulator.config import SimulatorConfig
 from grok_mcp.simulator.faults import Fault, FaultError, parse_fault_header
 from grok_mcp.simulator.keys import ApiKey, credits_exhausted, key_from_authorization, rate_limited
+from grok_mcp.simulator.number_fields import NO_NUMBERS, NumberFields, check_numbers
 from grok_mcp.simulator.state import (
     IMAGE_REQUESTS_PER_MINUTE,
     REQUESTS_PER_MINUTE,
@@ -165,9 +166,13 @@ def endpoint(
     *,
     kind: EndpointKind,
     json_body: bool = False,
+    numbers: NumberFields = NO_NUMBERS,
     allow_blocked: bool = False,
 ) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler with what every xAI endpoint does before and after its own work."""
+    """Wrap a handler with what every xAI endpoint does before and after its own work.
+
+    `numbers` are the body's number fields: each is read as its type before the handler runs.
+    """
 
     async def run(request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -190,6 +195,7 @@ def endpoint(
                 return replacement
         key = key_from_authorization(authorization)
         key.check(allow_blocked=allow_blocked)
+        check_numbers(reader, body, numbers)
         exchange = Exchange(
             request=request,
             state=state,

@@ -28,6 +28,8 @@ STATUS_CODES: dict[int, str] = {
 }
 
 _DESERIALIZE = "Failed to deserialize the JSON body into the target type: "
+_U32_MAX = 2**32 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
 def code_for(status: int) -> str:
@@ -129,13 +131,21 @@ class BodyReader:
         return value
 
     def integer(self, obj: Mapping[str, Any], name: str, path: str = "") -> int | None:
+        """The field as a u32 (absent: None)."""
+        return self._integer(obj, name, path, "u32", 0, _U32_MAX)
+
+    def signed_integer(self, obj: Mapping[str, Any], name: str, path: str = "") -> int | None:
+        """The field as an i64 (absent: None)."""
+        return self._integer(obj, name, path, "i64", _I64_MIN, _I64_MAX)
+
+    def _integer(self, obj: Mapping[str, Any], name: str, path: str, kind: str, low: int, high: int) -> int | None:
         value = obj.get(name)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.wrong_type(_join(path, name), value, "u32")
-        if value < 0:
-            raise self.fail(_join(path, name), f"invalid value: integer `{value}`, expected u32", str(value))
+            raise self.wrong_type(_join(path, name), value, kind)
+        if not low <= value <= high:
+            raise self.fail(_join(path, name), f"invalid value: integer `{value}`, expected {kind}", str(value))
         return value
 
     def number(self, obj: Mapping[str, Any], name: str, path: str = "") -> float | None:
@@ -144,7 +154,10 @@ class BodyReader:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.wrong_type(_join(path, name), value, "f32")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise self.fail(_join(path, name), "invalid value: a number too large for f32, expected f32") from None
 
     def boolean(self, obj: Mapping[str, Any], name: str, path: str = "") -> bool:
         value = obj.get(name)
@@ -237,7 +250,7 @@ def parse_json_body(raw: bytes, content_type: str | None) -> tuple[BodyReader, d
     try:
         text = raw.decode("utf-8")
         body: object = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # undecodable bytes, malformed JSON, an integer past Python's digit limit
         raise XAIFailure(
             400,
             f"Failed to parse the request body as JSON: {exc}",

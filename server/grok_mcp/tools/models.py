@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
-from grok_mcp.errors import InputError
 from grok_mcp.grok import ImageModel, LanguageModel, ModelCatalog
 from grok_mcp.routing import RouteNeeds, auto_preference, choose_model
 from grok_mcp.tools.annotations import READS_XAI
@@ -171,13 +170,11 @@ async def list_models(ctx: Context) -> Annotated[CallToolResult, ModelList]:
 
 async def count_tokens(
     ctx: Context,
-    text: Annotated[str, Field(description="The text to count.")],
+    text: Annotated[str, Field(min_length=1, description="The text to count (at least one character).")],
     model: Annotated[str | None, Field(description="Model whose tokenizer to use; the default if omitted.")] = None,
 ) -> Annotated[CallToolResult, TokenCount]:
     """Count how many tokens a text is for a model, with xAI's own tokenizer."""
     async with tool_call(ctx, "count_tokens") as call:
-        if not text:
-            raise InputError("`text` is empty: there is nothing to count.")
         chosen = await resolve_chat_model(call.app, model)
         call.model = chosen
         result = await call.app.grok.tokenize(chosen, text)

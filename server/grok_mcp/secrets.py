@@ -266,7 +266,24 @@ def _with_keychain(item: str, verb: str, operation: Callable[[KeyringBackend], _
 
 
 def _read(item: str) -> str | None:
-    return _with_keychain(item, "read", lambda backend: backend.get_password(SERVICE, item))
+    def read(backend: KeyringBackend) -> str | None:
+        try:
+            return backend.get_password(SERVICE, item)
+        except Exception as exc:
+            if not _is_vanished_item(exc):
+                raise
+        # Another process deleted the item between the Secret Service finding it and handing it over.
+        return backend.get_password(SERVICE, item)
+
+    return _with_keychain(item, "read", read)
+
+
+def _is_vanished_item(exc: Exception) -> bool:
+    try:
+        from secretstorage.exceptions import ItemNotFoundException
+    except ImportError:  # not Linux: no Secret Service
+        return False
+    return isinstance(exc, ItemNotFoundException)
 
 
 def _write(item: str, value: str) -> None:

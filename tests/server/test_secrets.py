@@ -815,3 +815,21 @@ def test_without_a_keychain_the_http_token_comes_from_the_running_servers_file(
     token = secrets.create_run_token(path)
     assert secrets.get_http_token({}, run_token_file=path) == token
     assert secrets.get_http_token({secrets.HTTP_TOKEN_ENV: FROM_ENV}, run_token_file=path) == FROM_ENV
+
+
+class VanishingKeyring(MemoryKeyring):
+    """Stands for the Secret Service when another process deletes an item while this one reads it."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from secretstorage.exceptions import ItemNotFoundException
+
+        if self.items.pop((service, username), None) is not None:
+            raise ItemNotFoundException("Item does not exist!")
+        return None
+
+
+def test_an_item_deleted_while_it_is_read_reads_as_absent(use_backend: Callable[[KeyringBackend], None]) -> None:
+    backend = VanishingKeyring()
+    backend.items[secrets.SERVICE, secrets.UNVALIDATED_ITEM] = "a note another process is deleting"
+    use_backend(backend)
+    assert secrets.is_api_key_validated(KEY_A)

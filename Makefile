@@ -14,17 +14,33 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test check lint typecheck imports pytest dist dist-test bench screenshots venv system-deps npm-deps clean
 
-run: venv
-	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && $(PY) -c "import PySide6.QtWidgets" 2>/dev/null; then \
+# `make run` installs what running needs and nothing more: the tray (the desktop extra) where there is a display,
+# the server alone where there is none; never the test and build tools. A venv `make test` set up has them all.
+HAS_DISPLAY := $(if $(DISPLAY)$(WAYLAND_DISPLAY),yes,)
+RUN_EXTRAS := $(if $(HAS_DISPLAY),[desktop],)
+RUN_STAMP := $(VENV)/.installed-run$(if $(HAS_DISPLAY),-desktop,)
+RUN_IMPORTS := grok_mcp mcp httpx2 keyring sqlite_utils $(if $(HAS_DISPLAY),grok_mcp_desktop PySide6.QtWidgets,)
+
+run: $(RUN_STAMP)
+	@if [ -n "$(HAS_DISPLAY)" ] && $(PY) -c "import PySide6.QtWidgets" 2>/dev/null; then \
 	  echo "Starting the Grok MCP tray app (it runs the server; demo mode until you add a key)."; \
 	  exec $(BIN)/grok-mcp-desktop; \
 	fi; \
 	key=$$($(BIN)/grok-mcp keys show --json 2>/dev/null | $(PY) -c 'import json,sys; print(json.load(sys.stdin).get("key") or "")' 2>/dev/null); \
 	if [ -z "$$key" ]; then \
-	  echo "No xAI API key is configured: starting in demo mode (answers come from the built-in simulator)."; \
-	  echo "Store a real key with: $(BIN)/grok-mcp keys set"; flag=--simulate; \
+	  echo "No xAI API key found: starting in demo mode (answers come from the built-in simulator)."; flag=--simulate; \
 	fi; \
 	exec $(BIN)/grok-mcp serve --transport http $$flag
+
+$(VENV)/.installed-run $(VENV)/.installed-run-desktop: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	@if [ $(VENV)/.installed -nt pyproject.toml ]; then echo "$(VENV) already holds everything (make test set it up)."; \
+	else \
+	  $(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true; \
+	  $(PY) -m pip install -q -e '.$(RUN_EXTRAS)' 2>&1 | grep -v "is ignored" || true; \
+	fi
+	$(PY) -c "import importlib; [importlib.import_module(name) for name in '$(RUN_IMPORTS)'.split()]"
+	touch $@
 
 venv: $(VENV)/.installed
 

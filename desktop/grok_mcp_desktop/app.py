@@ -76,6 +76,29 @@ def has_api_key(environ: Mapping[str, str] | None = None) -> bool | None:
         return None
 
 
+def has_unchecked_key(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the key in use is the keychain's, stored without asking xAI (`keys set --no-validate`)."""
+    try:
+        key = secrets.get_api_key(environ)
+        return (
+            key is not None and secrets.api_key_source(environ) == "keychain" and not secrets.is_api_key_validated(key)
+        )
+    except KeychainError:
+        return False
+
+
+def can_read_http_token(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the server child can get its HTTP token (GROK_MCP_HTTP_TOKEN, or the keychain answers)."""
+    try:
+        secrets.get_http_token(environ, create=False)
+    except KeychainError as exc:
+        logger.warning("The keychain cannot keep the server's HTTP token: %s", exc)
+        return False
+    except ConfigError:
+        return True  # a weak GROK_MCP_HTTP_TOKEN: the server child refuses it and says why
+    return True
+
+
 class DesktopApp(QObject):
     """One running tray: supervisor, worker, store handle, tray icon, and the windows opened from it."""
 
@@ -121,6 +144,9 @@ class DesktopApp(QObject):
         self._welcome: QWidget | None = None
         self._model: str | None = settings.default_model
         self._model_probe = CliRunner(cli, environ=self._environ, parent=self)
+        # A key saved unchecked (xAI was unreachable) is checked once the server runs on it: `keys test` notes it.
+        self._key_check = CliRunner(cli, environ=self._environ, parent=self)
+        self._key_needs_check = key_present is True and has_unchecked_key(self._environ)
         self._usage: UsageSnapshot | None = None
         self._notified_budget: set[str] = set()
         self._notified_key_request: str | None = None
@@ -136,9 +162,10 @@ class DesktopApp(QObject):
         self._environ = dict(environ) if environ is not None else None
         key_present = has_api_key(self._environ)
         self.is_first_run = key_present is False
-        # No usable keychain: the server child can read neither a key nor its HTTP token from it. Run it in
-        # demo mode with a token made for this session, handed over in its environment (never argv or a file).
-        self.keychain_unavailable = key_present is None
+        # No usable keychain: the server child cannot read its HTTP token from it (nor a key, unless XAI_API_KEY
+        # gives one: then it still runs on that key). Either way it gets a token made for this session, handed
+        # over in its environment (never argv or a file); with no key it runs in demo mode.
+        self.keychain_unavailable = key_present is None or not can_read_http_token(self._environ)
         if self.keychain_unavailable:
             child_environ = dict(self._environ if self._environ is not None else os.environ)
             child_environ.setdefault("GROK_MCP_HTTP_TOKEN", token_urlsafe(32))
@@ -180,6 +207,7 @@ class DesktopApp(QObject):
         self._usage_timer.stop()
         self.supervisor.shutdown()
         self._model_probe.shutdown()
+        self._key_check.shutdown()
         self.worker.shutdown()
         self.store.close()
         self.tray.hide()
@@ -291,6 +319,7 @@ class DesktopApp(QObject):
             self.tray.notify("The Grok MCP server crashed", supervisor.last_error or "Restarting it.", is_error=True)
         elif state is ServerState.RUNNING and not previous.is_up:
             self._probe_model()
+            self._check_unchecked_key()
             self.refresh_usage()
 
     def refresh_usage(self) -> None:
@@ -338,6 +367,20 @@ class DesktopApp(QObject):
             "The last call failed because xAI refused the key. Add a working key in the dashboard (Keys).",
             is_error=True,
         )
+
+    def _check_unchecked_key(self) -> None:
+        """Ask xAI about a key stored unchecked (`grok-mcp keys test`, which notes it as checked once accepted)."""
+        if not self._key_needs_check or self.supervisor.is_simulated or self._key_check.is_busy:
+            return
+
+        def tested(outcome: CliOutcome) -> None:
+            if outcome.is_ok:
+                self._key_needs_check = False
+                logger.info("xAI accepted the key that was stored unchecked.")
+            else:
+                logger.info("The key stored unchecked is still not checked: %s", outcome.message)
+
+        self._key_check.run(["keys", "test", "--json"], tested)
 
     def _probe_model(self) -> None:
         """Ask `grok-mcp models --json` once which model is the default (for the status line)."""

@@ -18,7 +18,8 @@ _ERROR_PREFIX = "grok-mcp: "
 
 @dataclass(frozen=True)
 class CliOutcome:
-    """How a `grok-mcp` command ended: its exit code, what it printed, and its JSON output when it gave some."""
+    """How a `grok-mcp` command ended: its exit code, what it printed, and its JSON output when it gave some
+    (whether it succeeded or not)."""
 
     arguments: tuple[str, ...]
     exit_code: int
@@ -112,7 +113,8 @@ class CliCall(QObject):
         stderr = bytes(self._process.readAllStandardError().data()).decode("utf-8", errors="replace")
         code = exit_code if exit_status == QProcess.ExitStatus.NormalExit else -1
         data: Any = None
-        if code == 0 and stdout.strip().startswith(("{", "[")):
+        # A failing command may print JSON too (`keys set --json` when xAI cannot be reached, `doctor --json`).
+        if stdout.strip().startswith(("{", "[")):
             try:
                 data = json.loads(stdout)
             except json.JSONDecodeError:

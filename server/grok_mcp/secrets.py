@@ -1,11 +1,15 @@
 """The OS keychain, the only code that touches keyring: the xAI API key (active, previous), the HTTP token.
 
 Every keyring failure becomes a `KeychainError` whose message says what to do; a key never appears in a
-message, an exception chain or a log record, and nothing ever falls back to storing a secret in plain text.
+message, an exception chain or a log record, and no key ever falls back to being stored in plain text. The one
+file-held secret is a per-run HTTP token, made when there is no keychain to keep one: readable only by its
+owner (0600) and removed when the server that made it stops.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -36,6 +40,9 @@ SERVICE = "grok-mcp"
 API_KEY_ITEM = "xai-api-key"
 PREVIOUS_API_KEY_ITEM = "xai-api-key-previous"
 HTTP_TOKEN_ITEM = "http-token"  # noqa: S105 (an item name, not a token)
+# Present while the active key was stored without asking xAI: it holds the key's SHA-256, so a key stored
+# later by any other path is never mistaken for the unchecked one.
+UNVALIDATED_ITEM = "xai-api-key-unvalidated"
 
 API_KEY_ENV = "XAI_API_KEY"
 HTTP_TOKEN_ENV = "GROK_MCP_HTTP_TOKEN"  # noqa: S105 (a variable name, not a token)
@@ -53,6 +60,7 @@ _ITEM_LABELS = {
     API_KEY_ITEM: "the xAI API key",
     PREVIOUS_API_KEY_ITEM: "the previous xAI API key",
     HTTP_TOKEN_ITEM: "the local HTTP token",
+    UNVALIDATED_ITEM: "the note that the xAI API key is not checked yet",
 }
 _PLAINTEXT_MODULES = "keyrings.alt"
 
@@ -258,7 +266,24 @@ def _with_keychain(item: str, verb: str, operation: Callable[[KeyringBackend], _
 
 
 def _read(item: str) -> str | None:
-    return _with_keychain(item, "read", lambda backend: backend.get_password(SERVICE, item))
+    def read(backend: KeyringBackend) -> str | None:
+        try:
+            return backend.get_password(SERVICE, item)
+        except Exception as exc:
+            if not _is_vanished_item(exc):
+                raise
+        # Another process deleted the item between the Secret Service finding it and handing it over.
+        return backend.get_password(SERVICE, item)
+
+    return _with_keychain(item, "read", read)
+
+
+def _is_vanished_item(exc: Exception) -> bool:
+    try:
+        from secretstorage.exceptions import ItemNotFoundException
+    except ImportError:  # not Linux: no Secret Service
+        return False
+    return isinstance(exc, ItemNotFoundException)
 
 
 def _write(item: str, value: str) -> None:
@@ -309,27 +334,78 @@ def api_key_source(environ: Mapping[str, str] | None = None) -> Literal["env", "
     return "keychain" if _read(API_KEY_ITEM) else None
 
 
-def store_api_key(key: str) -> None:
-    """Store `key` as the active xAI API key. Raises InputError for a malformed key, KeychainError."""
+def ensure_keychain() -> None:
+    """Check that the keychain can be read, before asking for a key it would have to keep.
+
+    Raises KeychainError (a subclass saying why, and naming XAI_API_KEY as the way around it).
+    """
+    _read(API_KEY_ITEM)
+
+
+def store_api_key(key: str, *, validated: bool = True) -> None:
+    """Store `key` as the active xAI API key; `validated=False` notes that xAI has not seen it yet.
+
+    Raises InputError for a malformed key, KeychainError.
+    """
     key = check_key_format(key)
     _write(API_KEY_ITEM, key)
+    _note_validation(key, validated=validated)
     logger.info("Stored the xAI API key %s in the keychain (%s).", redact(key), backend_name())
+
+
+def _fingerprint(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _note_validation(key: str, *, validated: bool) -> None:
+    if validated:
+        _delete(UNVALIDATED_ITEM)
+    else:
+        _write(UNVALIDATED_ITEM, _fingerprint(key))
+
+
+def is_api_key_validated(key: str) -> bool:
+    """False while `key` is the keychain's key stored with `keys set --no-validate` and not checked since.
+
+    Raises KeychainError.
+    """
+    return _read(UNVALIDATED_ITEM) != _fingerprint(key)
+
+
+def mark_api_key_validated(key: str) -> bool:
+    """xAI accepted `key`: if it is the keychain's unchecked key, it is checked now. True if that changed.
+
+    Never raises: a keychain that fails here leaves the note for the next check.
+    """
+    try:
+        if is_api_key_validated(key):
+            return False
+        _delete(UNVALIDATED_ITEM)
+    except KeychainError as exc:
+        logger.info("Could not note that xAI accepted the key: %s", exc)
+        return False
+    logger.info("xAI accepted the xAI API key %s, stored unchecked earlier.", redact(key))
+    return True
 
 
 def delete_api_key() -> bool:
     """Remove the active and any previous xAI API key; True if something was removed. Raises KeychainError."""
     removed = _delete(API_KEY_ITEM)
     removed = _delete(PREVIOUS_API_KEY_ITEM) or removed
+    _delete(UNVALIDATED_ITEM)
     if removed:
         logger.info("Removed the xAI API key from the keychain.")
     return removed
 
 
-def rotate_api_key(new_key: str, *, grace_seconds: float = 3600, now: float | None = None) -> None:
+def rotate_api_key(
+    new_key: str, *, grace_seconds: float = 3600, now: float | None = None, validated: bool = True
+) -> None:
     """Make `new_key` the active key and keep the old one as the previous key for `grace_seconds`.
 
-    Validating the new key against xAI is the caller's job and must happen before this call.
-    Raises InputError for a malformed key or grace period, KeychainError when the keychain fails.
+    Validating the new key against xAI is the caller's job and must happen before this call (`validated=False`
+    notes that it did not). Raises InputError for a malformed key or grace period, KeychainError when the
+    keychain fails.
     """
     new_key = check_key_format(new_key)
     if not math.isfinite(grace_seconds) or grace_seconds < 0:
@@ -351,6 +427,7 @@ def rotate_api_key(new_key: str, *, grace_seconds: float = 3600, now: float | No
     else:
         _write(API_KEY_ITEM, new_key)
         logger.info("Stored the xAI API key %s in the keychain (nothing to rotate from).", redact(new_key))
+    _note_validation(new_key, validated=validated)
 
 
 def previous_api_key(*, now: float | None = None) -> tuple[str, float] | None:
@@ -401,11 +478,14 @@ MAKE_A_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'  #
 _HTTP_TOKEN_PLACE = f"service {SERVICE}, account {HTTP_TOKEN_ITEM}"
 
 
-def get_http_token(environ: Mapping[str, str] | None = None, *, create: bool = True) -> str | None:
+def get_http_token(
+    environ: Mapping[str, str] | None = None, *, create: bool = True, run_token_file: Path | None = None
+) -> str | None:
     """The bearer token for HTTP mode: GROK_MCP_HTTP_TOKEN, else the keychain's, else a new one stored there.
 
-    With create=False a missing token gives None. Raises KeychainError, and ConfigError (exit 2) for a token
-    shorter than MIN_HTTP_TOKEN_LENGTH characters.
+    When the keychain cannot be used and `run_token_file` holds the token of a server running without one
+    (see create_run_token), that token. With create=False a missing token gives None. Raises KeychainError,
+    and ConfigError (exit 2) for a token shorter than MIN_HTTP_TOKEN_LENGTH characters.
     """
     from_env = _env_value(environ, HTTP_TOKEN_ENV)
     if from_env:
@@ -415,7 +495,13 @@ def get_http_token(environ: Mapping[str, str] | None = None, *, create: bool = T
             f"Make one with `{MAKE_A_TOKEN}` and set {HTTP_TOKEN_ENV} to it, or unset {HTTP_TOKEN_ENV} to use "
             "the token Grok MCP keeps in the OS keychain.",
         )
-    stored = _read(HTTP_TOKEN_ITEM)
+    try:
+        stored = _read(HTTP_TOKEN_ITEM)
+    except KeychainError:
+        from_file = read_run_token(run_token_file) if run_token_file is not None else None
+        if from_file is None:
+            raise
+        return from_file
     if stored:
         return _strong_token(
             stored,
@@ -435,6 +521,54 @@ def get_http_token(environ: Mapping[str, str] | None = None, *, create: bool = T
         )
     logger.info("Created the local HTTP token %s in the keychain.", redact(stored))
     return stored
+
+
+def run_token_path(home: Path, port: int) -> Path:
+    """The file where a server on `port` keeps its per-run HTTP token when there is no keychain to keep one."""
+    return home / f"http-token-{port}"
+
+
+def create_run_token(path: Path) -> str:
+    """A new per-run HTTP token, written to `path` readable only by this user (0600), replacing an older one.
+
+    For a server that cannot keep its token in the keychain: clients on this machine read it from the file
+    (`grok-mcp clients install NAME --http` does), and remove_run_token deletes it when the server stops.
+    Raises OSError when the file cannot be written.
+    """
+    token = _random.token_urlsafe(MIN_HTTP_TOKEN_LENGTH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    # Created with its final mode and never followed through a link, then renamed over the old file at once.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(partial, flags, 0o600), "w", encoding="utf-8") as file:
+        file.write(token + "\n")
+    os.replace(partial, path)
+    logger.info("Created the per-run HTTP token %s in %s (no keychain to keep one).", redact(token), path)
+    return token
+
+
+_MAX_RUN_TOKEN_BYTES = 1024
+
+
+def read_run_token(path: Path) -> str | None:
+    """The per-run HTTP token in `path`, or None when there is no such file or it holds no usable token."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(_MAX_RUN_TOKEN_BYTES + 1)
+    except OSError:
+        return None
+    token = raw.decode("utf-8", errors="replace").strip()
+    if len(raw) > _MAX_RUN_TOKEN_BYTES or len(token) < MIN_HTTP_TOKEN_LENGTH:
+        return None
+    return token
+
+
+def remove_run_token(path: Path, token: str) -> None:
+    """Delete the per-run token file if it still holds `token` (a server started since may have replaced it)."""
+    if read_run_token(path) == token:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _strong_token(token: str, where: str, what_to_do: str) -> str:

@@ -13,7 +13,7 @@ from grok_mcp.cli.console import run_console
 from grok_mcp.config import Settings
 from grok_mcp.store import RequestRecord, Store
 
-from tests.support.processes import run_cli, server_env
+from tests.support.processes import free_port, run_cli, server_env
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 OTHER_KEY = "xai-test-simulator-key-0002"
@@ -45,7 +45,12 @@ def test_keys_set_validates_with_xai_stores_in_the_keychain_and_never_echoes_the
     assert_no_secret(done, TEST_KEY)
 
     shown = run_cli("keys", "show", "--json", env=env)
-    assert json.loads(shown.stdout) | {"backend": None} == {"source": "keychain", "key": "xai-…0001", "backend": None}
+    assert json.loads(shown.stdout) | {"backend": None} == {
+        "source": "keychain",
+        "key": "xai-…0001",
+        "backend": None,
+        "validated": True,
+    }
     assert "SecretService" in json.loads(shown.stdout)["backend"]
 
     tested = run_cli("keys", "test", env=env)
@@ -96,15 +101,79 @@ def test_keys_test_without_a_key_exits_3(env: dict[str, str]) -> None:
     assert "grok-mcp keys set" in done.stderr
 
 
-def test_no_keychain_exits_6_with_what_to_do_instead(no_keychain_env: dict[str, str], isolated_home: Path) -> None:
-    env = {**no_keychain_env, "GROK_MCP_HOME": str(isolated_home)}
+def test_keys_set_without_a_keychain_says_so_before_asking_xai(
+    no_keychain_env: dict[str, str], isolated_home: Path
+) -> None:
+    env = {**no_keychain_env, "GROK_MCP_HOME": str(isolated_home), "GROK_MCP_BASE_URL": _unreachable_base_url()}
     env.pop("XAI_API_KEY", None)
-    done = run_cli("keys", "set", "--no-validate", env=env, stdin=TEST_KEY + "\n")
-    assert done.returncode == 6
-    assert "XAI_API_KEY" in done.stderr
-    http = run_cli("serve", "--transport", "http", "--simulate", "--port", "0", env=env)
-    assert http.returncode == 6
-    assert "GROK_MCP_HTTP_TOKEN" in http.stderr
+    for extra in ((), ("--no-validate",)):
+        done = run_cli("keys", "set", *extra, env=env, stdin=TEST_KEY + "\n")
+        assert done.returncode == 6, done.stderr
+        assert "No OS keychain is available" in done.stderr
+        assert "XAI_API_KEY" in done.stderr
+        assert "Could not reach" not in done.stderr  # the keychain is checked first, xAI never asked
+        assert_no_secret(done, TEST_KEY)
+
+
+def _unreachable_base_url() -> str:
+    """An xAI base URL on a loopback port nothing listens on: xAI "offline"."""
+    return f"http://127.0.0.1:{free_port()}/v1"
+
+
+def test_keys_set_offline_offers_saving_unchecked_and_a_later_test_checks_the_key(
+    env: dict[str, str], simulator: RunningSimulator
+) -> None:
+    offline = {**env, "GROK_MCP_BASE_URL": _unreachable_base_url()}
+    done = run_cli("keys", "set", env=offline, stdin=TEST_KEY + "\n")
+    assert done.returncode == 1
+    assert "Could not reach" in done.stderr
+    assert "--no-validate" in done.stderr
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["key"] is None
+
+    as_json = run_cli("keys", "set", "--json", env=offline, stdin=TEST_KEY + "\n")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) | {"message": None} == {
+        "stored": None,
+        "validated": False,
+        "unreachable": True,
+        "message": None,
+    }
+
+    saved = run_cli("keys", "set", "--no-validate", env=offline, stdin=TEST_KEY + "\n")
+    assert saved.returncode == 0, saved.stderr
+    assert "not checked with xAI yet" in saved.stdout
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["validated"] is False
+    assert "without checking" in run_cli("keys", "show", env=env).stdout
+    assert_no_secret(saved, TEST_KEY)
+
+    # The network is back: the next `keys test` asks xAI and notes the key as checked.
+    assert run_cli("keys", "test", env=offline).returncode == 1
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["validated"] is False
+    assert run_cli("keys", "test", env=env).returncode == 0
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["validated"] is True
+
+
+def test_doctor_checks_a_key_stored_unchecked_once_xai_answers(env: dict[str, str]) -> None:
+    assert run_cli("keys", "set", "--no-validate", env=env, stdin=TEST_KEY + "\n").returncode == 0
+    done = run_cli("doctor", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert "checked now" in checks["xAI API"]["detail"]
+    assert json.loads(run_cli("keys", "show", "--json", env=env).stdout)["validated"] is True
+
+
+def test_keys_show_with_xai_api_key_and_no_keychain_names_the_variable(
+    no_keychain_env: dict[str, str], isolated_home: Path
+) -> None:
+    env = {**no_keychain_env, "GROK_MCP_HOME": str(isolated_home), "XAI_API_KEY": TEST_KEY}
+    done = run_cli("keys", "show", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) | {"backend": None} == {
+        "source": "env",
+        "key": "xai-…0001",
+        "backend": None,
+        "validated": None,
+    }
 
 
 def test_doctor_reports_every_check_and_a_healthy_setup(env: dict[str, str]) -> None:

@@ -24,7 +24,7 @@ from tests.desktop.conftest import FAST
 from tests.support.keychain import KeychainSession
 from tests.support.ledger import record_chat_call
 from tests.support.processes import SERVER_COMMAND
-from tests.support.simulator import RunningSimulator
+from tests.support.simulator import TEST_KEY, RunningSimulator
 
 MakeApp = Callable[..., DesktopApp]
 
@@ -105,6 +105,22 @@ def test_a_pasted_key_is_validated_stored_and_ends_demo_mode(
     qtbot.waitUntil(
         lambda: desktop.supervisor.state is ServerState.RUNNING and not desktop.supervisor.is_simulated, timeout=30_000
     )
+
+
+def test_a_key_saved_unchecked_is_checked_with_xai_when_the_tray_starts(
+    qtbot: QtBot,
+    clean_keychain: KeychainSession,
+    simulator: RunningSimulator,
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GROK_MCP_BASE_URL", simulator.base_url)
+    secrets.store_api_key(TEST_KEY, validated=False)  # as `keys set --no-validate` leaves it while offline
+    desktop = make_app(show_welcome=False)
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.supervisor.state is ServerState.RUNNING, timeout=30_000)
+    assert not desktop.supervisor.is_simulated
+    qtbot.waitUntil(lambda: secrets.is_api_key_validated(TEST_KEY), timeout=30_000)
 
 
 def test_spending_past_the_daily_budget_notifies_once(

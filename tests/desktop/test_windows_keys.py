@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.desktop.pages import signal_args
 from tests.support.keychain import KeychainSession
+from tests.support.processes import free_port
 from tests.support.simulator import TEST_KEY, RunningSimulator
 
 CLI_TIMEOUT_MS = 60_000
@@ -165,3 +166,41 @@ def test_a_locked_keychain_shows_the_actionable_message(
     assert outcome.is_keychain_unavailable
     assert outcome.message in page.banner.text()
     assert KEYCHAIN_HINT in page.banner.text()
+
+
+def test_when_xai_cannot_be_reached_save_anyway_stores_the_key_unchecked_and_it_is_checked_later(
+    qtbot: QtBot,
+    make_page: Callable[[dict[str, str]], KeysPage],
+    simulator: RunningSimulator,
+    clean_keychain: KeychainSession,
+) -> None:
+    offline = make_page({**os.environ, "GROK_MCP_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"})
+    assert offline.save_anyway_button.isHidden()
+    offline.key_edit.setText(TEST_KEY)
+    outcome = _finish(qtbot, offline, offline.save_key)
+    assert not outcome.is_ok
+    assert "could not be reached" in offline.banner.text()
+    assert "grok-mcp" not in offline.banner.text()  # no command-line advice in the window
+    assert not offline.save_anyway_button.isHidden()
+    assert secrets.get_api_key() is None
+
+    with qtbot.waitSignal(offline.key_saved, timeout=CLI_TIMEOUT_MS) as saved:
+        offline.save_anyway_button.click()
+    assert signal_args(saved)[0]["validated"] is False
+    assert "not checked with xAI yet" in offline.banner.text()
+    assert offline.save_anyway_button.isHidden()
+    with qtbot.waitSignal(offline.keys_loaded, timeout=CLI_TIMEOUT_MS):
+        pass
+    assert offline.active_label.text() == f"{secrets.redact(TEST_KEY)} (not checked with xAI yet)"
+    # The page asks xAI at once; still offline, it says so and keeps the key.
+    qtbot.waitUntil(lambda: "still not checked" in offline.status_label.text(), timeout=CLI_TIMEOUT_MS)
+    assert secrets.get_api_key() == TEST_KEY
+    assert not secrets.is_api_key_validated(TEST_KEY)
+    assert TEST_KEY not in _shown_text(offline)
+
+    # The network is back: the page checks the key and shows it as checked.
+    online = make_page({**os.environ, "GROK_MCP_BASE_URL": simulator.base_url})
+    online.refresh()
+    qtbot.waitUntil(lambda: online.active_label.text() == secrets.redact(TEST_KEY), timeout=CLI_TIMEOUT_MS)
+    assert secrets.is_api_key_validated(TEST_KEY)
+    assert online.info_labels["Status"].text() == "active"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import sys
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import anyio
 import keyring
@@ -738,3 +740,96 @@ async def test_a_keychain_read_before_a_request_happens_off_the_event_loop(
 
     assert provider() == KEY_A
     assert backend.readers and threading.get_ident() not in backend.readers
+
+
+# --- a key stored unchecked ----------------------------------------------------------------------------
+
+
+def test_a_key_stored_unchecked_stays_unchecked_until_xai_accepts_it(clean_keychain: KeychainSession) -> None:
+    secrets.store_api_key(KEY_A, validated=False)
+    assert not secrets.is_api_key_validated(KEY_A)
+    assert secrets.is_api_key_validated(KEY_B)  # the note is about that key only
+    assert not secrets.mark_api_key_validated(KEY_B)
+    assert not secrets.is_api_key_validated(KEY_A)
+    assert secrets.mark_api_key_validated(KEY_A)
+    assert secrets.is_api_key_validated(KEY_A)
+    assert not secrets.mark_api_key_validated(KEY_A)  # nothing left to note
+
+
+def test_storing_a_checked_key_or_removing_the_key_clears_the_unchecked_note(clean_keychain: KeychainSession) -> None:
+    secrets.store_api_key(KEY_A, validated=False)
+    secrets.rotate_api_key(KEY_B, grace_seconds=60)
+    assert secrets.is_api_key_validated(KEY_B)
+    secrets.rotate_api_key(KEY_A, grace_seconds=60, validated=False)
+    assert not secrets.is_api_key_validated(KEY_A)
+    secrets.delete_api_key()
+    assert keyring.get_password(secrets.SERVICE, secrets.UNVALIDATED_ITEM) is None
+
+
+def test_the_unchecked_note_holds_no_key(clean_keychain: KeychainSession) -> None:
+    secrets.store_api_key(KEY_A, validated=False)
+    note = keyring.get_password(secrets.SERVICE, secrets.UNVALIDATED_ITEM)
+    assert note is not None
+    assert "AAAA" not in note and "1111" not in note
+
+
+# --- the per-run HTTP token ------------------------------------------------------------------------------
+
+
+def test_a_per_run_token_is_a_strong_token_in_a_file_only_its_owner_reads(tmp_path: Path) -> None:
+    path = secrets.run_token_path(tmp_path / "home", 8765)
+    token = secrets.create_run_token(path)
+    assert len(token) >= secrets.MIN_HTTP_TOKEN_LENGTH
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secrets.read_run_token(path) == token
+    again = secrets.create_run_token(path)  # the next run replaces it
+    assert again != token
+    assert secrets.read_run_token(path) == again
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left behind
+
+
+def test_a_stopping_server_removes_only_its_own_run_token(tmp_path: Path) -> None:
+    path = secrets.run_token_path(tmp_path, 8765)
+    old = secrets.create_run_token(path)
+    new = secrets.create_run_token(path)
+    secrets.remove_run_token(path, old)  # a newer server owns the file now
+    assert secrets.read_run_token(path) == new
+    secrets.remove_run_token(path, new)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("content", ["", "short", "x" * 5000], ids=["empty", "weak", "huge"])
+def test_a_run_token_file_without_a_usable_token_is_ignored(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "http-token-8765"
+    path.write_text(content, encoding="utf-8")
+    assert secrets.read_run_token(path) is None
+
+
+def test_without_a_keychain_the_http_token_comes_from_the_running_servers_file(
+    tmp_path: Path, use_backend: Callable[[KeyringBackend], None]
+) -> None:
+    use_backend(fail.Keyring())
+    path = secrets.run_token_path(tmp_path, 8765)
+    with pytest.raises(KeychainUnavailableError):
+        secrets.get_http_token({}, run_token_file=path)  # no server running: still the keychain's error
+    token = secrets.create_run_token(path)
+    assert secrets.get_http_token({}, run_token_file=path) == token
+    assert secrets.get_http_token({secrets.HTTP_TOKEN_ENV: FROM_ENV}, run_token_file=path) == FROM_ENV
+
+
+class VanishingKeyring(MemoryKeyring):
+    """Stands for the Secret Service when another process deletes an item while this one reads it."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from secretstorage.exceptions import ItemNotFoundException
+
+        if self.items.pop((service, username), None) is not None:
+            raise ItemNotFoundException("Item does not exist!")
+        return None
+
+
+def test_an_item_deleted_while_it_is_read_reads_as_absent(use_backend: Callable[[KeyringBackend], None]) -> None:
+    backend = VanishingKeyring()
+    backend.items[secrets.SERVICE, secrets.UNVALIDATED_ITEM] = "a note another process is deleting"
+    use_backend(backend)
+    assert secrets.is_api_key_validated(KEY_A)

@@ -261,7 +261,12 @@ def redetect_keyring_backend() -> keyring.backend.KeyringBackend:
 
 def remove_our_items() -> None:
     """Delete every Grok MCP item (keyring removes one match per call, so repeat until none is left)."""
-    for item in (secrets.API_KEY_ITEM, secrets.PREVIOUS_API_KEY_ITEM, secrets.HTTP_TOKEN_ITEM):
+    for item in (
+        secrets.API_KEY_ITEM,
+        secrets.PREVIOUS_API_KEY_ITEM,
+        secrets.HTTP_TOKEN_ITEM,
+        secrets.UNVALIDATED_ITEM,
+    ):
         while keyring.get_password(secrets.SERVICE, item) is not None:
             keyring.delete_password(secrets.SERVICE, item)
 

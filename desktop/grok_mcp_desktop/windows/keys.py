@@ -58,7 +58,7 @@ class KeysPage(Page):
     """`keys show --json` answered: its JSON (source, redacted key, backend, previous key)."""
 
     key_saved = Signal(object)
-    """`keys set` or `keys rotate` stored a validated key: its JSON (stored, key_info …)."""
+    """`keys set` or `keys rotate` stored a key: its JSON (stored, validated, key_info …)."""
 
     action_finished = Signal(object)
     """Any keys command ended: its CliOutcome (success or failure)."""
@@ -74,6 +74,8 @@ class KeysPage(Page):
         self._cli = CliRunner(cli_command, environ=environ, parent=self)
         self._has_key = False
         self._has_previous = False
+        # The save or rotate that failed because xAI could not be reached, for "Save anyway" to repeat unchecked.
+        self._unchecked_save: list[str] | None = None
         self.confirm_box: QMessageBox | None = None
         self.body.addWidget(self._configured_key_group())
         self.body.addWidget(self._change_key_group())
@@ -85,6 +87,7 @@ class KeysPage(Page):
         self.refresh_button.clicked.connect(self.refresh)
         self.save_button.clicked.connect(self.save_key)
         self.rotate_button.clicked.connect(self.rotate_key)
+        self.save_anyway_button.clicked.connect(self.save_anyway)
         self.end_grace_button.clicked.connect(self.end_grace_period)
         self.remove_button.clicked.connect(self.request_remove)
         self.key_edit.returnPressed.connect(self.save_key)
@@ -121,9 +124,12 @@ class KeysPage(Page):
         self.grace_minutes.setAccessibleName("Grace period for the old key")
         self.save_button = QPushButton("&Save key", group)
         self.rotate_button = QPushButton("R&otate", group)
+        self.save_anyway_button = QPushButton("Save &anyway", group)
+        self.save_anyway_button.setToolTip("Keep the key without checking it; it is checked once xAI answers again.")
+        self.save_anyway_button.setVisible(False)
         form.addRow("New key:", self.key_edit)
         form.addRow("Keep the old key for:", self.grace_minutes)
-        form.addRow(spaced_row(None, self.save_button, self.rotate_button))
+        form.addRow(spaced_row(None, self.save_anyway_button, self.save_button, self.rotate_button))
         return group
 
     def _key_info_group(self) -> QGroupBox:
@@ -150,7 +156,9 @@ class KeysPage(Page):
         *,
         stdin_text: str | None = None,
         doing: str,
+        failed: Callable[[CliOutcome], None] | None = None,
     ) -> None:
+        """Run `grok-mcp ARGUMENTS`; `done` gets a success, `failed` (default: the banner shows why) a failure."""
         if self._cli.is_busy:
             return
 
@@ -159,6 +167,8 @@ class KeysPage(Page):
             if outcome.is_ok:
                 self.banner.clear_message()
                 done(outcome)
+            elif failed is not None:
+                failed(outcome)
             else:
                 self._show_failure(outcome)
             self._update_buttons()
@@ -179,6 +189,8 @@ class KeysPage(Page):
         has_text = bool(self.key_edit.text().strip())
         self.refresh_button.setEnabled(idle)
         self.save_button.setEnabled(idle and has_text)
+        self.save_anyway_button.setVisible(self._unchecked_save is not None)
+        self.save_anyway_button.setEnabled(idle and has_text)
         self.rotate_button.setEnabled(idle and has_text and self._has_key)
         self.remove_button.setEnabled(idle and self._has_key)
         self.end_grace_button.setEnabled(idle and self._has_previous)
@@ -201,8 +213,11 @@ class KeysPage(Page):
         if not key:
             self.active_label.setText("No key yet: paste one below, or use demo mode.")
             self.source_label.setText(f"OS keychain ({data.get('backend', 'unknown backend')})")
+        elif data.get("validated") is False:
+            self.active_label.setText(f"{key} (not checked with xAI yet)")
         else:
             self.active_label.setText(str(key))
+        if key:
             where = (
                 "the XAI_API_KEY environment variable (it wins over the keychain)"
                 if data.get("source") == "env"
@@ -218,35 +233,68 @@ class KeysPage(Page):
         else:
             self.previous_label.setText("none")
         self.keys_loaded.emit(data)
+        if data.get("validated") is False:
+            self._check_unchecked_key()
+
+    def _check_unchecked_key(self) -> None:
+        """The key was stored unchecked: ask xAI about it now (`keys test` notes a key xAI accepts as checked)."""
+
+        def failed(outcome: CliOutcome) -> None:
+            self.status_label.setText(f"The key is still not checked with xAI: {outcome.message}")
+
+        self._run(["keys", "test", "--json"], self._on_key_tested, doing="Checking the key with xAI…", failed=failed)
+
+    def _on_key_tested(self, outcome: CliOutcome) -> None:
+        if isinstance(outcome.data, dict):
+            for name, text in describe_key_info(outcome.data).items():
+                self.info_labels[name].setText(text)
+        self.refresh()
 
     def save_key(self) -> None:
         """Validate the typed key with xAI and store it (`keys set --json`, key on stdin)."""
-        key = self.key_edit.text().strip()
-        if not key or self._cli.is_busy:
-            return
-        self._run(["keys", "set", "--json"], self._on_saved, stdin_text=key, doing="Checking the key with xAI…")
+        self._save(["keys", "set", "--json"], doing="Checking the key with xAI…")
 
     def rotate_key(self) -> None:
         """Validate the typed key, make it active, and keep the old one for the grace period (`keys rotate`)."""
+        minutes = f"{self.grace_minutes.value():g}"
+        self._save(["keys", "rotate", "--json", "--grace-minutes", minutes], doing="Checking the new key with xAI…")
+
+    def save_anyway(self) -> None:
+        """xAI could not be reached: store the typed key unchecked, as the failed save or rotation would have."""
+        if self._unchecked_save is not None:
+            self._save([*self._unchecked_save, "--no-validate"], doing="Saving the key without checking it…")
+
+    def _save(self, arguments: list[str], *, doing: str) -> None:
         key = self.key_edit.text().strip()
         if not key or self._cli.is_busy:
             return
-        minutes = f"{self.grace_minutes.value():g}"
-        self._run(
-            ["keys", "rotate", "--json", "--grace-minutes", minutes],
-            self._on_saved,
-            stdin_text=key,
-            doing="Checking the new key with xAI…",
-        )
+
+        def failed(outcome: CliOutcome) -> None:
+            data: dict[str, Any] = outcome.data if isinstance(outcome.data, dict) else {}
+            if not data.get("unreachable"):
+                self._unchecked_save = None
+                self._show_failure(outcome)
+                return
+            self._unchecked_save = [arg for arg in arguments if arg != "--no-validate"]
+            self.banner.show_error(
+                f"xAI could not be reached, so the key was not checked or saved. {data.get('message', '')}\n"
+                "Save anyway keeps it unchecked; Grok MCP checks it with xAI once the network is back "
+                "(when the tray starts, or press Refresh here)."
+            )
+
+        self._run(arguments, self._on_saved, stdin_text=key, doing=doing, failed=failed)
 
     def _on_saved(self, outcome: CliOutcome) -> None:
         self.key_edit.clear()
+        self._unchecked_save = None
         data: dict[str, Any] = outcome.data if isinstance(outcome.data, dict) else {}
         info = data.get("key_info")
         if isinstance(info, dict):
             for name, text in describe_key_info(info).items():
                 self.info_labels[name].setText(text)
         note = f"Stored {data.get('stored', 'the key')}."
+        if data.get("validated") is False:
+            note += " It is not checked with xAI yet; that happens once xAI answers again."
         if data.get("env_overrides"):
             note += " XAI_API_KEY is set in the environment and takes precedence over the keychain."
         self.banner.show_info(note)

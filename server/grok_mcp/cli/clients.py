@@ -91,7 +91,8 @@ def _endpoint() -> HttpEndpoint:
     from grok_mcp.clients.launch import local_http_url
 
     settings = load_settings()
-    token = secrets.get_http_token()
+    # Without a keychain, the token of the server running on that port (`serve` wrote it to a 0600 file).
+    token = secrets.get_http_token(run_token_file=secrets.run_token_path(settings.home, settings.port))
     assert token is not None
     register_secret(token)
     return HttpEndpoint(local_http_url(settings.port), token)

@@ -164,7 +164,7 @@ def _check_api(settings: Settings, key: str | None) -> Check:
     if key is None:
         return Check("xAI API", "skip", f"{settings.base_url}: no key to test with")
     try:
-        return Check("xAI API", "ok", anyio.run(_api_key_info, settings, key))
+        detail = anyio.run(_api_key_info, settings, key)
     except InvalidKeyError as exc:
         return Check("xAI API", "fail", str(exc))
     except XAIError as exc:
@@ -174,6 +174,9 @@ def _check_api(settings: Settings, key: str | None) -> Check:
             f"{settings.base_url}: {exc}",
             "Check the network, a proxy, or GROK_MCP_BASE_URL.",
         )
+    if secrets.mark_api_key_validated(key):
+        detail += "; the key stored without a check is checked now"
+    return Check("xAI API", "ok", detail)
 
 
 def run_doctor(settings: Settings | None = None) -> DoctorReport:

@@ -13,7 +13,14 @@ import anyio
 
 from grok_mcp.cli.common import AddCommand, out, settings_from
 from grok_mcp.config import Settings
-from grok_mcp.errors import ExitCode, InputError, NoApiKeyError
+from grok_mcp.errors import (
+    ExitCode,
+    InputError,
+    KeychainError,
+    NoApiKeyError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
 from grok_mcp.logs import configure_logging, register_secret
 
 
@@ -83,8 +90,20 @@ async def _fetch_key_info(settings: Settings, key: str) -> Any:
         return await client.api_key_info()
 
 
-def _validate_key(settings: Settings, key: str) -> Any:
-    info = anyio.run(_fetch_key_info, settings, key)
+def _validate_key(settings: Settings, key: str, *, as_json: bool) -> Any:
+    """What xAI says about `key`. Raises InputError (blocked), XAIError: when xAI cannot be reached, one that
+    offers `--no-validate` (with --json, also as `{"stored": null, "unreachable": true, …}` on stdout)."""
+    try:
+        info = anyio.run(_fetch_key_info, settings, key)
+    except (UpstreamUnavailableError, UpstreamTimeoutError) as exc:
+        message = (
+            f"{exc} The key was not stored. To store it without checking it now, run "
+            "`grok-mcp keys set --no-validate`; it is checked with xAI at the next `grok-mcp keys test` or "
+            "`grok-mcp doctor`, and when the tray starts."
+        )
+        if as_json:
+            out(json.dumps({"stored": None, "validated": False, "unreachable": True, "message": str(exc)}))
+        raise type(exc)(message, status=exc.status, call=exc.call) from None
     if _is_blocked(info):
         raise InputError(
             "xAI knows this key but it is blocked or disabled:\n"
@@ -120,8 +139,15 @@ def _show(*, as_json: bool) -> int:
         "source": source,
         "key": secrets.redact(key) if key else None,
         "backend": secrets.backend_name(),
+        # Only a keychain key can have been stored unchecked; XAI_API_KEY is the environment's business.
+        "validated": secrets.is_api_key_validated(key) if key and source == "keychain" else None,
     }
-    previous = secrets.previous_api_key()
+    try:
+        previous = secrets.previous_api_key()
+    except KeychainError:
+        if source != "env":
+            raise
+        previous = None  # XAI_API_KEY in use and no keychain: there is no previous key to show
     if previous:
         result["previous_key"] = secrets.redact(previous[0])
         result["previous_expires_at"] = previous[1]
@@ -132,6 +158,8 @@ def _show(*, as_json: bool) -> int:
     else:
         where = "the XAI_API_KEY environment variable" if source == "env" else "the OS keychain"
         out(f"{result['key']} (from {where}; keychain backend {result['backend']})")
+        if result["validated"] is False:
+            out("It was stored without checking it with xAI; `grok-mcp keys test` checks it now.")
         if previous:
             out(f"Previous key {result['previous_key']} stays valid in Grok MCP until the grace period ends.")
     return ExitCode.OK
@@ -144,19 +172,23 @@ def _store(settings: Settings, args: argparse.Namespace, *, is_rotation: bool) -
     """
     from grok_mcp import secrets
 
+    # The keychain first: nobody should paste a key, and wait for xAI, to learn that it cannot be kept.
+    secrets.ensure_keychain()
     if is_rotation and secrets.get_api_key() is None:
         raise NoApiKeyError("There is no key to rotate yet. Use `grok-mcp keys set` first.")
     key = secrets.check_key_format(_read_secret("xAI API key (input hidden): "))
     register_secret(key)
-    info = None if args.no_validate else _validate_key(settings, key)
+    info = None if args.no_validate else _validate_key(settings, key, as_json=args.json)
     if is_rotation:
-        secrets.rotate_api_key(key, grace_seconds=args.grace_minutes * 60)
+        secrets.rotate_api_key(key, grace_seconds=args.grace_minutes * 60, validated=info is not None)
         message = (
             f"Rotated: {secrets.redact(key)} is now active; the old key is kept for {args.grace_minutes:g} minutes."
         )
     else:
-        secrets.store_api_key(key)
+        secrets.store_api_key(key, validated=info is not None)
         message = f"Stored {secrets.redact(key)} in the OS keychain ({secrets.backend_name()})."
+    if info is None:
+        message += " It is not checked with xAI yet: `grok-mcp keys test` checks it."
     shadowed = secrets.api_key_source() == "env"
     if args.json:
         key_info = _key_info_dict(info) if info is not None else None
@@ -181,6 +213,8 @@ def _test(settings: Settings, *, as_json: bool) -> int:
     register_secret(key)
     info = anyio.run(_fetch_key_info, settings, key)
     blocked = _is_blocked(info)
+    if not blocked:
+        secrets.mark_api_key_validated(key)
     if as_json:
         out(json.dumps({"ok": not blocked, **_key_info_dict(info)}))
     else:

@@ -16,11 +16,14 @@ import httpx2
 from tests.support.processes import ROOT, free_port
 
 
-def launch_demo_tray(no_keychain_env: dict[str, str], home: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
-    """Start the tray offscreen on a free port with `home` as its data dir; (process, port, its log file)."""
+def launch_demo_tray(
+    no_keychain_env: dict[str, str], home: Path, **extra_env: str
+) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """Start the tray offscreen on a free port with `home` as its data dir (and `extra_env`, say XAI_API_KEY);
+    (process, port, its log file)."""
     port = free_port()
     env = {k: v for k, v in no_keychain_env.items() if not k.startswith(("XAI_", "GROK_MCP_"))}
-    env |= {"GROK_MCP_HOME": str(home), "GROK_MCP_PORT": str(port), "QT_QPA_PLATFORM": "offscreen"}
+    env |= {"GROK_MCP_HOME": str(home), "GROK_MCP_PORT": str(port), "QT_QPA_PLATFORM": "offscreen", **extra_env}
     log_path = home / "tray.log"
     with log_path.open("w", encoding="utf-8") as log:
         tray = subprocess.Popen(
@@ -59,9 +62,9 @@ class DemoTray:
 
 
 @contextmanager
-def demo_tray(no_keychain_env: dict[str, str], home: Path) -> Iterator[DemoTray]:
+def demo_tray(no_keychain_env: dict[str, str], home: Path, **extra_env: str) -> Iterator[DemoTray]:
     """A demo tray whose server child answered /healthz (see launch_demo_tray); killed afterwards if still running."""
-    tray, port, log_path = launch_demo_tray(no_keychain_env, home)
+    tray, port, log_path = launch_demo_tray(no_keychain_env, home, **extra_env)
     try:
         health = child_health(tray, port)
         assert health is not None, log_path.read_text(encoding="utf-8")

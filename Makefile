@@ -12,7 +12,7 @@ APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools \
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test check lint typecheck imports pytest dist dist-test bench screenshots venv system-deps npm-deps clean
+.PHONY: run test check lint typecheck imports pytest dist python-dist dist-test bench screenshots venv tools system-deps npm-deps clean
 
 # `make run` installs what running needs and nothing more: the tray (the desktop extra) where there is a display,
 # the server alone where there is none; never the test and build tools. A venv `make test` set up has them all.
@@ -69,6 +69,13 @@ $(NPM_DIR)/.installed: Makefile
 	  npm install --no-audit --no-fund --loglevel=error $(NPM_PACKAGES) >/dev/null
 	touch $@
 
+# Packaging and lint tools that are not project dependencies (build, twine, uv, yamllint, pre-commit), in a
+# throwaway venv pinned by tests/packaging/tool-requirements.txt; the tests install it the same way.
+TOOLS_VENV := build/venv-tools
+
+tools: venv
+	$(PY) -m tests.support.tool_venv >/dev/null
+
 lint: venv
 	$(BIN)/ruff check server desktop tests bench
 	$(BIN)/ruff format --check server desktop tests bench
@@ -79,7 +86,7 @@ typecheck: venv
 imports: venv
 	$(BIN)/lint-imports
 
-pytest: venv system-deps npm-deps
+pytest: venv system-deps npm-deps tools
 	rm -f .coverage .coverage.*
 	GROK_MCP_NPM_DIR=$(CURDIR)/$(NPM_DIR) $(BIN)/pytest -q -p no:cacheprovider -m "not dist" \
 	  --cov --cov-report=term --cov-fail-under=90
@@ -87,9 +94,15 @@ pytest: venv system-deps npm-deps
 check: lint typecheck imports
 
 # The frozen one-folder bundle, the .deb, the portable tar.gz and (built here to prove the script) the
-# Windows NSIS installer, all under build/dist/.
-dist: venv system-deps
+# Windows NSIS installer, all under build/dist/; the wheel and the sdist PyPI gets, under build/dist/pypi/.
+dist: venv system-deps python-dist
 	PYTHON=$(PY) installer/build-dist.sh
+
+# The sdist, then the wheel built from that sdist (so a file the sdist forgets breaks the wheel here, not on PyPI).
+python-dist: tools
+	rm -rf build/dist/pypi
+	$(TOOLS_VENV)/bin/pyproject-build --outdir build/dist/pypi . >/dev/null
+	$(TOOLS_VENV)/bin/twine check --strict build/dist/pypi/*
 
 dist-test: dist
 	$(BIN)/pytest -q -p no:cacheprovider -m dist tests/dist

@@ -30,7 +30,7 @@ MAX_TOP_LEVEL_MODULES = 12
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel of grok-mcp, built with pip from a copy of what the distribution is made of."""
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     for folder in ("server", "desktop"):
         shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

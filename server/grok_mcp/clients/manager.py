@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import copy
 import difflib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -40,7 +41,7 @@ from grok_mcp.clients.safe_edit import (
     sha256,
     undo_last,
 )
-from grok_mcp.clients.start_check import StartCheck
+from grok_mcp.clients.start_check import StartCheck, StartProblem
 
 logger = logging.getLogger(__name__)
 
@@ -324,15 +325,38 @@ class ClientManager:
         if report.status is not Status.CONFIGURED:
             return None
         entry = self.read_entry(self.spec(report.name))
-        if entry is None:
-            return None
+        return self._check_entry(entry, report.name) if entry is not None else None
+
+    def _check_entry(self, entry: dict[str, Any], name: str) -> StartCheck:
         launch = start_check.stdio_launch(entry)
         if launch is not None:
-            return start_check.check_stdio(self.host, launch, name=report.name)
+            return start_check.check_stdio(self.host, launch, name=name)
         target = start_check.http_target(entry)
         if target is None:
-            return StartCheck(False, "the entry has no bearer token", "Install it again")
+            return StartCheck(StartProblem.TOKEN_REFUSED, "the entry has no bearer token", "Install it again")
         return start_check.check_http(*target)
+
+    def checks(self, reports: list[ClientReport]) -> dict[str, StartCheck | None]:
+        """`check_installed` for every report (None: no entry of ours to check); one run per distinct entry.
+
+        Most clients hold the same command line, so the server starts once or twice, not once per client. A file
+        that can no longer be read counts as nothing to check (the report already names its problem).
+        """
+        results: dict[str, StartCheck | None] = {}
+        seen: dict[str, StartCheck] = {}
+        for report in reports:
+            try:
+                entry = self.read_entry(self.spec(report.name)) if report.status is Status.CONFIGURED else None
+            except ClientSetupError:
+                entry = None
+            if entry is None:
+                results[report.name] = None
+                continue
+            key = json.dumps([start_check.stdio_launch(entry), start_check.http_target(entry)], default=repr)
+            if key not in seen:
+                seen[key] = self._check_entry(entry, "")  # shared by clients: its advice names no client
+            results[report.name] = seen[key]
+        return results
 
     # ------------------------------------------------------------------------------------------- writing
 

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -66,17 +67,38 @@ INITIALIZE_REQUEST = {
 }
 
 
+class StartProblem(StrEnum):
+    """What kept an entry from answering `initialize`, in a few words (the Clients page's cell)."""
+
+    NONE = "starts"
+    NO_KEY = "no API key"
+    KEYCHAIN = "keychain unavailable"
+    CANNOT_RUN = "command cannot run"
+    NO_ANSWER = "no answer"
+    UNREACHABLE = "server unreachable"
+    TOKEN_REFUSED = "token refused"  # noqa: S105 (a label, not a token)
+    OTHER = "error"
+
+
 @dataclass(frozen=True)
 class StartCheck:
     """Whether an entry starts a Grok MCP that answers `initialize`; if not, why and what to do."""
 
-    starts: bool
+    problem: StartProblem
     reason: str = ""
     advice: str = ""
     exit_code: ExitCode = ExitCode.ERROR
     """What `clients install` exits with when it refuses: the server's own code for no key (3) or keychain (6)."""
     server_said: str = ""
     """The last line the server wrote to stderr, where our reason is only its exit code (its own words)."""
+
+    @classmethod
+    def passed(cls) -> StartCheck:
+        return cls(StartProblem.NONE)
+
+    @property
+    def starts(self) -> bool:
+        return self.problem is StartProblem.NONE
 
     @property
     def summary(self) -> str:
@@ -149,18 +171,20 @@ def check_stdio(
         )
     except OSError as exc:
         return StartCheck(
-            False,
+            StartProblem.CANNOT_RUN,
             f"its command {launch.command} cannot be started ({exc.strerror or type(exc).__name__})",
             "Install the entry again from the Grok MCP installation you use now",
         )
     answer, returncode, stderr_tail = _talk(process, timeout_s)
     if answer is not None and "result" in answer:
-        return StartCheck(True)
+        return StartCheck.passed()
     if answer is not None:
         error = _str_map(answer.get("error")).get("message", "no message")
-        return StartCheck(False, f"it answered initialize with an error ({error})", _doctor_advice())
+        return StartCheck(StartProblem.OTHER, f"it answered initialize with an error ({error})", _doctor_advice())
     if returncode is None:
-        return StartCheck(False, f"it did not answer initialize within {timeout_s:g} s", _doctor_advice())
+        return StartCheck(
+            StartProblem.NO_ANSWER, f"it did not answer initialize within {timeout_s:g} s", _doctor_advice()
+        )
     return explain_exit(returncode, stderr_tail, host.platform, name)
 
 
@@ -259,24 +283,30 @@ def explain_exit(returncode: int, stderr: str, platform: Platform, name: str = "
     demo = f"connect in demo mode on purpose: `grok-mcp clients install {name or 'NAME'} --simulate`"
     if returncode == ExitCode.NO_API_KEY:
         return StartCheck(
-            False,
+            StartProblem.NO_KEY,
             "it finds no xAI API key (the client passes it no XAI_API_KEY, and the keychain holds none)",
             f"Add a key first: `grok-mcp keys set` (or the tray's Keys page); or {demo}",
             ExitCode.NO_API_KEY,
         )
     if returncode == ExitCode.KEYCHAIN_UNAVAILABLE:
         return StartCheck(
-            False,
+            StartProblem.KEYCHAIN,
             "it cannot use the OS keychain (it is locked, or out of reach of the few variables the client passes)",
             _keychain_advice(platform, demo),
             ExitCode.KEYCHAIN_UNAVAILABLE,
         )
     if returncode == ExitCode.DATABASE_TOO_NEW:
         return StartCheck(
-            False, "its database is newer than this Grok MCP", "Update Grok MCP, then install again", server_said=said
+            StartProblem.OTHER,
+            "its database is newer than this Grok MCP",
+            "Update Grok MCP, then install again",
+            server_said=said,
         )
     return StartCheck(
-        False, f"it exited with code {returncode} before answering initialize", _doctor_advice(), server_said=said
+        StartProblem.OTHER,
+        f"it exited with code {returncode} before answering initialize",
+        _doctor_advice(),
+        server_said=said,
     )
 
 
@@ -300,12 +330,16 @@ def check_http(url: str, token: str, *, timeout_s: float = HTTP_TIMEOUT_S) -> St
         with urllib.request.urlopen(base + "/healthz", timeout=timeout_s) as response:  # noqa: S310 (http(s) only)
             health = json.loads(response.read(65_536) or b"null")
     except urllib.error.HTTPError as exc:
-        return StartCheck(False, f"{base}/healthz answers HTTP {exc.code}, not Grok MCP's health", start)
+        return StartCheck(
+            StartProblem.UNREACHABLE, f"{base}/healthz answers HTTP {exc.code}, not Grok MCP's health", start
+        )
     except (OSError, ValueError) as exc:
-        return StartCheck(False, f"nothing answers at {base} ({_reason(exc)})", start)
+        return StartCheck(StartProblem.UNREACHABLE, f"nothing answers at {base} ({_reason(exc)})", start)
     if not (isinstance(health, dict) and cast(dict[str, Any], health).get("app") == "grok-mcp"):
         return StartCheck(
-            False, f"what answers at {base} is not Grok MCP", "Choose Grok MCP's port, then install again"
+            StartProblem.UNREACHABLE,
+            f"what answers at {base} is not Grok MCP",
+            "Choose Grok MCP's port, then install again",
         )
     request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {token}"})  # noqa: S310
     try:
@@ -314,14 +348,14 @@ def check_http(url: str, token: str, *, timeout_s: float = HTTP_TIMEOUT_S) -> St
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
             return StartCheck(
-                False,
+                StartProblem.TOKEN_REFUSED,
                 f"the server at {base} refuses the entry's token (HTTP {exc.code})",
                 "Install the entry again from the tray that runs this server (its token changed)",
             )
-        return StartCheck(False, f"the server at {base} answers HTTP {exc.code}", _doctor_advice())
+        return StartCheck(StartProblem.OTHER, f"the server at {base} answers HTTP {exc.code}", _doctor_advice())
     except OSError as exc:
-        return StartCheck(False, f"the server at {base} stopped answering ({_reason(exc)})", start)
-    return StartCheck(True)
+        return StartCheck(StartProblem.UNREACHABLE, f"the server at {base} stopped answering ({_reason(exc)})", start)
+    return StartCheck.passed()
 
 
 def _reason(exc: Exception) -> str:

@@ -389,7 +389,7 @@ def test_the_starts_column_says_which_configured_entries_start_and_why_the_other
     assert text == "fails: keychain unavailable"
     assert "cannot use the OS keychain" in tip and "Unlock the keychain" in tip
     assert "grok-mcp " not in tip  # the tray's words, not CLI commands
-    assert setup.starts("cursor")[0] == "starts"
+    assert setup.starts("cursor")[0] == "starts (demo mode)"
     assert setup.starts("goose")[0] == ""  # no entry: nothing to start
     assert setup.page.checks["goose"] is None
 
@@ -418,7 +418,7 @@ def test_connect_refuses_an_entry_that_cannot_start_and_demo_mode_connects_on_pu
     assert not setup.page.refusal.isVisible()
     assert "in demo mode" in setup.page.restart_note.text()
     assert setup.status("claude-desktop") == "configured"
-    assert setup.starts("claude-desktop")[0] == "starts"
+    assert setup.starts("claude-desktop")[0] == "starts (demo mode)"
 
 
 def test_connect_anyway_writes_an_entry_that_does_not_start(bare_setup: Setup) -> None:

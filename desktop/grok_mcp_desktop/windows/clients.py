@@ -21,6 +21,7 @@ from grok_mcp.clients import (
     StartProblem,
     Status,
 )
+from grok_mcp.clients.base import SIMULATE_FLAG
 from grok_mcp.clients.manager import HIDDEN_TOKEN
 from grok_mcp.errors import UserFacingError
 from PySide6.QtCore import Qt, Signal
@@ -141,6 +142,11 @@ def check_text(check: StartCheck | None, *, is_pending: bool) -> tuple[str, str]
     if check.starts:
         return "starts", "Started as the client starts it, the entry answers MCP initialize."
     return f"fails: {check.problem}", f"Fails: {check.reason}.\nWhat to do: {advice(check)}"
+
+
+def _is_demo_entry(report: ClientReport) -> bool:
+    args = (report.entry or {}).get("args")
+    return isinstance(args, list) and SIMULATE_FLAG in args
 
 
 def _entry_mode(report: ClientReport) -> str:
@@ -422,6 +428,9 @@ class ClientsPage(Page):
         if row is None:
             return
         text, tip = check_text(check, is_pending=is_pending)
+        report = self._reports.get(client)
+        if check is not None and check.starts and report is not None and _is_demo_entry(report):
+            text, tip = "starts (demo mode)", tip + " Answers come from the built-in simulator, not from Grok."
         item = QTableWidgetItem(text)
         item.setToolTip(tip)
         if check is not None:

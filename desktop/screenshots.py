@@ -270,7 +270,7 @@ def show_page_ready(window: DashboardWindow, name: str, supervisor: ServerSuperv
         page = window.clients
         if not page.reports:
             wait_for(page.clients_loaded)
-        page.connect_client("claude-desktop")  # so the page shows the restart note after Connect
+        page.connect_client("claude-desktop", simulate=True)  # the demo dataset: a demo entry that starts
         wait_for(page.action_finished)
     elif name == "Settings":
         if window.settings.is_loading_models:

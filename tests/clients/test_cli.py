@@ -51,7 +51,7 @@ def test_install_show_and_remove_round_trip_from_the_command_line(isolated_home:
     original = fixture_bytes("json/other-servers.json")
     config.write_bytes(original)
 
-    done = clients_cli(env, "install", "cursor")
+    done = clients_cli(env, "install", "cursor", "--force")  # the start check has its own tests
     assert done.returncode == 0, done.stderr
     assert f"Installed grok in {config}" in done.stdout
     assert "Settings → MCP" in done.stdout
@@ -91,7 +91,7 @@ def test_http_install_never_prints_the_token_unless_asked(isolated_home: Path, t
     assert "http://127.0.0.1:8765/mcp" in dry.stdout
     assert TOKEN not in dry.stdout + dry.stderr
 
-    done = clients_cli(env, "install", "vscode", "--http")
+    done = clients_cli(env, "install", "vscode", "--http", "--force")  # no server listens here
     assert done.returncode == 0, done.stderr
     assert TOKEN not in done.stdout + done.stderr
     config = Path(env["HOME"]) / ".config" / "Code" / "User" / "mcp.json"
@@ -116,7 +116,7 @@ def test_undo_restores_the_previous_file(isolated_home: Path, tmp_path: Path) ->
     config = Path(env["HOME"]) / ".codex" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_bytes(fixture_bytes("toml/codex-config.toml"))
-    assert clients_cli(env, "install", "codex").returncode == 0
+    assert clients_cli(env, "install", "codex", "--force").returncode == 0
     done = clients_cli(env, "undo", "codex")
     assert done.returncode == 0, done.stderr
     assert config.read_bytes() == fixture_bytes("toml/codex-config.toml")
@@ -211,7 +211,7 @@ def test_an_entry_an_earlier_version_wrote_is_stale_and_install_rewrites_only_it
     shown = clients_cli(env, "show", name).stdout
     assert "stale: earlier version, written by an earlier Grok MCP" in shown
 
-    done = clients_cli(env, "install", name)
+    done = clients_cli(env, "install", name, "--force")
     assert done.returncode == 0, done.stderr
     assert f"Updated grok in {config}" in done.stdout
     new_grok, others_after = _split_grok(name, _load(config))

@@ -55,7 +55,7 @@ def test_two_installers_at_once_leave_one_valid_entry(isolated_home: Path, tmp_p
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for extra in ((), ("--http",))
+        for extra in (("--force",), ("--http", "--force"))  # the start check has its own tests
     ]
     for installer in installers:
         _, stderr = installer.communicate(timeout=60)

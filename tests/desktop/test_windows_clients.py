@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grok_mcp import secrets
 from grok_mcp.clients import ClientManager, HostEnv, ServerLaunch
 from grok_mcp.clients.base import ClientSpec
 from grok_mcp.clients.jsonc import JsonFormat
@@ -24,10 +25,12 @@ from pytestqt.qtbot import QtBot
 
 from tests.desktop.conftest import FAST
 from tests.desktop.pages import signal_args
+from tests.support.keychain import KeychainSession
 from tests.support.processes import SERVER_COMMAND
 
 URL = "http://127.0.0.1:8765/mcp"
 TOKEN = "clients-page-test-token-" + "7" * 24
+KEY = "xai-clients-page-key-0001"
 WAIT_MS = 15_000
 
 CLAUDE_CONFIG = (
@@ -51,11 +54,15 @@ BROKEN_CLAUDE_CONFIG = '{\n  "mcpServers": {\n    "filesystem": {"command": "npx
 
 
 class Setup:
-    """A Clients page over a temp HOME; `running` says whether Claude Desktop counts as running."""
+    """A Clients page over a temp HOME; `running` says whether Claude Desktop counts as running.
 
-    def __init__(self, home: Path, backups: Path, qtbot: QtBot) -> None:
+    The host's environment names the test keychain's session bus (which holds a key), so the entries Connect
+    writes pass the start check; `environ` replaces it.
+    """
+
+    def __init__(self, home: Path, backups: Path, qtbot: QtBot, environ: dict[str, str]) -> None:
         self.home = home
-        self.host = HostEnv(home, "linux", {"PATH": ""})
+        self.host = HostEnv(home, "linux", {"PATH": "", **environ})
         self.launch = server_launch()
         self.is_claude_running = False
         self.manager = ClientManager(self.host, self.launch, backups, http_url=URL, running=self._running)
@@ -102,16 +109,34 @@ class Setup:
         assert item is not None
         return item.text()
 
+    def starts(self, client: str) -> tuple[str, str]:
+        """The Starts cell of `client` once every check has ended: its text and tooltip."""
+        self.qtbot.waitUntil(lambda: not self.page.is_checking, timeout=WAIT_MS)
+        item = self.page.table.item(self.page.rows[client].row, 4)
+        assert item is not None
+        return item.text(), item.toolTip()
+
     def close(self) -> None:
         self.page.shutdown()
         self.worker.shutdown()
 
 
 @pytest.fixture
-def setup(qtbot: QtBot, tmp_path: Path) -> Iterator[Setup]:
+def setup(qtbot: QtBot, tmp_path: Path, clean_keychain: KeychainSession) -> Iterator[Setup]:
+    secrets.store_api_key(KEY)
     home = tmp_path / "user home ü"
     home.mkdir()
-    made = Setup(home, tmp_path / "backups", qtbot)
+    made = Setup(home, tmp_path / "backups", qtbot, clean_keychain.env)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def bare_setup(qtbot: QtBot, tmp_path: Path) -> Iterator[Setup]:
+    """A Clients page whose clients start servers as Claude Desktop does here: no D-Bus address, no key."""
+    home = tmp_path / "user home"
+    home.mkdir()
+    made = Setup(home, tmp_path / "backups", qtbot, {})
     yield made
     made.close()
 
@@ -145,7 +170,8 @@ def test_connect_writes_our_entry_keeps_the_other_servers_and_says_how_to_restar
 
     assert action.is_ok and action.outcome is not None and action.outcome.action == "installed"
     config = read_json(setup.claude_path)
-    assert config["mcpServers"]["grok"] == {"command": setup.launch.command, "args": list(setup.launch.args)}
+    assert config["mcpServers"]["grok"] == setup.manager.entry_for("claude-desktop")
+    assert config["mcpServers"]["grok"]["args"] == list(setup.launch.args)
     assert config["mcpServers"]["filesystem"]["command"] == "npx"
     assert config["globalShortcut"] == "Ctrl+Space"
     assert setup.status("claude-desktop") == "configured"
@@ -188,7 +214,11 @@ def test_http_mode_writes_the_trays_url_and_token_and_keeps_jsonc_comments(setup
     setup.vscode_path.chmod(0o640)
     setup.load()
     setup.page.set_mode("vscode", HTTP)
-    setup.act(setup.page.rows["vscode"].connect.click)
+    refused = setup.act(setup.page.rows["vscode"].connect.click)  # no server of ours answers at URL
+    assert refused.refused is not None and not refused.refused.starts
+    assert setup.vscode_path.read_text(encoding="utf-8") == VSCODE_CONFIG
+    assert setup.page.refusal.isVisible() and not setup.page.demo_button.isVisible()  # demo is stdio only
+    setup.act(setup.page.connect_anyway_button.click)
 
     text = setup.vscode_path.read_text(encoding="utf-8")
     assert "// VS Code MCP servers: my notes stay here" in text
@@ -305,7 +335,8 @@ def test_an_entry_an_earlier_version_wrote_shows_as_stale_and_update_rewrites_it
 
     assert action.outcome is not None and action.outcome.action == "updated"
     written = read_json(setup.claude_path)
-    assert written["mcpServers"]["grok"] == {"command": setup.launch.command, "args": ["-m", "grok_mcp", "serve"]}
+    assert written["mcpServers"]["grok"] == setup.manager.entry_for("claude-desktop")
+    assert written["mcpServers"]["grok"]["args"] == ["-m", "grok_mcp", "serve"]
     assert written["mcpServers"]["filesystem"] == json.loads(CLAUDE_CONFIG)["mcpServers"]["filesystem"]
     assert written["globalShortcut"] == "Ctrl+Space"
     assert setup.status("claude-desktop") == "configured"
@@ -346,3 +377,68 @@ def test_the_stdio_entry_names_this_installations_server(setup: Setup) -> None:
     # What Connect writes must start this Grok MCP: the venv's Python with `-m grok_mcp serve` from source.
     assert setup.launch == ServerLaunch(setup.launch.command, ("-m", "grok_mcp", "serve"))
     assert Path(setup.launch.command).exists()
+
+
+def test_the_starts_column_says_which_configured_entries_start_and_why_the_others_fail(bare_setup: Setup) -> None:
+    setup = bare_setup
+    setup.manager.install("claude-desktop")  # written without the check: it cannot reach a keychain here
+    setup.manager.install("cursor", simulate=True)
+    setup.load()
+
+    text, tip = setup.starts("claude-desktop")
+    assert text == "fails: keychain unavailable"
+    assert "cannot use the OS keychain" in tip and "Unlock the keychain" in tip
+    assert "grok-mcp " not in tip  # the tray's words, not CLI commands
+    assert setup.starts("cursor")[0] == "starts (demo mode)"
+    assert setup.starts("goose")[0] == ""  # no entry: nothing to start
+    assert setup.page.checks["goose"] is None
+
+
+def test_connect_refuses_an_entry_that_cannot_start_and_demo_mode_connects_on_purpose(bare_setup: Setup) -> None:
+    setup = bare_setup
+    before = setup.write(setup.claude_path, CLAUDE_CONFIG)
+    setup.load()
+
+    refused = setup.act(setup.page.rows["claude-desktop"].connect.click)
+
+    assert refused.refused is not None and not refused.is_ok
+    assert setup.claude_path.read_bytes() == before
+    assert setup.page.refusal.isVisible()
+    note = setup.page.refusal_text.text()
+    assert "Not connected: started as Claude Desktop starts it, the entry fails: it cannot use the OS keychain" in note
+    assert "Nothing was written" in note and "connect in demo mode on purpose" in note
+    assert "grok-mcp " not in note
+    assert setup.page.demo_button.isVisible() and setup.page.connect_anyway_button.isVisible()
+    assert setup.status("claude-desktop") == "not configured"
+
+    connected = setup.act(setup.page.demo_button.click)
+
+    assert connected.is_ok and connected.outcome is not None and connected.outcome.action == "installed"
+    assert read_json(setup.claude_path)["mcpServers"]["grok"]["args"] == [*setup.launch.args, "--simulate"]
+    assert not setup.page.refusal.isVisible()
+    assert "in demo mode" in setup.page.restart_note.text()
+    assert setup.status("claude-desktop") == "configured"
+    assert setup.starts("claude-desktop")[0] == "starts (demo mode)"
+
+
+def test_connect_anyway_writes_an_entry_that_does_not_start(bare_setup: Setup) -> None:
+    setup = bare_setup
+    setup.load()
+    assert setup.act(setup.page.rows["claude-desktop"].connect.click).refused is not None
+
+    action = setup.act(setup.page.connect_anyway_button.click)
+
+    assert action.is_ok and action.outcome is not None and action.outcome.action == "installed"
+    assert read_json(setup.claude_path)["mcpServers"]["grok"]["args"] == list(setup.launch.args)
+    assert setup.starts("claude-desktop")[0] == "fails: keychain unavailable"
+
+
+def test_connect_with_a_key_in_the_keychain_writes_an_entry_that_starts(setup: Setup) -> None:
+    setup.load()
+    action = setup.act(setup.page.rows["claude-desktop"].connect.click)
+
+    assert action.is_ok and action.refused is None
+    entry = read_json(setup.claude_path)["mcpServers"]["grok"]
+    assert entry["env"]["DBUS_SESSION_BUS_ADDRESS"]  # the keychain's bus, which clients do not pass on
+    assert KEY not in setup.claude_path.read_text(encoding="utf-8")
+    assert setup.starts("claude-desktop")[0] == "starts"

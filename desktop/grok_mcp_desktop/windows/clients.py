@@ -1,4 +1,7 @@
-"""The Clients page: every MCP client's status, with Connect, Disconnect, Show config and Undo run on the worker."""
+"""The Clients page: every MCP client's status and start check, with Connect, Disconnect, Show config and Undo.
+
+Everything that reads or writes a file, or starts a server to check an entry, runs on the worker.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients import ChangeOutcome, ClientManager, ClientReport, HttpEndpoint, Status
+from grok_mcp.clients import (
+    ChangeOutcome,
+    ClientManager,
+    ClientReport,
+    HttpEndpoint,
+    StartCheck,
+    StartProblem,
+    Status,
+)
+from grok_mcp.clients.base import SIMULATE_FLAG
 from grok_mcp.clients.manager import HIDDEN_TOKEN
 from grok_mcp.errors import UserFacingError
 from PySide6.QtCore import Qt, Signal
@@ -43,8 +55,21 @@ MODE_TIPS = {
     STDIO: "The client starts its own Grok MCP; the key stays in the keychain.",
     HTTP: "The client connects to the tray's server with its URL and bearer token.",
 }
-COLUMNS = ("Client", "Status", "Mode", "Config file", "")
-_CLIENT, _STATUS, _MODE, _PATH, _ACTIONS = range(len(COLUMNS))
+COLUMNS = ("Client", "Status", "Mode", "Config file", "Starts", "")
+_CLIENT, _STATUS, _MODE, _PATH, _STARTS, _ACTIONS = range(len(COLUMNS))
+CHECKING = "checking…"
+_STARTS_COLOR = QColor(46, 160, 67)
+_FAILS_COLOR = QColor(200, 50, 50)
+_GUI_ADVICE = {
+    StartProblem.NO_KEY: "Add a key on the Keys page, then press Connect again; or connect in demo mode on purpose.",
+    StartProblem.KEYCHAIN: (
+        "Unlock the keychain (log in to the desktop session, or unlock the Login keyring in Passwords and Keys), "
+        "then press Connect again; or connect in demo mode on purpose."
+    ),
+    StartProblem.UNREACHABLE: "Start the server from the tray, then press Connect again.",
+    StartProblem.TOKEN_REFUSED: "Press Connect again to write the token the tray's server uses now.",
+}
+"""What to do, in the tray's words (the check's own advice names CLI commands)."""
 _STATUS_COLORS = {
     Status.CONFIGURED: QColor(46, 160, 67),
     Status.STALE: QColor(201, 138, 0),
@@ -65,10 +90,12 @@ class ClientAction:
     """connect, disconnect or undo."""
     outcome: ChangeOutcome | None = None
     error: str | None = None
+    refused: StartCheck | None = None
+    """Connect did not write: started as the client starts it, the entry failed this check."""
 
     @property
     def is_ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.refused is None
 
 
 @dataclass
@@ -99,6 +126,27 @@ def status_text(report: ClientReport) -> str:
     if report.is_running:
         text += " · running"
     return text
+
+
+def advice(check: StartCheck) -> str:
+    """What to do about a failed check, in the tray's words."""
+    return _GUI_ADVICE.get(check.problem, "Check the Logs page; if you know better, press Connect anyway.")
+
+
+def check_text(check: StartCheck | None, *, is_pending: bool) -> tuple[str, str]:
+    """The Starts cell and its tooltip: `starts`, `fails: <problem>` (why and what to do in the tooltip), or blank."""
+    if is_pending:
+        return CHECKING, "Starting the entry as the client would…"
+    if check is None:
+        return "", "No grok entry of this Grok MCP to check."
+    if check.starts:
+        return "starts", "Started as the client starts it, the entry answers MCP initialize."
+    return f"fails: {check.problem}", f"Fails: {check.reason}.\nWhat to do: {advice(check)}"
+
+
+def _is_demo_entry(report: ClientReport) -> bool:
+    args = (report.entry or {}).get("args")
+    return isinstance(args, list) and SIMULATE_FLAG in args
 
 
 def _entry_mode(report: ClientReport) -> str:
@@ -200,6 +248,9 @@ class ClientsPage(Page):
     config_shown = Signal(object)
     """Show config opened its dialog: the ConfigDialog."""
 
+    checks_finished = Signal(object)
+    """Every configured entry was started as its client starts it: {client: StartCheck or None}."""
+
     def __init__(
         self,
         worker: Worker,
@@ -215,6 +266,9 @@ class ClientsPage(Page):
         self._http_url = http_url
         self._http_token = http_token
         self._task: Task | None = None
+        self._check_task: Task | None = None
+        self.checks: dict[str, StartCheck | None] = {}
+        self._refused: tuple[str, str] | None = None  # (client, mode) of the last Connect the check refused
         self._reports: dict[str, ClientReport] = {}
         self._changed: list[str] = []
         self.rows: dict[str, ClientRow] = {}
@@ -231,6 +285,8 @@ class ClientsPage(Page):
         self.body.addWidget(self.table, 1)
         self.restart_note = self._make_restart_note()
         self.body.addWidget(self.restart_note)
+        self.refusal = self._make_refusal()
+        self.body.addWidget(self.refusal)
 
         actions = QHBoxLayout()
         actions.setSpacing(SPACING)
@@ -261,6 +317,7 @@ class ClientsPage(Page):
         for column in (_CLIENT, _STATUS, _MODE, _ACTIONS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(_PATH, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(_STARTS, QHeaderView.ResizeMode.ResizeToContents)
         return table
 
     def _make_restart_note(self) -> QLabel:
@@ -274,11 +331,44 @@ class ClientsPage(Page):
         note.hide()
         return note
 
+    def _make_refusal(self) -> QWidget:
+        """The note shown when Connect refused an entry that cannot start, with the two ways past it."""
+        box = QWidget(self)
+        box.setObjectName("refusal")
+        layout = QHBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACING)
+        self.refusal_text = QLabel("", box)
+        self.refusal_text.setWordWrap(True)
+        self.refusal_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.refusal_text.setStyleSheet(
+            "QLabel { background: rgba(200, 50, 50, 40); border-radius: 4px; padding: 6px; }"
+        )
+        self.connect_anyway_button = QPushButton("Connect &anyway", box)
+        self.connect_anyway_button.setToolTip("Write the entry although it does not start now (if you know better).")
+        self.demo_button = QPushButton("Connect in &demo mode", box)
+        self.demo_button.setToolTip(
+            "Write an entry that runs in demo mode: answers come from the built-in simulator, not from Grok, "
+            "and are marked simulated."
+        )
+        layout.addWidget(self.refusal_text, 1)
+        layout.addWidget(self.connect_anyway_button)
+        layout.addWidget(self.demo_button)
+        self.connect_anyway_button.clicked.connect(self._connect_anyway)
+        self.demo_button.clicked.connect(self._connect_demo)
+        box.hide()
+        return box
+
     # --- reading -------------------------------------------------------------------------------------
 
     @property
     def is_busy(self) -> bool:
         return self._task is not None
+
+    @property
+    def is_checking(self) -> bool:
+        """Whether the configured entries are being started to check them."""
+        return self._check_task is not None
 
     @property
     def reports(self) -> dict[str, ClientReport]:
@@ -302,9 +392,50 @@ class ClientsPage(Page):
             else:
                 self.banner.clear_message()
         self._update_buttons()
+        self._run_checks(reports)
         self.clients_loaded.emit(reports)
         if after is not None:
             self.action_finished.emit(after)
+
+    def _run_checks(self, reports: list[ClientReport]) -> None:
+        """Start every configured entry as its client would, on the worker; the Starts column shows the results."""
+        if self._check_task is not None:
+            self._check_task.cancel()
+        manager = self._manager
+        pending = {r.name for r in reports if r.status is Status.CONFIGURED}
+        for report in reports:
+            self._show_check(report.name, None, is_pending=report.name in pending)
+
+        def finished(checks: dict[str, StartCheck | None]) -> None:
+            self._check_task = None
+            self.checks = checks
+            for client, check in checks.items():
+                self._show_check(client, check, is_pending=False)
+            self.checks_finished.emit(checks)
+
+        def failed(error: Exception) -> None:
+            self._check_task = None
+            logger.error("Checking the MCP clients' entries failed", exc_info=error)
+            for client in pending:
+                self._show_check(client, None, is_pending=False)
+
+        self._check_task = self._worker.submit(
+            "clients: start checks", lambda: manager.checks(reports), on_success=finished, on_failure=failed
+        )
+
+    def _show_check(self, client: str, check: StartCheck | None, *, is_pending: bool) -> None:
+        row = self.rows.get(client)
+        if row is None:
+            return
+        text, tip = check_text(check, is_pending=is_pending)
+        report = self._reports.get(client)
+        if check is not None and check.starts and report is not None and _is_demo_entry(report):
+            text, tip = "starts (demo mode)", tip + " Answers come from the built-in simulator, not from Grok."
+        item = QTableWidgetItem(text)
+        item.setToolTip(tip)
+        if check is not None:
+            item.setForeground(QBrush(_STARTS_COLOR if check.starts else _FAILS_COLOR))
+        self.table.setItem(row.row, _STARTS, item)
 
     def _on_load_failed(self, error: Exception, after: ClientAction | None = None) -> None:
         if not isinstance(error, UserFacingError):
@@ -402,15 +533,53 @@ class ClientsPage(Page):
             )
         return HttpEndpoint(self._http_url, token)
 
-    def connect_client(self, client: str) -> None:
-        """Add (or update) the grok entry in `client`'s config, in the mode chosen in its row."""
-        is_http = self.mode_of(client) == HTTP
+    def connect_client(self, client: str, *, force: bool = False, simulate: bool = False) -> None:
+        """Add (or update) the grok entry in `client`'s config, in the mode chosen in its row (`simulate`: demo mode).
+
+        First the entry is started as the client will start it; if it cannot answer initialize nothing is written
+        and the page says why, with Connect anyway (`force`) and Connect in demo mode beside it.
+        """
+        is_http = self.mode_of(client) == HTTP and not simulate
         manager = self._manager
 
-        def install() -> ChangeOutcome:
-            return manager.install(client, http=self._endpoint() if is_http else None)
+        def install() -> ChangeOutcome | StartCheck:
+            endpoint = self._endpoint() if is_http else None
+            manager.install(client, http=endpoint, simulate=simulate, dry_run=True)  # a broken file stops us first
+            if not force:
+                check = manager.check(client, endpoint, simulate=simulate)
+                if not check.starts:
+                    return check
+            return manager.install(client, http=endpoint, simulate=simulate)
 
-        self._change(client, "connect", install, "Connecting…")
+        self.refusal.hide()
+        self._refused = None
+        self._change(client, "connect", install, "Checking that the entry starts…", is_demo=simulate)
+
+    def _connect_anyway(self) -> None:
+        if self._refused is not None:
+            client, mode = self._refused
+            if self.rows[client].mode is not None:
+                self.set_mode(client, mode)
+            self.connect_client(client, force=True)
+
+    def _connect_demo(self) -> None:
+        if self._refused is not None:
+            self.connect_client(self._refused[0], simulate=True)
+
+    def _show_refusal(self, client: str, check: StartCheck) -> str:
+        """Say why Connect wrote nothing and offer the ways past it; returns the message."""
+        name = self._display(client)
+        message = (
+            f"Not connected: started as {name} starts it, the entry fails: {check.reason}. "
+            f"Nothing was written. {advice(check)}"
+        )
+        self._refused = (client, self.mode_of(client))
+        self.refusal_text.setText(message)
+        self.demo_button.setVisible(self.mode_of(client) != HTTP)
+        self.refusal.show()
+        self.restart_note.hide()
+        self.banner.clear_message()
+        return message
 
     def disconnect_client(self, client: str) -> None:
         """Remove the grok entry, and only it, from `client`'s config."""
@@ -425,13 +594,25 @@ class ClientsPage(Page):
         manager = self._manager
         self._change(client, "undo", lambda: manager.undo(client), "Undoing…")
 
-    def _change(self, client: str, verb: str, function: Callable[[], ChangeOutcome], doing: str) -> None:
-        def succeeded(outcome: ChangeOutcome) -> None:
+    def _change(
+        self,
+        client: str,
+        verb: str,
+        function: Callable[[], ChangeOutcome | StartCheck],
+        doing: str,
+        *,
+        is_demo: bool = False,
+    ) -> None:
+        def succeeded(outcome: ChangeOutcome | StartCheck) -> None:
+            if isinstance(outcome, StartCheck):
+                message = self._show_refusal(client, outcome)
+                self._reload(ClientAction(client, verb, error=message, refused=outcome))
+                return
             if verb == "undo":
                 self._changed.pop()
             elif outcome.action not in ("unchanged", "absent"):
                 self._changed.append(client)
-            self._show_outcome(verb, outcome)
+            self._show_outcome(verb, outcome, is_demo=is_demo)
             self._reload(ClientAction(client, verb, outcome=outcome))
 
         def failed(error: Exception) -> None:
@@ -454,7 +635,7 @@ class ClientsPage(Page):
             "Reading…",
         )
 
-    def _show_outcome(self, verb: str, outcome: ChangeOutcome) -> None:
+    def _show_outcome(self, verb: str, outcome: ChangeOutcome, *, is_demo: bool = False) -> None:
         name = self._display(outcome.client)
         path = html.escape(display_path(outcome.config_path, self._manager.host.home))
         if outcome.action == "unchanged":
@@ -463,7 +644,8 @@ class ClientsPage(Page):
             lines = [f"{html.escape(name)} has no grok entry in {path}; nothing to remove."]
         else:
             done = {"connect": "Connected", "disconnect": "Disconnected", "undo": "Restored the previous file of"}[verb]
-            lines = [f"{done} {html.escape(name)} ({path})."]
+            mode = " in demo mode: answers come from the built-in simulator, not from Grok" if is_demo else ""
+            lines = [f"{done} {html.escape(name)}{mode} ({path})."]
             if outcome.restart_hint:
                 lines.append(f"<b>Next:</b> {html.escape(outcome.restart_hint)}")
         lines += [f"<b>Warning:</b> {html.escape(warning)}" for warning in outcome.warnings]
@@ -583,5 +765,8 @@ class ClientsPage(Page):
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        if self._check_task is not None:
+            self._check_task.cancel()
+            self._check_task = None
         if self.dialog is not None:
             self.dialog.close()

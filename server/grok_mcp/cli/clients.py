@@ -1,8 +1,10 @@
 """`grok-mcp clients list|install|remove|show|snippet|undo|bundle`: MCP client setup from the command line.
 
 Exit codes: 0 done · 1 a config file could not be changed safely (it names the file and the line; nothing
-was changed) · 2 bad usage, an unknown client NAME (the message lists the valid ones) or `--http` for a
-client that cannot take it. Tokens are never printed unless `--reveal-token` is given.
+was changed), or the entry would not start · 2 bad usage, an unknown client NAME (the message lists the valid
+ones) or `--http` for a client that cannot take it · 3 / 6 install refused: the entry, started as its client
+starts it, finds no API key / cannot use the keychain (the message says what to do; `--force` writes it anyway).
+Tokens are never printed unless `--reveal-token` is given.
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ def add_clients_parser(add: AddCommand) -> argparse.ArgumentParser:
     install = named("install", "add (or update) the grok entry in the client's config, keeping everything else")
     install.add_argument("--http", action="store_true", help="connect to the tray's local HTTP server instead of stdio")
     install.add_argument("--dry-run", action="store_true", help="show the change without writing it")
+    install.add_argument(
+        "--simulate",
+        action="store_true",
+        help="demo mode on purpose: the entry runs `serve --simulate`, answers come from the built-in simulator",
+    )
+    install.add_argument(
+        "--force",
+        action="store_true",
+        help="write the entry even when it does not start now (the start check is reported, not enforced)",
+    )
     named("remove", "remove the grok entry, and only it")
     show = named("show", "the client's status, config file and grok entry")
     show.add_argument("--json", action="store_true")
@@ -112,14 +124,9 @@ def cmd_clients(args: argparse.Namespace) -> int:
     if action == "snippet":
         return _snippet(manager, name, http=args.http, reveal=args.reveal_token)
     if action == "install":
-        return _install(manager, name, http=args.http, dry_run=args.dry_run)
+        return _install(manager, name, http=args.http, simulate=args.simulate, dry_run=args.dry_run, force=args.force)
     if action == "remove":
-        outcome = manager.remove(name)
-        if outcome.action == "absent":
-            out(f"{outcome.config_path} has no grok entry; nothing to remove.")
-            return ExitCode.OK
-        out(f"Removed grok from {outcome.config_path}. Next: {outcome.restart_hint}")
-        return ExitCode.OK
+        return _remove(manager, name)
     if action == "undo":
         outcome = manager.undo(name)
         out(f"Restored {outcome.config_path} from {outcome.backup}. Next: {outcome.restart_hint}")
@@ -162,21 +169,62 @@ def _snippet(manager: ClientManager, name: str, *, http: bool, reveal: bool) -> 
     return ExitCode.OK
 
 
-def _install(manager: ClientManager, name: str, *, http: bool, dry_run: bool) -> int:
-    outcome = manager.install(name, http=_endpoint() if http else None, dry_run=dry_run)
+def _install(manager: ClientManager, name: str, *, http: bool, simulate: bool, dry_run: bool, force: bool) -> int:
+    """Check the file, start the entry as the client will (not on a dry run), write it; refuse if it cannot start."""
+    endpoint = _endpoint() if http else None
+    preview = manager.install(name, http=endpoint, simulate=simulate, dry_run=True)  # a broken file stops us first
+    if dry_run:
+        for warning in preview.warnings:
+            err("Warning: " + warning)
+        out(preview.diff.rstrip("\n") if preview.diff else f"{preview.config_path} already holds this entry.")
+        return ExitCode.OK
+    display = manager.spec(name).display_name
+    check = manager.check(name, endpoint, simulate=simulate)
+    if not check.starts:
+        said = f"\n(The server said: {check.server_said})" if check.server_said else ""
+        if not force:
+            err(
+                f"Not installed: started as {display} starts it, the entry fails: {check.reason}.{said}\n"
+                f"What to do: {check.advice}.\n"
+                f"{preview.config_path} is unchanged. To write the entry anyway, add --force."
+            )
+            return check.exit_code
+        err(f"Warning: the entry does not start now ({check.reason}); writing it anyway (--force).{said}")
+    outcome = manager.install(name, http=endpoint, simulate=simulate)
     for warning in outcome.warnings:
         err("Warning: " + warning)
-    if dry_run:
-        out(outcome.diff.rstrip("\n") if outcome.diff else f"{outcome.config_path} already holds this entry.")
-        return ExitCode.OK
+    if check.starts:
+        out(f"Checked: started as {display} starts it, the entry answers MCP initialize.")
     if outcome.action == "unchanged":
         out(f"{outcome.config_path} already has this grok entry; nothing to change.")
         return ExitCode.OK
-    out(f"{outcome.action.capitalize()} grok in {outcome.config_path}.")
+    mode = " in demo mode" if simulate else ""
+    out(f"{outcome.action.capitalize()} grok{mode} in {outcome.config_path}.")
+    if simulate:
+        out(
+            "Demo mode: every answer comes from the built-in simulator, not from Grok, and is marked simulated. "
+            f"Once a key is stored (`grok-mcp keys set`), run `grok-mcp clients install {name}` to switch."
+        )
     if outcome.backup is not None and outcome.backup.suffix == ".absent":
         out(f"There was no such file before (`grok-mcp clients undo {name}` deletes it again).")
     elif outcome.backup is not None:
         out(f"The previous file is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
+    out("Next: " + outcome.restart_hint)
+    return ExitCode.OK
+
+
+def _remove(manager: ClientManager, name: str) -> int:
+    """Remove the entry and say exactly what changed, where the old file is kept and how to put it back."""
+    outcome = manager.remove(name)
+    if outcome.action == "absent":
+        out(f"{outcome.config_path} has no grok entry; nothing to remove, nothing changed.")
+        return ExitCode.OK
+    if outcome.deleted_file:
+        out(f"Deleted {outcome.config_path}: Grok MCP had created it, and nothing but the grok entry was in it.")
+    else:
+        out(f"Removed the grok entry from {outcome.config_path}; every other server and setting in it is as it was.")
+    if outcome.backup is not None:
+        out(f"The file as it was is kept at {outcome.backup} (`grok-mcp clients undo {name}` puts it back).")
     out("Next: " + outcome.restart_hint)
     return ExitCode.OK
 

@@ -87,12 +87,19 @@ class Status(StrEnum):
         return self in (Status.CONFIGURED, Status.STALE, Status.OUTDATED)
 
 
+SIMULATE_FLAG = "--simulate"
+
+
 @dataclass(frozen=True)
 class ServerLaunch:
     """How a client starts a stdio Grok MCP server: an absolute command and its arguments, nothing secret."""
 
     command: str
     args: tuple[str, ...]
+
+    def simulated(self) -> ServerLaunch:
+        """The same server in demo mode (`serve --simulate`): answers come from the built-in simulator."""
+        return self if SIMULATE_FLAG in self.args else ServerLaunch(self.command, (*self.args, SIMULATE_FLAG))
 
 
 EARLIER_MODULE_ARGS = ("-m", "server")
@@ -136,10 +143,25 @@ class ConfigFormat(Protocol):
     def remove_entry(self, text: str, path: Path, container: str, name: str, *, drop_empty_container: bool) -> str: ...
 
 
+URL_KEYS = ("url", "serverUrl", "httpUrl", "uri")
+"""The keys an HTTP entry names its server's URL with (Windsurf `serverUrl`, Gemini `httpUrl`, Goose `uri`)."""
+SESSION_BUS_ENV = "DBUS_SESSION_BUS_ADDRESS"
+
+
+def keychain_env(host: HostEnv) -> dict[str, str]:
+    """What a stdio server needs to reach the keychain that clients do not pass it: on Linux, the D-Bus session bus.
+
+    MCP clients hand their servers only HOME, PATH and a few more, so without this the Secret Service is out of
+    reach and the server exits before `initialize`. The address names a socket, never a secret.
+    """
+    address = host.environ.get(SESSION_BUS_ENV)
+    return {SESSION_BUS_ENV: address} if host.platform == "linux" and address else {}
+
+
 def plain_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
-    """`{"command": …, "args": […]}`: the shape most clients read."""
-    del host
-    return {"command": launch.command, "args": list(launch.args)}
+    """`{"command": …, "args": […]}` (and, on Linux, `"env"` with the session bus): the shape most clients read."""
+    env = keychain_env(host)
+    return {"command": launch.command, "args": list(launch.args), **({"env": env} if env else {})}
 
 
 def typed_stdio(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:

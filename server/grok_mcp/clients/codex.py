@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.base import ClientSpec, HostEnv, ServerLaunch, bearer_http, fixed_hint, plain_stdio
+from grok_mcp.clients.base import ClientSpec, HostEnv, ServerLaunch, bearer_http, fixed_hint
 from grok_mcp.clients.tomlfile import TomlFormat
 
 RESTART_HINT = "Quit Codex (and the ChatGPT desktop app, which reads the same file) and start it again."
@@ -21,7 +21,9 @@ def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
     # Codex hands stdio servers only an allowlist of variables; these two are names, never values or secrets:
     # the data dir a user chose, and (Linux) the session bus the keychain answers on.
     passed = ["GROK_MCP_HOME"] + (["DBUS_SESSION_BUS_ADDRESS"] if host.platform == "linux" else [])
-    return {**plain_stdio(launch, host), "env_vars": passed, "startup_timeout_sec": STARTUP_TIMEOUT_S}
+    # By name, not `env` with values (plain_stdio's): Codex then passes the bus of the session it runs in.
+    entry = {"command": launch.command, "args": list(launch.args)}
+    return {**entry, "env_vars": passed, "startup_timeout_sec": STARTUP_TIMEOUT_S}
 
 
 SPEC = ClientSpec(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grok_mcp.clients.base import ENTRY_NAME, ClientSpec, HostEnv, HttpEndpoint, ServerLaunch, fixed_hint
+from grok_mcp.clients.base import (
+    ENTRY_NAME,
+    ClientSpec,
+    HostEnv,
+    HttpEndpoint,
+    ServerLaunch,
+    fixed_hint,
+    keychain_env,
+)
 from grok_mcp.clients.yamlfile import YamlFormat
 
 RESTART_HINT = "Restart Goose (quit the desktop app, or end the `goose session` and start a new one)."
@@ -21,14 +29,13 @@ def _goose_dir(host: HostEnv) -> Path:
 
 
 def stdio_entry(launch: ServerLaunch, host: HostEnv) -> dict[str, Any]:
-    del host
     return {
         "type": "stdio",
         "name": ENTRY_NAME,
         "enabled": True,
         "cmd": launch.command,
         "args": list(launch.args),
-        "envs": {},
+        "envs": keychain_env(host),
         "env_keys": [],
         "timeout": TIMEOUT_S,
     }

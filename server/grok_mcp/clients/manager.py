@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import copy
 import difflib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -15,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from grok_mcp.clients import processes
+from grok_mcp.clients import processes, start_check
 from grok_mcp.clients.base import (
     ENTRY_NAME,
+    SIMULATE_FLAG,
+    URL_KEYS,
     ClientSpec,
     HostEnv,
     HttpEndpoint,
@@ -38,6 +41,7 @@ from grok_mcp.clients.safe_edit import (
     sha256,
     undo_last,
 )
+from grok_mcp.clients.start_check import StartCheck, StartProblem
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +97,8 @@ class ChangeOutcome:
     restart_hint: str = ""
     diff: str = ""
     warnings: list[str] = field(default_factory=list[str])
+    deleted_file: bool = False
+    """Remove took the file away: Grok MCP had created it and nothing else was left in it."""
 
 
 def _decode(data: bytes, path: Path, label: str) -> tuple[bool, str]:
@@ -193,7 +199,7 @@ class ClientManager:
 
     def _judge(self, spec: ClientSpec, entry: dict[str, Any]) -> tuple[Status, str]:
         command = entry.get("command", entry.get("cmd"))
-        url = next((entry[k] for k in ("url", "serverUrl", "httpUrl", "uri") if isinstance(entry.get(k), str)), None)
+        url = next((entry[k] for k in URL_KEYS if isinstance(entry.get(k), str)), None)
         if isinstance(command, str):
             raw_args: Any = entry.get("args") or []
             if not isinstance(raw_args, list):
@@ -207,9 +213,11 @@ class ClientManager:
                 )
             if not os.path.exists(command):
                 return Status.STALE, f"it starts {command}, which no longer exists"
-            if command != self.launch.command or args != list(self.launch.args):
+            demo = self.launch.simulated()
+            if command != self.launch.command or args not in (list(self.launch.args), list(demo.args)):
                 return Status.STALE, f"it starts {command} {' '.join(args)}; this Grok MCP is {self.launch.command}"
-            return Status.CONFIGURED, f"starts {command} {' '.join(args)}"
+            mode = " (demo mode: answers come from the simulator)" if SIMULATE_FLAG in args else ""
+            return Status.CONFIGURED, f"starts {command} {' '.join(args)}{mode}"
         if url is not None:
             if self.http_url is not None and url != self.http_url:
                 return Status.STALE, f"it connects to {url}, but the tray serves {self.http_url}"
@@ -264,11 +272,19 @@ class ClientManager:
     def reports(self) -> list[ClientReport]:
         return [self.report(spec.name) for spec in self.clients()]
 
-    def entry_for(self, name: str, http: HttpEndpoint | None = None) -> dict[str, Any]:
-        """The entry `install` writes. Raises UnknownClientError, UnsupportedModeError."""
+    def entry_for(self, name: str, http: HttpEndpoint | None = None, *, simulate: bool = False) -> dict[str, Any]:
+        """The entry `install` writes; `simulate`: a stdio entry in demo mode (`serve --simulate`).
+
+        Raises UnknownClientError, UnsupportedModeError.
+        """
         spec = self.spec(name)
         if http is None:
-            return spec.stdio_entry(self.launch, self.host)
+            return spec.stdio_entry(self.launch.simulated() if simulate else self.launch, self.host)
+        if simulate:
+            raise UnsupportedModeError(
+                "Demo mode is a stdio entry of its own; over HTTP the tray's server decides (it runs in demo mode "
+                "while no key is stored). Install with --simulate but without --http."
+            )
         if spec.http_entry is None:
             raise UnsupportedModeError(
                 f"{spec.display_name} cannot connect over HTTP from its config file; install it without --http "
@@ -285,12 +301,74 @@ class ClientManager:
         text, _ = spec.format.set_entry("", Path("snippet"), spec.container, ENTRY_NAME, entry)
         return text
 
+    # ------------------------------------------------------------------------------------------- checking
+
+    def check(self, name: str, http: HttpEndpoint | None = None, *, simulate: bool = False) -> StartCheck:
+        """Start the entry `install` would write as the client will, and say whether it answers `initialize`.
+
+        A stdio entry runs as a real child with the client's minimal environment; an HTTP entry is checked
+        against the server it names. Raises UnknownClientError, UnsupportedModeError.
+        """
+        entry = self.entry_for(name, http, simulate=simulate)
+        if http is not None:
+            return start_check.check_http(http.url, http.token)
+        launch = start_check.stdio_launch(entry)
+        assert launch is not None  # every stdio_entry has a command
+        return start_check.check_stdio(self.host, launch, name=name)
+
+    def check_installed(self, report: ClientReport) -> StartCheck | None:
+        """The start check of the entry the client's file holds now, when it is ours (None: nothing to check).
+
+        Only a configured entry runs: its command is this Grok MCP's, never another program a file names.
+        Raises ClientSetupError when the file can no longer be read.
+        """
+        if report.status is not Status.CONFIGURED:
+            return None
+        entry = self.read_entry(self.spec(report.name))
+        return self._check_entry(entry, report.name) if entry is not None else None
+
+    def _check_entry(self, entry: dict[str, Any], name: str) -> StartCheck:
+        launch = start_check.stdio_launch(entry)
+        if launch is not None:
+            return start_check.check_stdio(self.host, launch, name=name)
+        target = start_check.http_target(entry)
+        if target is None:
+            return StartCheck(StartProblem.TOKEN_REFUSED, "the entry has no bearer token", "Install it again")
+        return start_check.check_http(*target)
+
+    def checks(self, reports: list[ClientReport]) -> dict[str, StartCheck | None]:
+        """`check_installed` for every report (None: no entry of ours to check); one run per distinct entry.
+
+        Most clients hold the same command line, so the server starts once or twice, not once per client. A file
+        that can no longer be read counts as nothing to check (the report already names its problem).
+        """
+        results: dict[str, StartCheck | None] = {}
+        seen: dict[str, StartCheck] = {}
+        for report in reports:
+            try:
+                entry = self.read_entry(self.spec(report.name)) if report.status is Status.CONFIGURED else None
+            except ClientSetupError:
+                entry = None
+            if entry is None:
+                results[report.name] = None
+                continue
+            key = json.dumps([start_check.stdio_launch(entry), start_check.http_target(entry)], default=repr)
+            if key not in seen:
+                seen[key] = self._check_entry(entry, "")  # shared by clients: its advice names no client
+            results[report.name] = seen[key]
+        return results
+
     # ------------------------------------------------------------------------------------------- writing
 
-    def install(self, name: str, *, http: HttpEndpoint | None = None, dry_run: bool = False) -> ChangeOutcome:
-        """Add or update our entry. Raises ClientSetupError (the file is then unchanged)."""
+    def install(
+        self, name: str, *, http: HttpEndpoint | None = None, simulate: bool = False, dry_run: bool = False
+    ) -> ChangeOutcome:
+        """Add or update our entry (`simulate`: in demo mode). Raises ClientSetupError (the file is then unchanged).
+
+        It writes what it is asked to; callers run `check` first (the CLI and the Clients page do).
+        """
         spec = self.spec(name)
-        entry = self.entry_for(name, http)
+        entry = self.entry_for(name, http, simulate=simulate)
         target = self._target(spec)
         backups = self._backups(spec, target)
         created_container = False
@@ -371,7 +449,12 @@ class ClientManager:
             return ChangeOutcome(spec.name, target, "absent")
         backups.write_record(None)
         return ChangeOutcome(
-            spec.name, target, "removed", backup=change.backup, restart_hint=spec.restart_hint(self.host)
+            spec.name,
+            target,
+            "removed",
+            backup=change.backup,
+            restart_hint=spec.restart_hint(self.host),
+            deleted_file=change.after is None,
         )
 
     def undo(self, name: str) -> ChangeOutcome:

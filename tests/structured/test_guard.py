@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -99,3 +100,22 @@ async def test_an_answer_nested_deeper_than_python_can_follow_is_a_problem_to_re
     checked = await check_answer("[" * 5000 + "]" * 5000, tree)
 
     assert checked.errors == [TOO_DEEP]
+
+
+def test_when_time_runs_out_after_a_pattern_that_spent_most_of_it_that_pattern_is_named() -> None:
+    # On a loaded machine a backtracking pattern can finish just inside the limit; the clock then runs out at the
+    # next keyword, and the error must still name the pattern, not only the limit (seen in a CI-like run).
+    from grok_mcp.structured.guard import _Clock  # pyright: ignore[reportPrivateUsage]
+
+    clock = _Clock(deadline=time.monotonic() - 0.001)
+    clock.timed("^a$", 0.01)
+    clock.timed(SLOW_PATTERN, CHECK_TIMEOUT_S * 0.9)
+    with pytest.raises(OutOfTimeError) as caught:
+        clock.remaining()
+    assert caught.value.pattern == SLOW_PATTERN
+
+    quick = _Clock(deadline=time.monotonic() - 0.001)
+    quick.timed("^a$", 0.01)
+    with pytest.raises(OutOfTimeError) as unnamed:
+        quick.remaining()
+    assert unnamed.value.pattern is None

@@ -231,15 +231,24 @@ class OutOfTimeError(InputError):
             )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Clock:
     deadline: float
+    slowest: tuple[float, str] | None = None
+    """The pattern whose search took longest so far, and how long: the one to name when time runs out after it."""
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise OutOfTimeError()
+            # On a loaded machine a backtracking pattern can finish just inside the limit and leave the clock
+            # to run out at the next keyword: the pattern that spent most of the time is still the one to name.
+            spent_most = self.slowest is not None and self.slowest[0] >= CHECK_TIMEOUT_S / 2
+            raise OutOfTimeError(self.slowest[1] if spent_most and self.slowest is not None else None)
         return left
+
+    def timed(self, pattern: str, seconds: float) -> None:
+        if self.slowest is None or seconds > self.slowest[0]:
+            self.slowest = (seconds, pattern)
 
 
 _CLOCK: ContextVar[_Clock] = ContextVar("grok_mcp_schema_clock")
@@ -247,10 +256,14 @@ _CLOCK: ContextVar[_Clock] = ContextVar("grok_mcp_schema_clock")
 
 def _search(pattern: str, text: str) -> bool:
     """Whether `pattern` matches somewhere in `text`, within the time the check has left."""
+    clock = _CLOCK.get()
+    started = time.monotonic()
     try:
-        return regex.search(pattern, text, timeout=_CLOCK.get().remaining()) is not None
+        return regex.search(pattern, text, timeout=clock.remaining()) is not None
     except TimeoutError:
         raise OutOfTimeError(pattern) from None
+    finally:
+        clock.timed(pattern, time.monotonic() - started)
 
 
 Keyword = Callable[[Any, Any, Any, Any], Any]

@@ -81,7 +81,7 @@ class DashboardWindow(QMainWindow):
         supervisor = context.supervisor
         environment = context.cli_environment
         self.overview = OverviewPage(supervisor, context.store, settings)
-        self.usage = UsagePage(context.store, exports_dir=settings.exports_dir)
+        self.usage = UsagePage(context.store, exports_dir=settings.exports_dir, supervisor=supervisor)
         self.conversations = ConversationsPage(context.store, exports_dir=settings.exports_dir)
         self.keys = KeysPage(context.cli_command, environ=environment)
         self.clients = ClientsPage(

@@ -404,6 +404,85 @@ def test_settings_lists_models_from_the_live_catalog(qtbot: QtBot, isolated_home
         worker.shutdown()
 
 
+def test_saving_conversations_and_logging_prompts_are_two_settings(
+    qtbot: QtBot, isolated_home: Path, settings_page: SettingsPage
+) -> None:
+    path = isolated_home / "settings.toml"
+    path.write_text("[logging]\ncontent = true\n", encoding="utf-8")
+    with qtbot.waitSignal(settings_page.values_loaded, timeout=10_000):
+        settings_page.load()
+    assert settings_page.save_conversations.isChecked() and settings_page.log_content.isChecked()
+    assert "requests.jsonl" in settings_page.log_content.text()
+    assert "conversations" in settings_page.save_conversations.text().lower()
+
+    settings_page.save_conversations.setChecked(False)
+    with qtbot.waitSignal(settings_page.saved, timeout=10_000):
+        settings_page.save()
+    server_view = load_settings({"GROK_MCP_HOME": str(isolated_home)})
+    assert (server_view.save_conversations, server_view.log_content) == (False, True)
+
+    settings_page.save_conversations.setChecked(True)
+    settings_page.log_content.setChecked(False)
+    with qtbot.waitSignal(settings_page.saved, timeout=10_000):
+        settings_page.save()
+    server_view = load_settings({"GROK_MCP_HOME": str(isolated_home)})
+    assert (server_view.save_conversations, server_view.log_content) == (True, False)
+
+
+def test_in_demo_mode_the_demo_box_is_ticked_and_models_come_from_the_simulator(
+    qtbot: QtBot, isolated_home: Path, make_supervisor: Callable[..., ServerSupervisor]
+) -> None:
+    from grok_mcp.clients.launch import grok_mcp_command
+
+    supervisor = make_supervisor(simulate=True)  # no key: demo mode
+    worker = Worker()
+    page = SettingsPage(
+        isolated_home, worker, grok_mcp_command(), server_is_simulated=lambda: supervisor.is_simulated
+    )
+    qtbot.addWidget(page)
+    try:
+        assert page.demo_mode.isChecked()
+        with qtbot.waitSignal(page.models_loaded, timeout=60_000):
+            page.activate()  # loads settings.toml and the model list at once
+        qtbot.waitUntil(lambda: page.values().port > 0 and not page.demo_mode.isEnabled(), timeout=10_000)
+        assert page.demo_mode.isChecked()
+        assert "Keys page" in page.demo_hint.text() and "grok-mcp" not in page.demo_hint.text()
+        assert "simulated catalog" in page.models_hint.text()
+        with qtbot.waitSignal(page.saved, timeout=10_000):
+            page.save()
+        # Ticked only for want of a key: once one is added, the saved settings do not keep demo mode on.
+        assert read_values(isolated_home).demo_mode is False
+    finally:
+        page.shutdown()
+        worker.shutdown()
+
+
+def test_the_model_list_problem_gives_no_command_line_advice(
+    qtbot: QtBot, isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    from grok_mcp.clients.launch import grok_mcp_command
+
+    from tests.support.processes import server_env
+
+    worker = Worker()
+    page = SettingsPage(
+        isolated_home,
+        worker,
+        grok_mcp_command(),
+        environ=server_env(isolated_home, base_url=simulator.base_url, key="xai-this-key-is-invalid-02"),
+    )
+    qtbot.addWidget(page)
+    try:
+        with qtbot.waitSignal(page.models_finished, timeout=60_000):
+            page.load_models()
+    finally:
+        page.shutdown()
+        worker.shutdown()
+    hint = page.models_hint.text()
+    assert "rejected the API key" in hint and "Type a model name instead" in hint
+    assert "grok-mcp" not in hint and "`" not in hint and "xai-this-key-is-invalid-02" not in hint
+
+
 def test_settings_says_when_the_model_list_cannot_be_had(qtbot: QtBot, settings_page: SettingsPage) -> None:
     settings_page.load_models()
     qtbot.waitUntil(lambda: "Could not list the models" in settings_page.models_hint.text(), timeout=10_000)

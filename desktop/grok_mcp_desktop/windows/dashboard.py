@@ -96,6 +96,7 @@ class DashboardWindow(QMainWindow):
             context.cli_command,
             environ=environment,
             autostart=autostart if autostart is not None else Autostart(),
+            server_is_simulated=lambda: supervisor.is_simulated,
         )
         self.logs = LogsPage(supervisor, settings.logs_dir)
         self.pages: list[Page] = [

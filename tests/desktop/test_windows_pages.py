@@ -436,9 +436,7 @@ def test_in_demo_mode_the_demo_box_is_ticked_and_models_come_from_the_simulator(
 
     supervisor = make_supervisor(simulate=True)  # no key: demo mode
     worker = Worker()
-    page = SettingsPage(
-        isolated_home, worker, grok_mcp_command(), server_is_simulated=lambda: supervisor.is_simulated
-    )
+    page = SettingsPage(isolated_home, worker, grok_mcp_command(), server_is_simulated=lambda: supervisor.is_simulated)
     qtbot.addWidget(page)
     try:
         assert page.demo_mode.isChecked()

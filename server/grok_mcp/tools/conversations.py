@@ -12,6 +12,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import (
     FALLBACK_CONTEXT_TOKENS,
@@ -26,7 +27,6 @@ from grok_mcp.conversation_history import (
     title_from,
     transcript_markdown,
 )
-from grok_mcp.config import Settings
 from grok_mcp.errors import InputError, UserFacingError
 from grok_mcp.grok import ChatCompletion
 from grok_mcp.routing import RouteNeeds

@@ -80,6 +80,7 @@ def seed_demo_data(store: Store, *, now: float | None = None, seed: int = 7) -> 
                     cost_ticks=0 if failed else (prompt + completion) * price,
                     latency_ms=rng.uniform(300, 4000),
                     client=rng.choice(("claude-desktop", "cursor", "claude-code")),
+                    simulated=True,  # made up, and shown by a dashboard in demo mode: demo usage
                 )
             )
     conversations: list[ImportedConversation] = []

@@ -51,19 +51,23 @@ _KEY_REJECTED_ERRORS = ("InvalidKeyError", "PermissionDeniedError")
 
 @dataclass(frozen=True)
 class UsageSnapshot:
-    """What the tray shows and watches from the store: spend today and this month, the newest ledger rows."""
+    """What the tray shows and watches from the store: real spend today and this month (what budgets count),
+    demo-mode spend today (simulated, shown apart), the newest ledger rows."""
 
     today_usd: float
     month_usd: float
     newest: list[RequestRecord]
+    demo_today_usd: float = 0.0
 
 
 def read_usage(store: Store, *, now: float | None = None) -> UsageSnapshot:
     """Spend since local midnight and since the 1st of the month, plus the newest rows (runs on the worker)."""
+    today = start_of_day(now)
     return UsageSnapshot(
-        today_usd=ticks_to_usd(store.spend_ticks(since=start_of_day(now))),
+        today_usd=ticks_to_usd(store.spend_ticks(since=today)),
         month_usd=ticks_to_usd(store.spend_ticks(since=start_of_month(now))),
         newest=store.recent_requests(5),
+        demo_today_usd=ticks_to_usd(store.spend_ticks(since=today, simulated=True)),
     )
 
 
@@ -330,9 +334,13 @@ class DesktopApp(QObject):
 
     def _on_usage_read(self, usage: UsageSnapshot) -> None:
         self._usage = usage
-        self.tray.set_details(model=self._model, spend_today_usd=usage.today_usd)
+        self.tray.set_details(model=self._model, spend_today_usd=self._spend_shown(usage))
         self._check_budgets(usage)
         self._check_key_rejected(usage)
+
+    def _spend_shown(self, usage: UsageSnapshot) -> float:
+        """The tray shows today's spend of the server's mode: demo spend (marked simulated) in demo mode."""
+        return usage.demo_today_usd if self.supervisor.is_simulated else usage.today_usd
 
     def _on_usage_failed(self, error: Exception) -> None:
         logger.warning("Could not read usage for the tray: %s", error)
@@ -398,7 +406,8 @@ class DesktopApp(QObject):
         except (AttributeError, KeyError, TypeError, StopIteration):
             return
         self._model = str(default)
-        self.tray.set_details(model=self._model, spend_today_usd=self._usage.today_usd if self._usage else None)
+        spend = self._spend_shown(self._usage) if self._usage else None
+        self.tray.set_details(model=self._model, spend_today_usd=spend)
 
     def _autostart_is_enabled(self) -> bool:
         try:

@@ -29,7 +29,10 @@ class SettingsValues:
     daily_budget_usd: float | None
     monthly_budget_usd: float | None
     log_content: bool
+    """`[logging] content`: prompts and answers go into logs/requests.jsonl."""
     demo_mode: bool
+    save_conversations: bool = True
+    """`[conversations] save`: chat_with_context stores conversations (off: it refuses, and nothing new is kept)."""
 
 
 def read_values(home: Path) -> SettingsValues:
@@ -52,6 +55,7 @@ def read_values(home: Path) -> SettingsValues:
         monthly_budget_usd=settings.monthly_budget_usd,
         log_content=settings.log_content,
         demo_mode=demo_mode,
+        save_conversations=settings.save_conversations,
     )
 
 
@@ -101,6 +105,7 @@ def render(text: str, values: SettingsValues) -> str:
     _set(budgets, "daily_usd", values.daily_budget_usd)
     _set(budgets, "monthly_usd", values.monthly_budget_usd)
     _set(_table(document, "logging"), "content", values.log_content)
+    _set(_table(document, "conversations"), "save", values.save_conversations)
     _set(_table(document, DESKTOP_TABLE), "demo_mode", values.demo_mode)
     return tomlkit.dumps(document)
 

@@ -81,6 +81,9 @@ class Settings:
     daily_budget_usd: float | None = None
     monthly_budget_usd: float | None = None
     log_content: bool = False
+    """`[logging] content`: write prompts and answers into logs/requests.jsonl (off: only traces and figures)."""
+    save_conversations: bool = True
+    """`[conversations] save`: chat_with_context stores (and so remembers) conversations; off, it refuses."""
     transport: str = "stdio"
     client_name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
@@ -195,6 +198,7 @@ _TOML_SETTINGS: dict[tuple[str, str], tuple[str, Callable[[object, str, str], An
     ("budgets", "daily_usd"): ("daily_budget_usd", _number),
     ("budgets", "monthly_usd"): ("monthly_budget_usd", _number),
     ("logging", "content"): ("log_content", _flag),
+    ("conversations", "save"): ("save_conversations", _flag),
     ("images", "local_folders"): ("local_image_folders", _folders),
     ("limits", "reply_mb"): ("max_reply_bytes", _megabytes),
     ("limits", "stream_mb"): ("max_stream_bytes", _megabytes),

@@ -15,6 +15,8 @@
     │   │                             (grok_mcp/calls/budget.py)
     │   ├── StructuredOutputError     an answer did not match the caller's JSON Schema after one repair
     │   │                             (grok_mcp/structured/)
+    │   ├── ConversationsOffError     chat_with_context refused: saving conversations is turned off
+    │   │                             (grok_mcp/tools/conversations.py)
     │   ├── ClientSetupError          an MCP client's config cannot be changed safely (grok_mcp/clients/errors.py)
     │   │   ├── ConfigSyntaxError          the file does not parse (line and column given)
     │   │   ├── ConfigShapeError           it parses, but not into the shape the client documents

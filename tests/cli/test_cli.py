@@ -223,6 +223,37 @@ def test_usage_prints_the_ledger_as_a_table_and_as_json(isolated_home: Path) -> 
     assert "| **total** | 3 |" in run_cli("usage", env=env).stdout
 
 
+def test_usage_shows_real_calls_and_demo_calls_apart_and_never_sums_them(isolated_home: Path) -> None:
+    with Store.open(isolated_home / "grok-mcp.db") as store:
+        store.record_request(
+            RequestRecord(
+                tool="chat", model="grok-3-mini", endpoint="/v1/chat/completions", status=200, cost_ticks=2 * 10**10
+            )
+        )
+    questions = iter(["What is MCP?", "/quit"])
+    demo = Settings(home=isolated_home, simulate=True, transport="console")
+    assert run_console(demo, read=lambda _prompt: next(questions), write=lambda _text: None) == 0
+    env = server_env(isolated_home)
+
+    real = run_cli("usage", "--period", "today", "--group-by", "model", env=env)
+    demo_text = run_cli("usage", "--period", "today", "--group-by", "model", "--simulated", env=env)
+    real_json = json.loads(run_cli("usage", "--period", "today", "--json", env=env).stdout)
+    demo_json = json.loads(run_cli("usage", "--period", "today", "--json", "--simulated", env=env).stdout)
+
+    assert real.returncode == demo_text.returncode == 0, real.stderr + demo_text.stderr
+    assert real.stdout.startswith("Showing: real usage")
+    assert "| grok-3-mini | 1 |" in real.stdout and "$2.0000" in real.stdout
+    assert "1 demo (simulated) call in this period is not counted here." in real.stdout
+    assert "`grok-mcp usage --simulated` shows them." in real.stdout
+    assert demo_text.stdout.startswith("Showing: demo usage")
+    assert "grok-3-mini" not in demo_text.stdout
+    assert "1 real call in this period is not counted here." in demo_text.stdout
+    assert (real_json["simulated"], real_json["total"]["requests"], real_json["other_requests"]) == (False, 1, 1)
+    assert (demo_json["simulated"], demo_json["total"]["requests"], demo_json["other_requests"]) == (True, 1, 1)
+    assert real_json["total"]["cost_usd"] == pytest.approx(2.0)
+    assert 0 < demo_json["total"]["cost_usd"] < 2.0
+
+
 def test_chat_console_drives_every_tool(isolated_home: Path, tmp_path: Path) -> None:
     from PIL import Image
 

@@ -17,6 +17,7 @@ from grok_mcp_desktop.app import DESKTOP_LOG_FILENAME, DesktopApp, configure_log
 from grok_mcp_desktop.autostart import Autostart
 from grok_mcp_desktop.supervisor import ServerState
 from grok_mcp_desktop.windows.welcome import WelcomeDialog
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -142,6 +143,25 @@ def test_spending_past_the_daily_budget_notifies_once(
     desktop.refresh_usage()
     qtbot.waitUntil(lambda: not desktop.worker.is_busy, timeout=10_000)
     assert len(seen) == 1
+
+
+def test_demo_spend_is_shown_as_simulated_and_never_reaches_the_budget(
+    qtbot: QtBot, clean_keychain: KeychainSession, make_app: MakeApp, desktop_settings: Settings
+) -> None:
+    record_chat_call(
+        desktop_settings.db_path, model="grok-4.7", status=200, cost_ticks=3 * TICKS_PER_USD, simulated=True
+    )
+    desktop = make_app(dataclasses.replace(desktop_settings, daily_budget_usd=2.0), show_welcome=False)
+    assert desktop.supervisor.is_simulated  # no key: demo mode
+    seen: list[tuple[str, str]] = []
+    desktop.tray.notification_shown.connect(lambda title, message: seen.append((title, message)))
+    desktop.refresh_usage()
+    qtbot.waitUntil(lambda: not desktop.worker.is_busy, timeout=10_000)
+    qtbot.waitUntil(lambda: "today" in (desktop.tray.action("details") or QAction()).text(), timeout=10_000)
+    details = desktop.tray.action("details")
+    assert details is not None
+    assert "$3.00 today (simulated)" in details.text()
+    assert not [title for title, _ in seen if "budget" in title]
 
 
 def test_a_rejected_key_in_the_ledger_notifies_the_user(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -20,19 +21,27 @@ from grok_mcp_desktop.widgets.chart import StackedBarChart
 from grok_mcp_desktop.windows.logs import LogsPage
 from grok_mcp_desktop.windows.overview import OverviewPage
 from grok_mcp_desktop.windows.settings import SettingsPage
-from grok_mcp_desktop.windows.usage import UsagePage
+from grok_mcp_desktop.windows.usage import UsagePage, chart_series
 from grok_mcp_desktop.worker import Worker
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from tests.desktop.pages import signal_args, store_access
+from tests.support.simulator import TEST_KEY, RunningSimulator
 
 NOW = time.time()
 
 
 def _record(
-    store: Store, *, model: str, cost_ticks: int, hours_ago: float = 0, error: str | None = None, latency: float = 100
+    store: Store,
+    *,
+    model: str,
+    cost_ticks: int,
+    hours_ago: float = 0,
+    error: str | None = None,
+    latency: float = 100,
+    simulated: bool = False,
 ) -> None:
     store.record_request(
         RequestRecord(
@@ -46,6 +55,7 @@ def _record(
             completion_tokens=50,
             cost_ticks=cost_ticks,
             latency_ms=latency,
+            simulated=simulated,
         )
     )
 
@@ -91,6 +101,89 @@ def test_usage_shows_charts_tables_and_percentiles_for_the_period(
     with qtbot.waitSignal(page.usage_loaded, timeout=10_000) as loaded:
         page.period.setCurrentIndex(2)
     assert {cell.model for cell in signal_args(loaded)[0].cells} == {"grok-4", "grok-3-mini"}
+
+
+@pytest.fixture
+def seeded_with_demo(seeded: Settings) -> Settings:
+    """`seeded`'s real calls plus demo-mode calls today: $7 on grok-4 and $5 on a model only the demo used."""
+    with Store.open(seeded.db_path) as store:
+        _record(store, model="grok-4", cost_ticks=70_000_000_000, simulated=True)
+        _record(store, model="grok-demo-only", cost_ticks=50_000_000_000, simulated=True)
+        _record(store, model="grok-demo-only", cost_ticks=0, error="InvalidRequestError: demo", simulated=True)
+    return seeded
+
+
+def test_usage_shows_real_or_demo_usage_says_which_and_never_sums_them(
+    qtbot: QtBot, seeded_with_demo: Settings, access: StoreAccess, tmp_path: Path
+) -> None:
+    page = UsagePage(access, exports_dir=tmp_path)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.usage_loaded, timeout=10_000) as loaded:
+        page.activate()
+    assert page.usage_kind.currentText() == "Showing: real usage"
+    real = signal_args(loaded)[0]
+    assert (real.simulated, real.total.requests, real.total.cost_ticks) == (False, 3, 30_000_000_000)
+    assert "$3.00" in page.totals_label.text()
+
+    with qtbot.waitSignal(page.usage_loaded, timeout=10_000) as loaded:
+        page.usage_kind.setCurrentIndex(1)
+    demo = signal_args(loaded)[0]
+    assert page.usage_kind.currentText() == "Showing: demo usage (simulated, not billed)"
+    assert (demo.simulated, demo.total.requests, demo.total.cost_ticks) == (True, 3, 120_000_000_000)
+    assert {cell.model for cell in demo.cells} == {"grok-4", "grok-demo-only"}
+    assert "$12.00" in page.totals_label.text() and "simulated" in page.totals_label.text()
+    assert page.export_file_name().startswith("grok-mcp-demo-usage-")
+
+
+def test_usage_shows_demo_usage_while_the_server_runs_in_demo_mode(
+    qtbot: QtBot,
+    seeded_with_demo: Settings,
+    access: StoreAccess,
+    tmp_path: Path,
+    make_supervisor: Callable[..., ServerSupervisor],
+) -> None:
+    page = UsagePage(access, exports_dir=tmp_path, supervisor=make_supervisor(simulate=True))
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.usage_loaded, timeout=10_000) as loaded:
+        page.activate()
+    assert signal_args(loaded)[0].simulated is True
+    assert page.usage_kind.currentText().startswith("Showing: demo usage")
+
+
+def test_a_failed_call_to_a_model_that_does_not_exist_adds_no_chart_series(
+    qtbot: QtBot,
+    desktop_settings: Settings,
+    simulator: RunningSimulator,
+    access: StoreAccess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import anyio
+    from grok_mcp.app import build_server
+    from mcp import Client
+
+    settings = dataclasses.replace(desktop_settings, base_url=simulator.base_url, transport="test")
+
+    async def ask() -> list[bool]:
+        async with Client(build_server(settings)) as mcp:
+            good = await mcp.call_tool("chat", {"prompt": "Hello", "model": "grok-4.3"})
+            bad = await mcp.call_tool("chat", {"prompt": "Hello", "model": "grok-no-such-model"})
+        return [good.is_error, bad.is_error]
+
+    monkeypatch.setenv("XAI_API_KEY", TEST_KEY)
+    assert anyio.run(ask) == [False, True]
+    page = UsagePage(access, exports_dir=tmp_path)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.show()
+    with qtbot.waitSignal(page.usage_loaded, timeout=10_000) as loaded:
+        page.usage_kind.setCurrentIndex(1)  # the simulator answered both: demo usage
+    data = signal_args(loaded)[0]
+    assert {cell.model for cell in data.cells} == {"grok-4.3", "grok-no-such-model"}
+    qtbot.waitUntil(lambda: bool(page.cost_chart.segments), timeout=5_000)
+    assert {segment.series for segment in page.cost_chart.segments} == {"grok-4.3"}
+    assert {segment.series for segment in page.token_chart.segments} == {"grok-4.3"}
+    assert set(chart_series(data.cells, "cost")[1]) == {"grok-4.3"}
 
 
 def _usage_page_over_90_days(qtbot: QtBot, access: StoreAccess, tmp_path: Path) -> UsagePage:
@@ -165,18 +258,35 @@ def test_overview_shows_state_endpoint_totals_and_recent_errors(
     assert page.errors.data(page.errors.index(0, 4)) == "UpstreamUnavailableError: xAI answered 503"
 
 
-def test_overview_shows_budget_share_and_marks_demo_mode(
-    qtbot: QtBot, seeded: Settings, access: StoreAccess, make_supervisor: Callable[..., ServerSupervisor]
+def test_overview_shows_the_budget_share_of_real_spend_only(
+    qtbot: QtBot, seeded_with_demo: Settings, access: StoreAccess, make_supervisor: Callable[..., ServerSupervisor]
 ) -> None:
-    import dataclasses
+    settings = dataclasses.replace(seeded_with_demo, daily_budget_usd=4.0)
+    page = OverviewPage(make_supervisor(), access, settings)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.overview_loaded, timeout=10_000):
+        page.activate()
+    assert page.usage_kind.currentText() == "Showing: real usage"
+    assert page.cards["cost_today"].value.text() == "$2.00  (50% of the $4.00 budget)"
+    assert page.cards["requests_today"].value.text() == "2"
+    assert [r.error for r in page.errors.records] == ["UpstreamUnavailableError: xAI answered 503"]
 
-    settings = dataclasses.replace(seeded, daily_budget_usd=4.0)
-    supervisor = make_supervisor(simulate=True)
-    page = OverviewPage(supervisor, access, settings)
+
+def test_overview_in_demo_mode_shows_demo_usage_marked_and_outside_the_budget(
+    qtbot: QtBot, seeded_with_demo: Settings, access: StoreAccess, make_supervisor: Callable[..., ServerSupervisor]
+) -> None:
+    settings = dataclasses.replace(seeded_with_demo, daily_budget_usd=4.0)
+    page = OverviewPage(make_supervisor(simulate=True), access, settings)
     qtbot.addWidget(page)
     assert not page.simulated_label.isHidden()
     with qtbot.waitSignal(page.overview_loaded, timeout=10_000):
         page.activate()
+    assert page.usage_kind.currentText() == "Showing: demo usage (simulated, not billed)"
+    assert page.cards["requests_today"].value.text() == "3"
+    assert page.cards["cost_today"].value.text() == "$12.00  (simulated, not billed)"
+    assert [r.error for r in page.errors.records] == ["InvalidRequestError: demo"]
+    with qtbot.waitSignal(page.overview_loaded, timeout=10_000):
+        page.usage_kind.setCurrentIndex(0)
     assert page.cards["cost_today"].value.text() == "$2.00  (50% of the $4.00 budget)"
 
 
@@ -292,6 +402,83 @@ def test_settings_lists_models_from_the_live_catalog(qtbot: QtBot, isolated_home
     finally:
         page.shutdown()
         worker.shutdown()
+
+
+def test_saving_conversations_and_logging_prompts_are_two_settings(
+    qtbot: QtBot, isolated_home: Path, settings_page: SettingsPage
+) -> None:
+    path = isolated_home / "settings.toml"
+    path.write_text("[logging]\ncontent = true\n", encoding="utf-8")
+    with qtbot.waitSignal(settings_page.values_loaded, timeout=10_000):
+        settings_page.load()
+    assert settings_page.save_conversations.isChecked() and settings_page.log_content.isChecked()
+    assert "requests.jsonl" in settings_page.log_content.text()
+    assert "conversations" in settings_page.save_conversations.text().lower()
+
+    settings_page.save_conversations.setChecked(False)
+    with qtbot.waitSignal(settings_page.saved, timeout=10_000):
+        settings_page.save()
+    server_view = load_settings({"GROK_MCP_HOME": str(isolated_home)})
+    assert (server_view.save_conversations, server_view.log_content) == (False, True)
+
+    settings_page.save_conversations.setChecked(True)
+    settings_page.log_content.setChecked(False)
+    with qtbot.waitSignal(settings_page.saved, timeout=10_000):
+        settings_page.save()
+    server_view = load_settings({"GROK_MCP_HOME": str(isolated_home)})
+    assert (server_view.save_conversations, server_view.log_content) == (True, False)
+
+
+def test_in_demo_mode_the_demo_box_is_ticked_and_models_come_from_the_simulator(
+    qtbot: QtBot, isolated_home: Path, make_supervisor: Callable[..., ServerSupervisor]
+) -> None:
+    from grok_mcp.clients.launch import grok_mcp_command
+
+    supervisor = make_supervisor(simulate=True)  # no key: demo mode
+    worker = Worker()
+    page = SettingsPage(isolated_home, worker, grok_mcp_command(), server_is_simulated=lambda: supervisor.is_simulated)
+    qtbot.addWidget(page)
+    try:
+        assert page.demo_mode.isChecked()
+        with qtbot.waitSignal(page.models_loaded, timeout=60_000):
+            page.activate()  # loads settings.toml and the model list at once
+        qtbot.waitUntil(lambda: page.values().port > 0 and not page.demo_mode.isEnabled(), timeout=10_000)
+        assert page.demo_mode.isChecked()
+        assert "Keys page" in page.demo_hint.text() and "grok-mcp" not in page.demo_hint.text()
+        assert "simulated catalog" in page.models_hint.text()
+        with qtbot.waitSignal(page.saved, timeout=10_000):
+            page.save()
+        # Ticked only for want of a key: once one is added, the saved settings do not keep demo mode on.
+        assert read_values(isolated_home).demo_mode is False
+    finally:
+        page.shutdown()
+        worker.shutdown()
+
+
+def test_the_model_list_problem_gives_no_command_line_advice(
+    qtbot: QtBot, isolated_home: Path, simulator: RunningSimulator
+) -> None:
+    from grok_mcp.clients.launch import grok_mcp_command
+
+    from tests.support.processes import server_env
+
+    worker = Worker()
+    page = SettingsPage(
+        isolated_home,
+        worker,
+        grok_mcp_command(),
+        environ=server_env(isolated_home, base_url=simulator.base_url, key="xai-this-key-is-invalid-02"),
+    )
+    qtbot.addWidget(page)
+    try:
+        with qtbot.waitSignal(page.models_finished, timeout=60_000):
+            page.load_models()
+    finally:
+        page.shutdown()
+        worker.shutdown()
+    hint = page.models_hint.text()
+    assert "rejected the API key" in hint and "Type a model name instead" in hint
+    assert "grok-mcp" not in hint and "`" not in hint and "xai-this-key-is-invalid-02" not in hint
 
 
 def test_settings_says_when_the_model_list_cannot_be_had(qtbot: QtBot, settings_page: SettingsPage) -> None:

@@ -41,6 +41,14 @@ def test_settings_file_then_environment_take_precedence(isolated_home: Path, mon
     )
 
 
+def test_conversations_are_saved_unless_settings_turn_saving_off(isolated_home: Path) -> None:
+    assert load_settings().save_conversations is True
+    (isolated_home / "settings.toml").write_text("[conversations]\nsave = false\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.save_conversations is False
+    assert settings.log_content is False  # saving conversations and logging prompts are separate settings
+
+
 @pytest.mark.parametrize(
     ("content", "env", "expected"),
     [

@@ -60,8 +60,25 @@ def test_config_changes_apply_at_run_time_and_reset_restores_them(
     assert xai.post("/chat/completions", json=chat("grok-4-0709")).status_code == 404
 
 
+def test_replies_can_come_unmarked_as_xai_sends_them_until_reset(
+    xai: httpx2.Client, simulator: RunningSimulator
+) -> None:
+    assert xai.get("/models").headers["x-simulated"] == "true"
+    simulator.set_config(marks_replies=False)
+    assert "x-simulated" not in xai.post("/chat/completions", json=chat("grok-4.3")).headers
+    assert "x-simulated" not in xai.get("/no-such-endpoint").headers
+    simulator.reset()
+    assert xai.get("/models").headers["x-simulated"] == "true"
+
+
 def test_bad_config_is_refused(simulator: RunningSimulator) -> None:
-    for body in ({"latency_ms": -1}, {"retired_mode": "ignore"}, {"colour": "red"}, ["not", "an", "object"]):
+    for body in (
+        {"latency_ms": -1},
+        {"retired_mode": "ignore"},
+        {"colour": "red"},
+        {"marks_replies": "no"},
+        ["not", "an", "object"],
+    ):
         assert simulator.client.post("/_sim/config", json=body).status_code == 400
 
 

@@ -228,3 +228,39 @@ def test_usage_by_day_and_model_gives_one_cell_per_day_and_model(store: Store) -
         ),
     ]
     assert store.usage_by_day_and_model(until=start) == []
+
+
+# Demo-mode (simulated) calls are kept apart from real ones: never summed together, never counted for budgets.
+
+
+def test_real_and_simulated_calls_are_summed_apart_and_never_together(store: Store) -> None:
+    now = time.time()
+    store.record_request(_rec(ts=now, cost_ticks=100, prompt_tokens=10))
+    store.record_request(_rec(ts=now, cost_ticks=7_000, prompt_tokens=900, simulated=True))
+    store.record_request(_rec(ts=now, model="grok-sim-only", cost_ticks=5_000, simulated=True))
+
+    real = store.usage_summary(group_by="model")
+    demo = store.usage_summary(group_by="model", simulated=True)
+
+    assert (real.total.requests, real.total.cost_ticks, real.total.prompt_tokens) == (1, 100, 10)
+    assert [g.key for g in real.groups] == ["grok-4"]
+    assert (demo.total.requests, demo.total.cost_ticks) == (2, 12_000)
+    assert {g.key for g in demo.groups} == {"grok-4", "grok-sim-only"}
+    assert [c.cost_ticks for c in store.usage_by_day_and_model()] == [100]
+    assert sorted(c.model for c in store.usage_by_day_and_model(simulated=True)) == ["grok-4", "grok-sim-only"]
+
+
+def test_budget_spend_counts_only_real_calls(store: Store) -> None:
+    store.record_request(_rec(ts=500.0, cost_ticks=40))
+    store.record_request(_rec(ts=500.0, cost_ticks=9_999_999, simulated=True))
+    assert store.spend_since(0.0, 600.0) == [40, 0]
+    assert store.spend_ticks(since=0.0) == 40
+    assert store.spend_ticks(since=0.0, simulated=True) == 9_999_999
+
+
+def test_a_simulated_row_reads_back_marked(store: Store) -> None:
+    store.record_request(_rec(id="demo-1", simulated=True))
+    store.record_request(_rec(id="real-1", error="ModelNotFoundError: no such model"))
+    assert [(r.id, r.simulated) for r in store.recent_requests()] == [("real-1", False), ("demo-1", True)]
+    assert [r.id for r in store.recent_errors(simulated=True)] == []
+    assert [r.id for r in store.recent_errors(simulated=False)] == ["real-1"]

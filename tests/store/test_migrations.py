@@ -77,6 +77,31 @@ def test_an_older_database_is_upgraded_in_place_with_its_rows_kept(db_path: Path
     assert applied == [(m.name,) for m in MIGRATIONS]
 
 
+def test_rows_from_before_the_simulated_column_count_as_real_calls(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    pool = ConnectionPool(db_path)
+    names = [m.name for m in MIGRATIONS]
+    try:
+        migrate(pool, target_version=names.index("0007_simulated_requests"))
+        pool.write(
+            lambda db: db.execute(
+                "INSERT INTO requests (ts, tool, model, endpoint, cost_ticks) VALUES (1.0, 'chat', 'm', '/v1/x', 25)"
+            )
+        )
+    finally:
+        pool.close()
+
+    with Store.open(db_path) as store:
+        (old,) = store.recent_requests()
+        assert old.simulated is False
+        assert store.spend_ticks(since=0.0) == 25
+        assert store.usage_summary(simulated=True).total.requests == 0
+    columns = {row[1]: row for row in _query(db_path, "PRAGMA table_info(requests)")}
+    assert columns["simulated"][3] == 1  # NOT NULL
+    with closing(sqlite3.connect(db_path)) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO requests (ts, tool, endpoint, simulated) VALUES (1, 't', '/e', 2)")
+
+
 def test_a_database_from_a_newer_grok_mcp_is_refused_and_left_byte_identical(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     with closing(sqlite3.connect(db_path)) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -47,6 +48,31 @@ async def say(mcp: Client, message: str, **arguments: Any) -> dict[str, Any]:
 def sim_prompt_tokens(*texts: str) -> int:
     """What the simulator bills for a prompt made of these messages."""
     return sum(MESSAGE_OVERHEAD_TOKENS + count_tokens(text) for text in texts)
+
+
+async def test_with_saving_off_chat_with_context_says_it_cannot_remember_and_stores_nothing(
+    settings: Settings, simulator: RunningSimulator
+) -> None:
+    with Store.open(settings.db_path) as store:
+        kept = store.save_turn("kept-1", create_with_title="Kept from before", messages=[])
+    assert kept == []
+    unsaved = dataclasses.replace(settings, save_conversations=False, log_content=True)
+
+    async with Client(build_server(unsaved)) as mcp:
+        fresh = await error_of(mcp, "chat_with_context", {"message": "Remember that my cat is called Tom."})
+        going_on = await error_of(mcp, "chat_with_context", {"message": "And?", "conversation_id": "kept-1"})
+        one_off = await mcp.call_tool("chat", {"prompt": "What is a cat?"})
+
+    for message in (fresh, going_on):
+        assert "cannot remember" in message and "saving conversations is off" in message
+        assert "[conversations] save" in message and "Settings page" in message and "`chat`" in message
+    assert not one_off.is_error, text_of(one_off)
+    assert simulator.request_count("/v1/chat/completions") == 1  # only the one-off chat reached xAI
+    with Store.open(settings.db_path) as store:
+        assert [c.id for c in store.list_conversations()] == ["kept-1"]
+        assert store.count_conversations() == 1
+        kept_conversation = store.get_conversation("kept-1")
+    assert kept_conversation is not None and kept_conversation.messages == []
 
 
 async def test_a_first_message_starts_a_conversation_whose_id_comes_back_and_is_recorded(

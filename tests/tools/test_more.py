@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.types import ImageContent
 from PIL import Image
 
+from tests.support.ledger import record_chat_call
 from tests.support.simulator import RunningSimulator
 from tests.tools.conftest import error_of, text_of
 
@@ -194,6 +195,27 @@ async def test_usage_summary_adds_up_the_ledger(mcp: Client, ledger: Any) -> Non
     assert data["total"]["cost_usd"] == pytest.approx(sum(r.cost_ticks for r in rows) / 1e10)
     assert [g["key"] for g in data["groups"]] == ["chat"]
     assert "**total**" in text_of(result)
+
+
+async def test_usage_summary_shows_demo_usage_apart_from_real_usage(
+    mcp: Client, ledger: Any, settings: Settings
+) -> None:
+    record_chat_call(settings.db_path, model="grok-4.7", status=200, cost_ticks=30_000_000_000)  # $3, real
+    assert not (await mcp.call_tool("chat", {"prompt": "one"})).is_error  # answered by the simulator
+
+    shown = await mcp.call_tool("usage_summary", {"period": "today"})
+    real = await mcp.call_tool("usage_summary", {"period": "today", "simulated": False})
+
+    demo = shown.structured_content
+    assert demo is not None and demo["simulated"] is True
+    assert demo["total"]["requests"] == 1 and demo["total"]["cost_usd"] < 3
+    assert text_of(shown).startswith("Showing: demo usage")
+    assert "1 real call" in text_of(shown)
+    data = real.structured_content
+    assert data is not None and data["simulated"] is False
+    assert (data["total"]["requests"], data["total"]["cost_usd"]) == (1, pytest.approx(3.0))
+    assert text_of(real).startswith("Showing: real usage")
+    assert [row.simulated for row in ledger()] == [False, True]
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,7 @@ async def test_the_monthly_budget_counts_spend_since_the_first_of_the_month(
 async def test_a_call_under_the_budget_runs_and_its_cost_counts_for_the_next(
     settings: Settings, simulator: RunningSimulator
 ) -> None:
+    simulator.set_config(marks_replies=False)  # answered as xAI answers: a real, billed call
     budgeted = dataclasses.replace(settings, daily_budget_usd=1e-9)  # below one call's cost
 
     async with Client(build_server(budgeted)) as mcp:
@@ -110,6 +111,36 @@ async def test_a_call_under_the_budget_runs_and_its_cost_counts_for_the_next(
     assert not first.is_error, text_of(first)
     assert second.is_error and "daily budget" in text_of(second)
     assert simulator.request_count(CHAT_PATH) == 1
+
+
+@pytest.mark.parametrize("demo_mode", [False, True], ids=["simulator-as-base-url", "serve-simulate"])
+async def test_simulated_spend_never_counts_against_a_budget(
+    settings: Settings, simulator: RunningSimulator, ledger: Any, demo_mode: bool
+) -> None:
+    budgeted = dataclasses.replace(settings, daily_budget_usd=1e-9, monthly_budget_usd=1e-9, simulate=demo_mode)
+
+    async with Client(build_server(budgeted)) as mcp:
+        answers = [await mcp.call_tool("chat", {**QUESTION, "prompt": f"Question {i}"}) for i in range(3)]
+
+    assert all(not answer.is_error for answer in answers), [text_of(a) for a in answers]
+    rows = ledger()
+    assert len(rows) == 3 and all(row.simulated and row.cost_ticks > 0 for row in rows)
+
+
+async def test_a_real_call_is_recorded_as_real_and_counts_after_demo_calls_did_not(
+    settings: Settings, simulator: RunningSimulator, ledger: Any
+) -> None:
+    budgeted = dataclasses.replace(settings, daily_budget_usd=1e-9)
+    async with Client(build_server(budgeted)) as mcp:
+        assert not (await mcp.call_tool("chat", QUESTION)).is_error  # marked simulated: free
+    simulator.set_config(marks_replies=False)
+    async with Client(build_server(budgeted)) as mcp:
+        real = await mcp.call_tool("chat", {**QUESTION, "prompt": "And now for real?"})
+        refused = await mcp.call_tool("chat", {**QUESTION, "prompt": "Once more?"})
+
+    assert not real.is_error, text_of(real)
+    assert refused.is_error and "daily budget" in text_of(refused)
+    assert [row.simulated for row in ledger()] == [True, False]
 
 
 @pytest.mark.parametrize(

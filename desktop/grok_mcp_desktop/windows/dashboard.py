@@ -81,7 +81,7 @@ class DashboardWindow(QMainWindow):
         supervisor = context.supervisor
         environment = context.cli_environment
         self.overview = OverviewPage(supervisor, context.store, settings)
-        self.usage = UsagePage(context.store, exports_dir=settings.exports_dir)
+        self.usage = UsagePage(context.store, exports_dir=settings.exports_dir, supervisor=supervisor)
         self.conversations = ConversationsPage(context.store, exports_dir=settings.exports_dir)
         self.keys = KeysPage(context.cli_command, environ=environment)
         self.clients = ClientsPage(
@@ -96,6 +96,7 @@ class DashboardWindow(QMainWindow):
             context.cli_command,
             environ=environment,
             autostart=autostart if autostart is not None else Autostart(),
+            server_is_simulated=lambda: supervisor.is_simulated,
         )
         self.logs = LogsPage(supervisor, settings.logs_dir)
         self.pages: list[Page] = [

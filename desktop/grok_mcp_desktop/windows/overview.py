@@ -1,4 +1,5 @@
-"""The Overview page: the server's state and endpoint, today's and this month's usage, and recent errors."""
+"""The Overview page: the server's state and endpoint, today's and this month's usage (real or demo, never both
+summed), and recent errors."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from PySide6.QtWidgets import (
 from grok_mcp_desktop.store_access import StoreAccess
 from grok_mcp_desktop.supervisor import ServerState, ServerSupervisor
 from grok_mcp_desktop.widgets.formatting import count, usd, when
-from grok_mcp_desktop.widgets.page import SPACING, Page, StatCard
+from grok_mcp_desktop.widgets.page import SPACING, Page, StatCard, spaced_row
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
+from grok_mcp_desktop.widgets.usage_kind import DEMO_NOTE, UsageKindBox
 from grok_mcp_desktop.worker import Task
 
 REFRESH_INTERVAL_MS = 15_000
@@ -38,18 +40,19 @@ STATE_COLORS = {
 
 @dataclass(frozen=True)
 class OverviewData:
-    """Totals for today and this month, and the newest failed calls."""
+    """Totals for today and this month, and the newest failed calls, of real or (`simulated`) demo-mode calls."""
 
     today: UsageGroup
     month: UsageGroup
     errors: list[RequestRecord]
+    simulated: bool = False
 
 
-def load_overview(store: Store, *, now: float | None = None) -> OverviewData:
-    """Read the overview's figures; runs on the worker."""
-    today = store.usage_summary(since=start_of_day(now), group_by="model").total
-    month = store.usage_summary(since=start_of_month(now), group_by="model").total
-    return OverviewData(today, month, store.recent_errors(RECENT_ERRORS))
+def load_overview(store: Store, *, simulated: bool = False, now: float | None = None) -> OverviewData:
+    """Read the overview's figures of real (or demo-mode) calls; runs on the worker."""
+    today = store.usage_summary(since=start_of_day(now), group_by="model", simulated=simulated).total
+    month = store.usage_summary(since=start_of_month(now), group_by="model", simulated=simulated).total
+    return OverviewData(today, month, store.recent_errors(RECENT_ERRORS, simulated=simulated), simulated)
 
 
 ERROR_COLUMNS: list[Column[RequestRecord]] = [
@@ -85,6 +88,9 @@ class OverviewPage(Page):
         self._task: Task | None = None
 
         self.body.addLayout(self._status_form())
+        self.usage_kind = UsageKindBox(simulated=supervisor.is_simulated, parent=self)
+        self.usage_kind.kind_changed.connect(lambda _: self.refresh())
+        self.body.addLayout(spaced_row(self.usage_kind, None))
         self.body.addLayout(self._stat_cards())
         self.body.addWidget(QLabel("Recent errors", self))
         self.errors = RecordTableModel(ERROR_COLUMNS, self)
@@ -141,6 +147,7 @@ class OverviewPage(Page):
         self.simulated_label.setVisible(supervisor.is_simulated)
         self.endpoint_label.setText(supervisor.endpoint_url if state.is_up else f"{supervisor.endpoint_url} (not up)")
         self.error_label.setText(supervisor.last_error or "none")
+        self.usage_kind.follow_server(simulated=supervisor.is_simulated)
         if state == ServerState.RUNNING and self.isVisible():
             self.refresh()
 
@@ -158,9 +165,13 @@ class OverviewPage(Page):
     def refresh(self) -> None:
         """Reload the figures in the background."""
         if self._task is not None:
-            return
+            self._task.cancel()  # the other kind of usage was asked for meanwhile
+        simulated = self.usage_kind.shows_simulated
         self._task = self._store.query(
-            "overview", load_overview, on_success=self._on_loaded, on_failure=self._on_failed
+            "overview",
+            lambda store: load_overview(store, simulated=simulated),
+            on_success=self._on_loaded,
+            on_failure=self._on_failed,
         )
 
     def _on_failed(self, error: Exception) -> None:
@@ -176,7 +187,8 @@ class OverviewPage(Page):
         ):
             self.cards[f"requests_{period}"].set_value(count(group.requests))
             self.cards[f"tokens_{period}"].set_value(count(group.prompt_tokens + group.completion_tokens))
-            note = _budget_note(group.cost_ticks, budget)
+            # Budgets count real spend only: demo usage is marked instead.
+            note = DEMO_NOTE if data.simulated else _budget_note(group.cost_ticks, budget)
             self.cards[f"cost_{period}"].set_value(usd(group.cost_ticks) + (f"  ({note})" if note else ""))
         self.errors.set_records(data.errors)
         self.overview_loaded.emit(data)

@@ -1,12 +1,15 @@
-"""The Settings page: default model, port, cache, budgets, content logging, start at login and demo mode."""
+"""The Settings page: default model, port, cache, budgets, saving conversations, logging prompts, start at login
+and demo mode."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from grok_mcp.config import Settings
+from grok_mcp.errors import ExitCode
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +29,19 @@ from grok_mcp_desktop.widgets.page import Page, form_group, spaced_row
 from grok_mcp_desktop.worker import Worker
 
 NO_BUDGET = 0.0
+DEMO_WITHOUT_KEY = "On while no xAI key can be used: add a key on the Keys page to leave demo mode."
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def model_list_problem(outcome: CliOutcome) -> str:
+    """Why the model list could not be had, said for the window: what to do here, never a command to type."""
+    if outcome.exit_code == ExitCode.NO_API_KEY:
+        return "No xAI key is stored yet: add one on the Keys page, or turn on demo mode."
+    if outcome.is_keychain_unavailable:
+        return "The system keychain cannot be read, so no xAI key is available: see the Keys page."
+    # The command's own message may advise commands (`grok-mcp keys set`): those sentences are left out here.
+    sentences = [part for part in _SENTENCE_END.split(outcome.message.strip()) if "`" not in part and part]
+    return " ".join(sentences) or "The command that lists them failed."
 
 
 class StartAtLogin(Protocol):
@@ -58,12 +74,16 @@ class SettingsPage(Page):
         *,
         environ: Mapping[str, str] | None = None,
         autostart: StartAtLogin | None = None,
+        server_is_simulated: Callable[[], bool] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`server_is_simulated` says whether the tray's server runs in demo mode now (for any reason)."""
         super().__init__(parent)
         self._home = home
         self._worker = worker
         self._autostart = autostart
+        self._server_is_simulated = server_is_simulated or (lambda: False)
+        self._stored_demo_mode = False
         self._models_cli = CliRunner(cli_command, environ=environ, parent=self)
         self._is_loaded = False
         self.body.addWidget(self._server_group())
@@ -108,13 +128,21 @@ class SettingsPage(Page):
 
     def _startup_group(self, *, can_start_at_login: bool) -> QGroupBox:
         group, form = form_group("Privacy and startup", self)
-        self.log_content = QCheckBox("Keep the text of conversations (needed for search and transcripts)", group)
+        self.save_conversations = QCheckBox("Save conversations (Grok continues them; you read them here)", group)
+        self.save_conversations.setToolTip(
+            "Off: no new conversation is kept, and Grok says it cannot remember one. Saved ones stay until deleted."
+        )
+        self.log_content = QCheckBox("Log prompts and answers in requests.jsonl (in the logs folder)", group)
+        self.log_content.setToolTip("Off: the request log keeps times, tokens and costs, never what was said.")
         self.start_at_login = QCheckBox("Start Grok MCP when I log in", group)
         self.demo_mode = QCheckBox("Demo mode: answer from the built-in simulator (marked as simulated)", group)
+        self.demo_mode.setChecked(self._server_is_simulated())
+        self.demo_hint = QLabel("", group)
+        self.demo_hint.setWordWrap(True)
         if not can_start_at_login:
             self.start_at_login.setEnabled(False)
             self.start_at_login.setToolTip("Start at login is not available on this system.")
-        for box in (self.log_content, self.start_at_login, self.demo_mode):
+        for box in (self.save_conversations, self.log_content, self.start_at_login, self.demo_mode, self.demo_hint):
             form.addRow(box)
         return group
 
@@ -170,8 +198,23 @@ class SettingsPage(Page):
         self.cache_ttl.setValue(round(values.cache_ttl_s))
         self.daily_budget.setValue(values.daily_budget_usd or NO_BUDGET)
         self.monthly_budget.setValue(values.monthly_budget_usd or NO_BUDGET)
+        self.save_conversations.setChecked(values.save_conversations)
         self.log_content.setChecked(values.log_content)
-        self.demo_mode.setChecked(values.demo_mode)
+        self._stored_demo_mode = values.demo_mode
+        self.show_demo_mode()
+
+    @property
+    def is_demo_mode_forced(self) -> bool:
+        """Whether the server runs in demo mode though Settings do not ask for it (no key can be used)."""
+        return not self._stored_demo_mode and self._server_is_simulated()
+
+    def show_demo_mode(self) -> None:
+        """Tick "Demo mode" whenever the server runs in demo mode; locked, saying why, when no key is the reason."""
+        forced = self.is_demo_mode_forced
+        self.demo_mode.setChecked(self._stored_demo_mode or forced)
+        self.demo_mode.setEnabled(not forced)
+        self.demo_hint.setText(DEMO_WITHOUT_KEY if forced else "")
+        self.demo_hint.setVisible(forced)
 
     @property
     def is_loading_models(self) -> bool:
@@ -179,14 +222,16 @@ class SettingsPage(Page):
 
     def load_models(self) -> None:
         """Fill the model list from the live catalog (`grok-mcp models --json`, in a child process)."""
-        arguments = ["models", "--json"] + (["--simulate"] if self.demo_mode.isChecked() else [])
+        demo = self._server_is_simulated() or self.demo_mode.isChecked()
+        arguments = ["models", "--json"] + (["--simulate"] if demo else [])
         self.models_hint.setText("Asking xAI for the current models…")
         self._models_cli.run(arguments, self._on_models_finished)
 
     def _on_models_finished(self, outcome: CliOutcome) -> None:
         data: dict[str, Any] = outcome.data if isinstance(outcome.data, dict) else {}
         if not outcome.is_ok or not data:
-            self.models_hint.setText(f"Could not list the models: {outcome.message} Type a model name instead.")
+            problem = model_list_problem(outcome)
+            self.models_hint.setText(f"Could not list the models. {problem} Type a model name instead.")
             self.models_finished.emit()
             return
         chat = [str(m["id"]) for m in data.get("models", []) if isinstance(m, dict) and m.get("kind") == "chat"]
@@ -212,7 +257,9 @@ class SettingsPage(Page):
             daily_budget_usd=self.daily_budget.value() or None,
             monthly_budget_usd=self.monthly_budget.value() or None,
             log_content=self.log_content.isChecked(),
-            demo_mode=self.demo_mode.isChecked(),
+            # Ticked only because no key can be used: saving must not keep demo mode on once there is one.
+            demo_mode=self._stored_demo_mode if self.is_demo_mode_forced else self.demo_mode.isChecked(),
+            save_conversations=self.save_conversations.isChecked(),
         )
 
     def save(self) -> None:

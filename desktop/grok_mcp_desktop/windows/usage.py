@@ -1,4 +1,5 @@
-"""The Usage page: cost and tokens by day and model as charts, latency percentiles, sortable tables, CSV export."""
+"""The Usage page: cost and tokens by day and model as charts, latency percentiles, sortable tables, CSV export;
+real or demo-mode usage, never both summed."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
 
 from grok_mcp_desktop.exports import usage_csv
 from grok_mcp_desktop.store_access import StoreAccess
+from grok_mcp_desktop.supervisor import ServerSupervisor
 from grok_mcp_desktop.widgets.chart import StackedBarChart
 from grok_mcp_desktop.widgets.formatting import compact, count, milliseconds, usd
 from grok_mcp_desktop.widgets.page import SPACING
 from grok_mcp_desktop.widgets.tables import Column, RecordTableModel, record_view
+from grok_mcp_desktop.widgets.usage_kind import DEMO_NOTE, UsageKindBox
 from grok_mcp_desktop.windows.exporting import ExportingPage
 from grok_mcp_desktop.worker import Task
 
@@ -33,30 +36,37 @@ PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Las
 
 @dataclass(frozen=True)
 class UsageData:
-    """What the page shows for one period: cells per day and model, and the per-model summary with latencies."""
+    """What the page shows for one period: cells per day and model, and the per-model summary with latencies,
+    of real calls or (`simulated`) of demo-mode calls."""
 
     since: float
     cells: list[UsageCell]
     by_model: list[UsageGroup]
     total: UsageGroup
+    simulated: bool = False
 
 
-def load_usage(store: Store, days: int, *, now: float | None = None) -> UsageData:
-    """Read a period's usage (the last `days` local days, today included); runs on the worker."""
+def load_usage(store: Store, days: int, *, simulated: bool = False, now: float | None = None) -> UsageData:
+    """Read a period's real (or demo-mode) usage: the last `days` local days, today included; runs on the worker."""
     since = start_of_day(now) - (days - 1) * 86_400
-    summary = store.usage_summary(since=since, group_by="model")
-    return UsageData(since, store.usage_by_day_and_model(since=since), summary.groups, summary.total)
+    summary = store.usage_summary(since=since, group_by="model", simulated=simulated)
+    cells = store.usage_by_day_and_model(since=since, simulated=simulated)
+    return UsageData(since, cells, summary.groups, summary.total, simulated)
 
 
 def chart_series(cells: list[UsageCell], metric: str) -> tuple[list[str], dict[str, list[float]]]:
-    """Days (oldest first) and, per model, one value per day: cost in USD (`cost`) or tokens (`tokens`)."""
+    """Days (oldest first) and, per model, one value per day: cost in USD (`cost`) or tokens (`tokens`).
+
+    A model with nothing to draw (calls that failed before costing anything, such as a model name xAI does
+    not know) gets no series: the tables still list its calls and errors.
+    """
     days = sorted({cell.day for cell in cells})
     position = {day: i for i, day in enumerate(days)}
     series: dict[str, list[float]] = {}
     for cell in cells:
-        values = series.setdefault(cell.model, [0.0] * len(days))
         value = ticks_to_usd(cell.cost_ticks) if metric == "cost" else cell.prompt_tokens + cell.completion_tokens
-        values[position[cell.day]] += value
+        if value or cell.model in series:
+            series.setdefault(cell.model, [0.0] * len(days))[position[cell.day]] += value
     return [day[5:] for day in days], series
 
 
@@ -99,10 +109,19 @@ class UsagePage(ExportingPage):
     usage_loaded = Signal(object)
     """The period's UsageData is on screen."""
 
-    def __init__(self, store: StoreAccess, *, exports_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: StoreAccess,
+        *,
+        exports_dir: Path,
+        supervisor: ServerSupervisor | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(store, exports_dir=exports_dir, parent=parent)
         self._task: Task | None = None
         self.data: UsageData | None = None
+        self._supervisor = supervisor
+        self.usage_kind = UsageKindBox(simulated=supervisor is not None and supervisor.is_simulated, parent=self)
 
         self.period = QComboBox(self)
         for label, days in PERIODS:
@@ -115,6 +134,7 @@ class UsagePage(ExportingPage):
         self.refresh_button = QPushButton("&Refresh", self)
         top = QHBoxLayout()
         top.setSpacing(SPACING)
+        top.addWidget(self.usage_kind)
         top.addWidget(self.period)
         top.addWidget(self.totals_label, 1)
         top.addWidget(self.refresh_button)
@@ -139,6 +159,9 @@ class UsagePage(ExportingPage):
         self.body.addWidget(tables, 3)
 
         self.period.currentIndexChanged.connect(lambda _: self.refresh())
+        self.usage_kind.kind_changed.connect(lambda _: self.refresh())
+        if supervisor is not None:
+            supervisor.state_changed.connect(lambda _: self.usage_kind.follow_server(simulated=supervisor.is_simulated))
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self._choose_export_path)
 
@@ -150,9 +173,10 @@ class UsagePage(ExportingPage):
         if self._task is not None:
             self._task.cancel()
         days = int(self.period.currentData())
+        simulated = self.usage_kind.shows_simulated
         self._task = self._store.query(
             "usage",
-            lambda store: load_usage(store, days),
+            lambda store: load_usage(store, days, simulated=simulated),
             on_success=self._on_loaded,
             on_failure=self._on_failed,
         )
@@ -174,7 +198,7 @@ class UsagePage(ExportingPage):
         total = data.total
         self.totals_label.setText(
             f"{count(total.requests)} requests · {count(total.prompt_tokens + total.completion_tokens)} tokens · "
-            f"{usd(total.cost_ticks)}"
+            f"{usd(total.cost_ticks)}" + (f" ({DEMO_NOTE})" if data.simulated else "")
         )
         self.latency_label.setText(
             f"Latency over all models: p50 {milliseconds(total.latency_p50_ms)} · "
@@ -183,9 +207,13 @@ class UsagePage(ExportingPage):
         self.export_button.setEnabled(bool(data.cells))
         self.usage_loaded.emit(data)
 
+    def export_file_name(self) -> str:
+        """The file name an export of what is shown starts from: demo usage is named as such."""
+        kind = "demo-usage" if self.usage_kind.shows_simulated else "usage"
+        return f"grok-mcp-{kind}-{time.strftime('%Y-%m-%d')}.csv"
+
     def _choose_export_path(self) -> None:
-        stamp = time.strftime("%Y-%m-%d")
-        chosen = self._ask_export_path("Export usage", f"grok-mcp-usage-{stamp}.csv", "CSV (*.csv)")
+        chosen = self._ask_export_path("Export usage", self.export_file_name(), "CSV (*.csv)")
         if chosen:
             self.export_csv(chosen)
 

@@ -1,10 +1,10 @@
 """Spending limits: a paid call that would start past the daily or monthly budget is refused before it reaches xAI.
 
-Spend is read from the usage ledger (every process's calls), since local midnight and since the first
-of the month. The check happens when a call starts, so calls already running when the limit is reached
-still finish and are billed: the overshoot is at most (calls running at once) × (the dearest single call),
-a soft cap like Vercel's (reliability goal O5). Refusals make no upstream request and no ledger row; they
-are logged.
+Spend is read from the usage ledger (every process's real calls: demo-mode calls the simulator answered
+cost nothing and never count), since local midnight and since the first of the month. The check happens
+when a call starts, so calls already running when the limit is reached still finish and are billed: the
+overshoot is at most (calls running at once) × (the dearest single call), a soft cap like Vercel's
+(reliability goal O5). Refusals make no upstream request and no ledger row; they are logged.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 
 class SimulatorMarks:
-    """Pure ASGI middleware: logs every `/v1` request with its status and marks every response simulated."""
+    """Pure ASGI middleware: logs every `/v1` request with its status and marks every response simulated
+    (unless `marks_replies` is off)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,7 +51,8 @@ class SimulatorMarks:
 
         async def marked_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-simulated", b"true")]
+                if state.config.marks_replies:
+                    message["headers"] = [*message.get("headers", []), (b"x-simulated", b"true")]
                 if record is not None:
                     record.status = message["status"]
             await send(message)

@@ -50,7 +50,7 @@ async def list_faults(request: Request) -> Response:
 
 
 async def configure(request: Request) -> Response:
-    """`POST /_sim/config`: change pacing or the retired-model mode at run time."""
+    """`POST /_sim/config`: change pacing, the retired-model mode or whether replies are marked, at run time."""
     body = await _json(request)
     if body is None:
         return sim_error(400, "send a JSON object")
@@ -60,6 +60,10 @@ async def configure(request: Request) -> Response:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 return sim_error(400, f"{name} must be a non-negative number")
             overrides[name] = float(value)
+        elif name == "marks_replies":
+            if not isinstance(value, bool):
+                return sim_error(400, "marks_replies must be true or false")
+            overrides[name] = value
         elif name == "retired_mode":
             if value not in RETIRED_MODES:
                 return sim_error(400, f"retired_mode must be one of {', '.join(RETIRED_MODES)}")

@@ -60,6 +60,7 @@ _COLUMNS = (
     "transport",
     "conversation_id",
     "cached",
+    "simulated",
 )
 
 
@@ -90,6 +91,8 @@ class RequestRecord:
     transport: str | None = None
     conversation_id: str | None = None
     cached: bool = False
+    simulated: bool = False
+    """True when the simulator (demo mode), not xAI, answered: no money was spent."""
     seq: int | None = None
 
 
@@ -150,6 +153,7 @@ def insert_request(db: sqlite_utils.Database, rec: RequestRecord) -> int:
     """
     values = [getattr(rec, name) for name in _COLUMNS]
     values[_COLUMNS.index("cached")] = int(rec.cached)
+    values[_COLUMNS.index("simulated")] = int(rec.simulated)
     return int(execute(db, _INSERT, values).lastrowid or 0)
 
 
@@ -169,16 +173,17 @@ def insert_requests_once(db: sqlite_utils.Database, recs: Sequence[RequestRecord
     return added
 
 
-def _period(since: float | None, until: float | None) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
+def _period(since: float | None, until: float | None, *, simulated: bool) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of one ledger (real or simulated calls, never both) over [since, until)."""
+    clauses = ["simulated = :simulated"]
+    params: dict[str, Any] = {"simulated": int(simulated)}
     if since is not None:
         clauses.append("ts >= :since")
         params["since"] = since
     if until is not None:
         clauses.append("ts < :until")
         params["until"] = until
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return " WHERE " + " AND ".join(clauses), params
 
 
 def _group(row: dict[str, Any], key: str, latencies: Sequence[float]) -> UsageGroup:
@@ -192,16 +197,17 @@ def _group(row: dict[str, Any], key: str, latencies: Sequence[float]) -> UsageGr
 
 
 def usage_summary(
-    db: sqlite_utils.Database, *, since: float | None, until: float | None, group_by: GroupBy
+    db: sqlite_utils.Database, *, since: float | None, until: float | None, group_by: GroupBy, simulated: bool = False
 ) -> UsageSummary:
     """Usage in [since, until) per local day (chronological), or per model, tool or client (costliest first).
 
-    Latency percentiles cover the rows that recorded a latency. Raises ValueError for an unknown group_by.
+    Real calls only, or with `simulated` demo-mode calls only: the two are never summed together. Latency
+    percentiles cover the rows that recorded a latency. Raises ValueError for an unknown group_by.
     """
     if group_by not in _GROUP_KEYS:
         raise ValueError(f"group_by must be one of {', '.join(_GROUP_KEYS)}, not {group_by!r}")
     key_sql = _GROUP_KEYS[group_by]
-    where, params = _period(since, until)
+    where, params = _period(since, until, simulated=simulated)
     order = "key" if group_by == "day" else "cost_ticks DESC, requests DESC, key"
     grouped = rows(
         execute(
@@ -211,7 +217,7 @@ def usage_summary(
         )
     )
     (total_row,) = rows(execute(db, f"SELECT {_SUMS} FROM requests{where}", params))  # noqa: S608
-    latency_where = f"{where} AND latency_ms IS NOT NULL" if where else " WHERE latency_ms IS NOT NULL"
+    latency_where = f"{where} AND latency_ms IS NOT NULL"
     latencies: dict[str, list[float]] = {}
     every_latency: list[float] = []
     latency_rows = execute(
@@ -229,9 +235,11 @@ def usage_summary(
     return UsageSummary(groups=groups, total=_group(total_row, TOTAL_KEY, every_latency))
 
 
-def usage_by_day_and_model(db: sqlite_utils.Database, *, since: float | None, until: float | None) -> list[UsageCell]:
-    """Usage in [since, until) per local day and model, ordered by day then model."""
-    where, params = _period(since, until)
+def usage_by_day_and_model(
+    db: sqlite_utils.Database, *, since: float | None, until: float | None, simulated: bool = False
+) -> list[UsageCell]:
+    """Usage in [since, until) per local day and model, ordered by day then model; real or simulated calls."""
+    where, params = _period(since, until, simulated=simulated)
     result = execute(
         db,
         f"""
@@ -247,9 +255,13 @@ def usage_by_day_and_model(db: sqlite_utils.Database, *, since: float | None, un
     return [from_row(UsageCell, row) for row in rows(result)]
 
 
-def spend_ticks(db: sqlite_utils.Database, *, since: float) -> int:
-    """Total cost in ticks of the calls made at or after `since`."""
-    (total,) = execute(db, "SELECT coalesce(sum(cost_ticks), 0) FROM requests WHERE ts >= ?", (since,)).fetchone()
+def spend_ticks(db: sqlite_utils.Database, *, since: float, simulated: bool = False) -> int:
+    """Total cost in ticks of the real calls (with `simulated`: the demo-mode calls) made at or after `since`."""
+    (total,) = execute(
+        db,
+        "SELECT coalesce(sum(cost_ticks), 0) FROM requests WHERE simulated = ? AND ts >= ?",
+        (int(simulated), since),
+    ).fetchone()
     return int(total)
 
 
@@ -266,11 +278,12 @@ def recent_requests(db: sqlite_utils.Database, *, limit: int) -> list[RequestRec
 # The tray's dashboard: recent failures and the cost of each turn of a transcript.
 
 
-def recent_errors(db: sqlite_utils.Database, *, limit: int) -> list[RequestRecord]:
-    """The newest `limit` records that ended in an error, newest first."""
+def recent_errors(db: sqlite_utils.Database, *, limit: int, simulated: bool | None = None) -> list[RequestRecord]:
+    """The newest `limit` records that ended in an error, newest first: real or simulated calls (None: both)."""
+    which = "" if simulated is None else f" AND simulated = {int(simulated)}"
     result = execute(
         db,
-        f"SELECT seq, {', '.join(_COLUMNS)} FROM requests WHERE error IS NOT NULL "  # noqa: S608
+        f"SELECT seq, {', '.join(_COLUMNS)} FROM requests WHERE error IS NOT NULL{which} "  # noqa: S608
         "ORDER BY ts DESC, seq DESC LIMIT ?",
         (max(limit, 0),),
     )

@@ -184,6 +184,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        "0007_simulated_requests",
+        # Whether the simulator (demo mode), not xAI, answered the call: usage is read for real or for demo
+        # calls, never for both summed, and budgets count only real spend. Rows written before this carry no
+        # mark of where their answer came from (the simulator serves the same paths and id formats as xAI, and
+        # the base URL was never stored), so they keep the default: real.
+        ("ALTER TABLE requests ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1))",),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = len(MIGRATIONS)

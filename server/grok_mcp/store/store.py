@@ -143,21 +143,33 @@ class Store:
         return self._pool.write(lambda db: ledger.insert_requests_once(db, recs))
 
     def usage_summary(
-        self, *, since: float | None = None, until: float | None = None, group_by: GroupBy = "day"
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        group_by: GroupBy = "day",
+        simulated: bool = False,
     ) -> UsageSummary:
         """Usage in [since, until) per local day (oldest first), or per model, tool or client (dearest first).
 
-        Raises ValueError for an unknown group_by.
+        Real calls only, or with `simulated` demo-mode calls only (never both summed). Raises ValueError for an
+        unknown group_by.
         """
-        return self._pool.read(lambda db: ledger.usage_summary(db, since=since, until=until, group_by=group_by))
+        return self._pool.read(
+            lambda db: ledger.usage_summary(db, since=since, until=until, group_by=group_by, simulated=simulated)
+        )
 
-    def usage_by_day_and_model(self, *, since: float | None = None, until: float | None = None) -> list[UsageCell]:
-        """Usage in [since, until) per local day and model, for charts; ordered by day then model."""
-        return self._pool.read(lambda db: ledger.usage_by_day_and_model(db, since=since, until=until))
+    def usage_by_day_and_model(
+        self, *, since: float | None = None, until: float | None = None, simulated: bool = False
+    ) -> list[UsageCell]:
+        """Usage in [since, until) per local day and model, for charts; real or (`simulated`) demo-mode calls."""
+        return self._pool.read(
+            lambda db: ledger.usage_by_day_and_model(db, since=since, until=until, simulated=simulated)
+        )
 
-    def spend_ticks(self, *, since: float) -> int:
-        """Cost in ticks (1e-10 USD) of the calls made at or after `since`, for budgets."""
-        return self._pool.read(lambda db: ledger.spend_ticks(db, since=since))
+    def spend_ticks(self, *, since: float, simulated: bool = False) -> int:
+        """Cost in ticks (1e-10 USD) of the real calls (`simulated`: the demo-mode calls) made at or after `since`."""
+        return self._pool.read(lambda db: ledger.spend_ticks(db, since=since, simulated=simulated))
 
     def recent_requests(self, limit: int = 50) -> list[RequestRecord]:
         """The newest `limit` ledger records, newest first, with `seq` set."""
@@ -257,9 +269,10 @@ class Store:
         """
         return self._pool.write(lambda db: conversations.import_conversations(db, items))
 
-    def recent_errors(self, limit: int = 20) -> list[RequestRecord]:
-        """The newest `limit` ledger records that ended in an error, newest first, with `seq` set."""
-        return self._pool.read(lambda db: ledger.recent_errors(db, limit=limit))
+    def recent_errors(self, limit: int = 20, *, simulated: bool | None = None) -> list[RequestRecord]:
+        """The newest `limit` ledger records that ended in an error, newest first, with `seq` set; real or
+        (`simulated`) demo-mode calls, or both when None."""
+        return self._pool.read(lambda db: ledger.recent_errors(db, limit=limit, simulated=simulated))
 
     def requests_by_id(self, request_ids: Sequence[str]) -> dict[str, RequestRecord]:
         """Ledger records by xAI request id (for the cost of each turn); unknown ids are left out."""
@@ -275,7 +288,8 @@ class Store:
     # The call pipeline: budgets, the response cache (on the caller's clock), and long-call jobs
 
     def spend_since(self, *starts: float) -> list[int]:
-        """Cost in ticks of the calls made at or after each of `starts`, read in one transaction."""
+        """Cost in ticks of the real calls made at or after each of `starts`, read in one transaction (budgets:
+        demo-mode calls cost nothing)."""
         return self._pool.read(lambda db: [ledger.spend_ticks(db, since=start) for start in starts])
 
     def cached_response_at(self, key: str, *, now: float) -> str | None:

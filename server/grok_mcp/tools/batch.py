@@ -349,6 +349,7 @@ def _ledger_row(call: CallScope, batch_id: str, outcome: BatchItemOutcome, cost:
         cost_ticks=cost,
         client=call.client,
         transport=call.app.settings.transport,
+        simulated=call.app.answers_are_simulated,
     )
 
 

@@ -12,6 +12,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from grok_mcp.config import Settings
 from grok_mcp.context import AppContext
 from grok_mcp.conversation_history import (
     FALLBACK_CONTEXT_TOKENS,
@@ -26,7 +27,7 @@ from grok_mcp.conversation_history import (
     title_from,
     transcript_markdown,
 )
-from grok_mcp.errors import InputError
+from grok_mcp.errors import InputError, UserFacingError
 from grok_mcp.grok import ChatCompletion
 from grok_mcp.routing import RouteNeeds
 from grok_mcp.store import Conversation, ConversationNotFoundError, ConversationSummary, SearchHit
@@ -107,6 +108,18 @@ class DeletedConversation(BaseModel):
     conversation_id: str
     title: str
     deleted_messages: int
+
+
+class ConversationsOffError(UserFacingError):
+    """chat_with_context was refused: saving conversations is off, so nothing could be remembered."""
+
+
+def conversations_off(settings: Settings) -> ConversationsOffError:
+    return ConversationsOffError(
+        "chat_with_context cannot remember this conversation: saving conversations is off, so nothing was sent "
+        "to Grok and nothing was stored. Use `chat` for a one-off answer, or turn saving on (the tray's Settings "
+        f"page, or [conversations] save = true in {settings.settings_path}) and restart the server."
+    )
 
 
 def unknown_conversation(conversation_id: str) -> InputError:
@@ -281,10 +294,13 @@ async def run_turn(
 ) -> CallToolResult:
     """One turn of `chat_with_context`: fit the history, ask Grok, save the turn, shape the reply.
 
-    Raises InputError for an empty message or system prompt, an unknown conversation, or a message too big
-    for the model's window; XAIError subclasses when xAI refuses or fails the call.
+    Raises ConversationsOffError when saving conversations is off; InputError for an empty message or system
+    prompt, an unknown conversation, or a message too big for the model's window; XAIError subclasses when xAI
+    refuses or fails the call.
     """
     started = time.monotonic()
+    if not call.app.settings.save_conversations:
+        raise conversations_off(call.app.settings)
     if not message.strip():
         raise InputError("`message` is empty. Say something to Grok.")
     if system is not None and not system.strip():
@@ -365,7 +381,8 @@ async def chat_with_context(
 ) -> Annotated[CallToolResult, ConversationReply]:
     """Talk to Grok in a conversation it remembers: the history is stored and sent back each turn, trimmed
     to the model's context window (oldest turns first, the system prompt kept). Returns conversation_id.
-    A turn still running after a while (45 s by default) returns a job id for job_result instead."""
+    A turn still running after a while (45 s by default) returns a job id for job_result instead. Refused when
+    the user turned saving conversations off."""
     async with tool_call(ctx, "chat_with_context") as call:
 
         async def turn() -> CallToolResult:

@@ -167,6 +167,7 @@ class CallScope:
             transport=self.app.settings.transport,
             conversation_id=self.conversation_id,
             cached=cached,
+            simulated=self.app.answers_are_simulated,
         )
 
     def _write(self, record: RequestRecord, prompt: Any, answer: str | None) -> None:

@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -257,6 +258,13 @@ class ServerSupervisor(QObject):
         # A system proxy must never see (or break) a loopback health check.
         self._network.setProxy(QNetworkProxy(QNetworkProxy.ProxyType.NoProxy))
         self._health_reply: QNetworkReply | None = None
+        # Replies report to a method of ours (held weakly by Qt), their handlers are held weakly too: nothing a
+        # reply holds may keep this supervisor alive. A closure on the reply would, and once the reply's deferred
+        # delete dropped it, the last reference to a supervisor nobody else holds would go from inside the
+        # reply's destructor: the supervisor would delete its children, that reply among them, a second time
+        # (a segfault in Qt's event loop).
+        self._reply_handlers: dict[QNetworkReply, weakref.WeakMethod[Callable[[QNetworkReply], None]]] = {}
+        self._network.finished.connect(self._on_network_finished)
 
         self._poll_timer = self._timer(self._on_poll_timer_timeout)
         self._startup_timer = self._timer(self._on_startup_timer_timeout, single_shot=True)
@@ -506,15 +514,17 @@ class ServerSupervisor(QObject):
         request = QNetworkRequest(QUrl(f"http://127.0.0.1:{self.port}/healthz"))
         request.setTransferTimeout(self._timings.health_request_timeout_ms)
         reply = self._network.get(request)
-
-        def finished() -> None:
-            reply.deleteLater()
-            if self._health_reply is reply:
-                self._health_reply = None
-            handler(reply)
-
-        reply.finished.connect(finished)
+        self._reply_handlers[reply] = weakref.WeakMethod(handler)
         self._health_reply = reply
+
+    def _on_network_finished(self, reply: QNetworkReply) -> None:
+        reply.deleteLater()
+        if self._health_reply is reply:
+            self._health_reply = None
+        handler = self._reply_handlers.pop(reply, None)
+        method = handler() if handler is not None else None
+        if method is not None:
+            method(reply)
 
     def _on_poll_timer_timeout(self) -> None:
         if self._health_reply is not None:

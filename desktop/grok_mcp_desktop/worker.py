@@ -82,8 +82,8 @@ class Worker(QObject):
     Call `shutdown()` before the owner goes away so no result arrives at a deleted object.
 
     Every reference the work holds (the function and what it captures, the result, an exception with its
-    traceback) is let go of on the GUI thread, never on a pool thread: a Qt wrapper freed on the wrong thread
-    crashes Qt's event loop now and then. The pool thread takes its job from a table, runs it, puts the
+    traceback) is let go of on the GUI thread, never on a pool thread: a Qt object must be destroyed on the thread
+    that owns it. The pool thread takes its job from a table, runs it, puts the
     outcome back and drops its own references before it announces the key.
     """
 

@@ -76,8 +76,7 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
 
     A Qt object must be destroyed on the thread that owns it. With automatic collection on, a reference cycle
     holding a Qt wrapper is collected on whichever thread allocates next; in this process that can be the
-    in-process simulator's uvicorn thread, and Qt's event loop then crashes now and then (a segfault inside
-    qtbot.waitUntil in the supervisor tests).
+    in-process simulator's uvicorn thread.
     """
     gc.collect()
     gc.disable()

@@ -90,8 +90,8 @@ def test_shutdown_waits_for_running_work_and_refuses_more(qtbot: QtBot) -> None:
 
 
 def test_what_the_work_holds_is_let_go_of_on_the_gui_thread(qtbot: QtBot, worker: Worker) -> None:
-    """A Qt wrapper freed on a pool thread crashes Qt's event loop now and then (a segfault in some later
-    test's waitUntil): nothing a function captures, returns or raises may be freed on a pool thread."""
+    """A Qt object must be destroyed on the thread that owns it: nothing a function captures, returns or
+    raises may be freed on a pool thread."""
     freed_on: list[str] = []
 
     class Held:

@@ -56,6 +56,7 @@ def _restore_root_logging() -> Iterator[None]:
         if handler not in root.handlers:
             root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(False)  # configure_logging turns it on; nothing here runs with it on before
 
 
 @pytest.fixture(autouse=True)

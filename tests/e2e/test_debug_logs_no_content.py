@@ -70,17 +70,22 @@ def _answer_text(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
+def _assert_traces_without_content(home: Path, stderr: str) -> None:
+    """Debug was on (the log file holds DEBUG traces), yet neither the log file nor stderr holds a marker."""
+    log = _log_file(home)
+    assert " DEBUG " in log
+    for sink in (log, stderr):
+        assert PROMPT_MARKER not in sink
+        assert ANSWER_MARKER not in sink
+
+
 def test_debug_over_stdio_logs_no_prompt_or_answer_when_content_is_off(isolated_home: Path) -> None:
     _settings(isolated_home, content=False)
 
     stdout, stderr = _chat_over_stdio(isolated_home)
 
     assert PROMPT_MARKER in stdout and ANSWER_MARKER in stdout  # the call was answered
-    log = _log_file(isolated_home)
-    assert " DEBUG " in log  # debug was on: traces were written
-    for sink in (log, stderr):
-        assert PROMPT_MARKER not in sink
-        assert ANSWER_MARKER not in sink
+    _assert_traces_without_content(isolated_home, stderr)
 
 
 async def test_debug_over_http_logs_no_prompt_or_answer_when_content_is_off(isolated_home: Path) -> None:
@@ -90,11 +95,7 @@ async def test_debug_over_http_logs_no_prompt_or_answer_when_content_is_off(isol
         assert ANSWER_MARKER in _answer_text(result)
         stderr = server.stderr_text()
 
-    log = _log_file(isolated_home)
-    assert " DEBUG " in log
-    for sink in (log, stderr):
-        assert PROMPT_MARKER not in sink
-        assert ANSWER_MARKER not in sink
+    _assert_traces_without_content(isolated_home, stderr)
 
 
 async def test_debug_over_http_may_log_content_once_the_user_opted_in(isolated_home: Path) -> None:

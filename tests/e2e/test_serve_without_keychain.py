@@ -20,7 +20,7 @@ from grok_mcp import secrets
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.processes import ROOT, SERVER_COMMAND, free_port, stop_process, wait_for_health
+from tests.support.processes import ROOT, SERVER_COMMAND, free_port, run_cli, stop_process, wait_for_health
 
 pytestmark = pytest.mark.anyio
 
@@ -119,15 +119,7 @@ async def test_demo_mode_without_a_keychain_serves_http_with_a_per_run_token_in_
 
 def test_the_one_command_that_configures_a_client_uses_the_per_run_token(demo_server: HeadlessServer) -> None:
     token = demo_server.token_file.read_text(encoding="utf-8").strip()
-    done = subprocess.run(
-        [*SERVER_COMMAND, "clients", "install", "claude-code", "--http"],
-        env=demo_server.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("clients", "install", "claude-code", "--http", env=demo_server.env)
     assert done.returncode == 0, done.stderr
     assert token not in done.stdout + done.stderr
     config = json.loads((Path(demo_server.env["HOME"]) / ".claude.json").read_text(encoding="utf-8"))
@@ -138,15 +130,7 @@ def test_the_one_command_that_configures_a_client_uses_the_per_run_token(demo_se
 
 def test_a_second_server_on_a_taken_port_leaves_the_first_ones_token_alone(demo_server: HeadlessServer) -> None:
     token = demo_server.token_file.read_text(encoding="utf-8").strip()
-    done = subprocess.run(
-        [*SERVER_COMMAND, "serve", "--transport", "http", "--simulate"],
-        env=demo_server.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("serve", "--transport", "http", "--simulate", env=demo_server.env)
     assert done.returncode == 5, done.stderr
     assert demo_server.token_file.read_text(encoding="utf-8").strip() == token
 

@@ -11,20 +11,6 @@ from grok_mcp.logs import configure_logging
 MARKER = "CONTENTMARKER-91ab"
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    logging.captureWarnings(False)
-
-
 def _logged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     for handler in logging.getLogger().handlers:
         handler.flush()
